@@ -1,0 +1,186 @@
+//! The core's error types: what a caller can branch on. Messages name fields and kinds, never
+//! the personal data that was in them.
+
+use uuid::Uuid;
+
+use pocketbook_protocol::Entity;
+
+/// Why a draft or update was refused. Each variant names the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    /// A required text field is empty or only whitespace.
+    #[error("{field} must not be empty")]
+    Empty {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A text field is longer than the store accepts.
+    #[error("{field} is longer than {max} characters")]
+    TooLong {
+        /// The field at fault.
+        field: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// A period ends before it starts.
+    #[error("{field} is before the start")]
+    EndBeforeStart {
+        /// The field at fault (the end).
+        field: &'static str,
+    },
+    /// A time lies in the future where only the past makes sense.
+    #[error("{field} is in the future")]
+    InFuture {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A list that needs at least one entry is empty.
+    #[error("{field} needs at least one entry")]
+    NoneGiven {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A reference to an establishment this device does not know.
+    #[error("{field} names an unknown establishment")]
+    UnknownEstablishment {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A reference to a young person this device does not know (or who was deleted).
+    #[error("{field} names an unknown young person")]
+    UnknownYoungPerson {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A reference to an officer this device does not know.
+    #[error("{field} names an unknown officer")]
+    UnknownOfficer {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A reference to a concern that does not exist (or was deleted).
+    #[error("{field} names an unknown concern")]
+    UnknownConcern {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A reference to a team the officer does not belong to.
+    #[error("{field} names a team the officer is not in")]
+    UnknownTeam {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// A concern was raised without a risk level.
+    #[error("risk must be given")]
+    MissingRisk,
+    /// A THRIVE element has no rationale.
+    #[error("thrive.{element} needs a rationale")]
+    MissingThriveRationale {
+        /// The THRIVE element at fault (threat, harm, risk, investigation, vulnerability,
+        /// engagement).
+        element: &'static str,
+    },
+    /// A number is outside the range the field allows.
+    #[error("{field} is out of range")]
+    OutOfRange {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// Neither of two alternatives was given (e.g. date of birth or age band).
+    #[error("{field} needs one of its alternatives")]
+    Missing {
+        /// The field at fault.
+        field: &'static str,
+    },
+    /// An update that changes nothing the caller may change.
+    #[error("{field} cannot be changed")]
+    Immutable {
+        /// The field at fault.
+        field: &'static str,
+    },
+}
+
+impl ValidationError {
+    /// The field (dotted path) the error is about.
+    pub fn field(&self) -> String {
+        match self {
+            ValidationError::Empty { field }
+            | ValidationError::TooLong { field, .. }
+            | ValidationError::EndBeforeStart { field }
+            | ValidationError::InFuture { field }
+            | ValidationError::NoneGiven { field }
+            | ValidationError::UnknownEstablishment { field }
+            | ValidationError::UnknownYoungPerson { field }
+            | ValidationError::UnknownOfficer { field }
+            | ValidationError::UnknownConcern { field }
+            | ValidationError::UnknownTeam { field }
+            | ValidationError::OutOfRange { field }
+            | ValidationError::Missing { field }
+            | ValidationError::Immutable { field } => (*field).to_string(),
+            ValidationError::MissingRisk => "risk".to_string(),
+            ValidationError::MissingThriveRationale { element } => format!("thrive.{element}"),
+        }
+    }
+}
+
+/// Everything the core can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input was refused; nothing was written.
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationError),
+    /// No such record (or it was deleted).
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// The kind of record asked for.
+        entity: Entity,
+        /// The id asked for.
+        id: Uuid,
+    },
+    /// Recording needs an enrolled (or provisioned) officer on this device.
+    #[error("this device is not enrolled: load a provisioning file or enrol first")]
+    NotEnrolled,
+    /// The key does not open this store (or the file is not a Pocketbook store).
+    #[error("the key does not open this store")]
+    WrongKey,
+    /// A store needs a key; plaintext stores exist only in test builds.
+    #[error("a 32-byte key is required to open a store")]
+    KeyRequired,
+    /// The store file was made by a newer version of Pocketbook.
+    #[error("store schema version {found} is newer than this build supports ({supported})")]
+    SchemaTooNew {
+        /// The version on disk.
+        found: u32,
+        /// The newest this build knows.
+        supported: u32,
+    },
+    /// A provisioning file could not be read.
+    #[error("provisioning data is invalid: {0}")]
+    Provisioning(String),
+    /// The audit trail does not verify.
+    #[error("audit chain broken at event {seq}: {reason}")]
+    AuditChainBroken {
+        /// The first event that does not verify.
+        seq: u64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The device clock could not be advanced.
+    #[error("device clock: {0}")]
+    Clock(#[from] pocketbook_protocol::ClockError),
+    /// Stored data could not be decoded (a bug or a damaged store).
+    #[error("stored {what} could not be decoded")]
+    Corrupt {
+        /// What was being decoded.
+        what: &'static str,
+    },
+    /// SQLite or SQLCipher failed.
+    #[error("storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// A file next to the store could not be read or removed.
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

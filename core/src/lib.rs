@@ -1,0 +1,146 @@
+//! Pocketbook core: the domain model, its validation, the encrypted device store and change
+//! capture for sync. Every call on [`Pocketbook`] is synchronous and may touch the disk: call it
+//! from a background thread, never from a UI thread. `Pocketbook` is `Send + Sync`; calls are
+//! serialised on one connection.
+
+pub mod error;
+pub mod model;
+mod ops;
+mod store;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use error::{Error, Result, ValidationError};
+pub use ops::chronology::{ChronologyEntry, ChronologyKind};
+pub use pocketbook_protocol::{Entity, Mutation, MutationKind};
+pub use store::{Provisioning, StoreKey};
+
+use model::{AuditEvent, Establishment, Officer, Team};
+use store::Store;
+
+/// How to open a store.
+#[derive(Debug)]
+pub struct OpenConfig {
+    /// The database file (created if absent).
+    pub db_path: PathBuf,
+    /// Its key.
+    pub key: StoreKey,
+    /// A name for this device, shown to the force's IT team (e.g. "PC 1234's phone").
+    pub device_name: String,
+}
+
+/// The officer's session on this device.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Session {
+    /// The officer using the device.
+    pub officer: Officer,
+    /// Their teams.
+    pub teams: Vec<Team>,
+    /// This device's id (made when the store was created).
+    pub device_id: Uuid,
+    /// This device's name.
+    pub device_name: String,
+}
+
+/// An open Pocketbook: the device store and the operations of DESIGN §7.
+pub struct Pocketbook {
+    store: Store,
+}
+
+impl Pocketbook {
+    /// Opens the store at `config.db_path`, creating it (with a new device id) if absent, and
+    /// migrating it if it was made by an older version. A wrong key gives [`Error::WrongKey`].
+    pub fn open(config: OpenConfig) -> Result<Self> {
+        let store = Store::open(&config.db_path, &config.key, &config.device_name)?;
+        Ok(Pocketbook { store })
+    }
+
+    /// The database file this Pocketbook uses.
+    pub fn db_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// This device's id.
+    pub fn device_id(&self) -> Result<Uuid> {
+        self.store
+            .read(|c| Ok(store::DeviceState::load(c)?.device_id))
+    }
+
+    /// Installs reference data and the officer's session from provisioning data (the shape
+    /// the server sends at enrolment). Replaces earlier reference data; refuses another
+    /// officer's data on a store that already has a session.
+    pub fn provision(&self, provisioning: &Provisioning) -> Result<()> {
+        self.store
+            .write(|tx| store::reference_install(tx, provisioning))
+    }
+
+    /// The session, or [`Error::NotEnrolled`].
+    pub fn session(&self) -> Result<Session> {
+        self.store.read(|c| {
+            let officer = store::session_officer(c)?.ok_or(Error::NotEnrolled)?;
+            let device = store::DeviceState::load(c)?;
+            let teams = store::reference_all::<Team>(c, "team")?
+                .into_iter()
+                .filter(|t| officer.team_ids.contains(&t.id))
+                .collect();
+            Ok(Session {
+                officer,
+                teams,
+                device_id: device.device_id,
+                device_name: device.device_name,
+            })
+        })
+    }
+
+    /// Establishments known to this device, by name.
+    pub fn establishments(&self) -> Result<Vec<Establishment>> {
+        let mut list: Vec<Establishment> = self
+            .store
+            .read(|c| store::reference_all(c, "establishment"))?;
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+
+    /// Officers known to this device, by name.
+    pub fn officers(&self) -> Result<Vec<Officer>> {
+        let mut list: Vec<Officer> = self.store.read(|c| store::reference_all(c, "officer"))?;
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+
+    /// The mutations waiting to be pushed, oldest first.
+    pub fn pending_changes(&self) -> Result<Vec<Mutation>> {
+        self.store.read(store::outbox)
+    }
+
+    /// This device's audit trail, oldest first.
+    pub fn audit_events(&self) -> Result<Vec<AuditEvent>> {
+        self.store.read(store::audit_events)
+    }
+
+    /// The audit events about one record, oldest first.
+    pub fn audit_events_for(&self, record_id: Uuid) -> Result<Vec<AuditEvent>> {
+        self.store.read(|c| store::audit_events_for(c, record_id))
+    }
+
+    /// Verifies the audit chain; returns how many events it holds, or where it breaks.
+    pub fn verify_audit_chain(&self) -> Result<u64> {
+        self.store.read(store::audit_verify)
+    }
+
+    /// Closes the store and deletes the database file with its WAL and shared-memory files.
+    /// The app should then delete the key.
+    pub fn wipe(self) -> Result<()> {
+        let path = self.store.path().to_path_buf();
+        drop(self.store);
+        store::delete_files(&path)
+    }
+}
+
+/// The current time; one place so every write of one call shares it.
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}

@@ -1,0 +1,29 @@
+//! The domain model of DESIGN §3: records, their enumerations, the drafts callers fill in and
+//! the validation rules that need no store. Pure data; safe on any thread.
+
+mod action;
+mod audit;
+mod common;
+mod concern;
+mod engagement;
+mod reference;
+mod visit;
+mod young_person;
+
+pub use action::{Action, ActionDraft, ActionFilter, ActionKind, ActionStatus, ActionUpdate};
+pub use audit::{AuditEvent, AuditOperation};
+pub use common::{Marking, RecordMeta};
+pub use concern::{
+    Addendum, Concern, ConcernCategory, ConcernDraft, ConcernFilter, ConcernStatus,
+    ConcernTriageUpdate, Risk, ThriveAssessment, ThriveElement, TriageChange,
+};
+pub use engagement::{
+    Engagement, EngagementDraft, EngagementFilter, EngagementKind, EngagementTopic, SweepResult,
+};
+pub use reference::{Establishment, EstablishmentKind, Officer, Role, Team};
+pub use visit::{
+    PromptedBy, SupportGiven, Visit, VisitDraft, VisitFilter, VisitKind, VisitOutcome, VisitUpdate,
+};
+pub use young_person::{AgeBand, CarerContact, VulnerabilityFlag, YoungPerson, YoungPersonDraft};
+
+pub(crate) use common::{check_text, Record, MAX_SHORT};

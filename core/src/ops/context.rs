@@ -1,0 +1,129 @@
+//! The context of one write: the session's officer, the device row and the shared `now`, with
+//! the reference checks drafts need. Everything happens inside one transaction.
+
+use chrono::{DateTime, Months, Utc};
+use rusqlite::Transaction;
+use uuid::Uuid;
+
+use pocketbook_protocol::{Entity, Marking};
+
+use crate::error::{Error, Result, ValidationError};
+use crate::model::{AuditOperation, Officer, Record, RecordMeta};
+use crate::store::{self, AuditDraft, DeviceState, WriteKind};
+use crate::Pocketbook;
+
+/// One write in progress.
+pub(crate) struct WriteContext<'a> {
+    pub tx: &'a Transaction<'a>,
+    pub officer: Officer,
+    pub device: DeviceState,
+    pub now: DateTime<Utc>,
+}
+
+impl<'a> WriteContext<'a> {
+    fn begin(tx: &'a Transaction<'a>) -> Result<Self> {
+        let officer = store::session_officer(tx)?.ok_or(Error::NotEnrolled)?;
+        Ok(WriteContext {
+            tx,
+            officer,
+            device: DeviceState::load(tx)?,
+            now: crate::now(),
+        })
+    }
+
+    /// Metadata for a new record of `entity` in the officer's home team.
+    pub fn meta(&self, entity: Entity, marking: Marking) -> Result<RecordMeta> {
+        let team_id = *self.officer.team_ids.first().ok_or(Error::NotEnrolled)?;
+        Ok(RecordMeta {
+            team_id,
+            created_by: self.officer.id,
+            created_at: self.now,
+            marking,
+            review_due: review_due(entity, self.now),
+        })
+    }
+
+    /// Captures one mutation (record, versions, outbox entry, audit event).
+    pub fn capture<T: Record>(&mut self, write: WriteKind<'_, T>) -> Result<bool> {
+        store::capture(self.tx, &mut self.device, self.officer.id, self.now, write)
+    }
+
+    /// Logs a non-mutating audit event (consult, disclose) in this transaction.
+    pub fn audit(
+        &mut self,
+        operation: AuditOperation,
+        entity: Option<Entity>,
+        record_id: Option<Uuid>,
+        justification: Option<String>,
+    ) -> Result<()> {
+        store::append_audit(
+            self.tx,
+            &mut self.device,
+            AuditDraft {
+                operation,
+                officer_id: self.officer.id,
+                entity,
+                record_id,
+                justification,
+                recipient: None,
+            },
+            self.now,
+        )?;
+        self.device.save(self.tx)
+    }
+
+    /// Every id must be a live young person.
+    pub fn check_young_people(&self, field: &'static str, ids: &[Uuid]) -> Result<()> {
+        for id in ids {
+            if !store::exists(self.tx, Entity::YoungPerson, *id)? {
+                return Err(ValidationError::UnknownYoungPerson { field }.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The id must be a known establishment.
+    pub fn check_establishment(&self, field: &'static str, id: Uuid) -> Result<()> {
+        if !store::reference_known(self.tx, "establishment", id)? {
+            return Err(ValidationError::UnknownEstablishment { field }.into());
+        }
+        Ok(())
+    }
+
+    /// Every id must be a known officer.
+    pub fn check_officers(&self, field: &'static str, ids: &[Uuid]) -> Result<()> {
+        for id in ids {
+            if !store::reference_known(self.tx, "officer", *id)? {
+                return Err(ValidationError::UnknownOfficer { field }.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// When a new record is first due for review under MoPI: safeguarding records (concerns,
+/// their addenda and referrals) after 10 years, everything else after 6.
+fn review_due(entity: Entity, now: DateTime<Utc>) -> chrono::NaiveDate {
+    let years = match entity {
+        Entity::Concern | Entity::Addendum | Entity::Action => 10,
+        _ => 6,
+    };
+    let today = now.date_naive();
+    today
+        .checked_add_months(Months::new(12 * years))
+        .unwrap_or(today)
+}
+
+impl Pocketbook {
+    /// Runs one write: begins an immediate transaction, loads the session (or fails with
+    /// `NotEnrolled`) and commits only if `f` succeeds.
+    pub(crate) fn mutate<T>(
+        &self,
+        f: impl FnOnce(&mut WriteContext<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.store.write(|tx| {
+            let mut ctx = WriteContext::begin(tx)?;
+            f(&mut ctx)
+        })
+    }
+}

@@ -1,0 +1,9 @@
+//! The record operations of the public API, one file per kind of record, all built on the
+//! store's single change-capture path.
+
+pub mod chronology;
+mod concerns;
+mod context;
+mod others;
+mod visits;
+mod young_people;

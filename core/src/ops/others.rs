@@ -1,0 +1,78 @@
+//! Actions (referrals, information sharing) and school engagements.
+
+use uuid::Uuid;
+
+use pocketbook_protocol::{Entity, Marking};
+
+use crate::error::{Result, ValidationError};
+use crate::model::{
+    Action, ActionDraft, ActionFilter, ActionUpdate, Concern, Engagement, EngagementDraft,
+    EngagementFilter,
+};
+use crate::store::{self, WriteKind};
+use crate::Pocketbook;
+
+impl Pocketbook {
+    /// Adds a referral or information-sharing action for a young person.
+    pub fn add_action(&self, draft: ActionDraft) -> Result<Action> {
+        self.mutate(|ctx| {
+            ctx.check_young_people("young_person_id", &[draft.young_person_id])?;
+            if let Some(concern_id) = draft.concern_id {
+                if !store::exists(ctx.tx, Entity::Concern, concern_id)? {
+                    return Err(ValidationError::UnknownConcern {
+                        field: "concern_id",
+                    }
+                    .into());
+                }
+            }
+            let marking = match draft.concern_id {
+                Some(cid) => store::get::<Concern>(ctx.tx, cid)?.record.meta.marking,
+                None => draft.marking.unwrap_or(Marking::Official),
+            };
+            let meta = ctx.meta(Entity::Action, draft.marking.unwrap_or(marking))?;
+            let action = draft.into_record(Uuid::now_v7(), meta);
+            action.validate()?;
+            ctx.capture(WriteKind::Create(&action))?;
+            Ok(action)
+        })
+    }
+
+    /// Changes an action's status, due date, recipient or justification.
+    pub fn update_action(&self, id: Uuid, update: ActionUpdate) -> Result<Action> {
+        self.mutate(|ctx| {
+            let stored = store::get::<Action>(ctx.tx, id)?;
+            let action = stored.record.updated(update);
+            action.validate()?;
+            ctx.capture(WriteKind::Update(&stored, &action))?;
+            Ok(action)
+        })
+    }
+
+    /// Actions matching `filter`, most recent first.
+    pub fn actions(&self, filter: &ActionFilter) -> Result<Vec<Action>> {
+        let all = self
+            .store
+            .read(|c| store::list::<Action>(c, filter.young_person_id))?;
+        Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
+    }
+
+    /// Records a school engagement at a known establishment.
+    pub fn record_engagement(&self, draft: EngagementDraft) -> Result<Engagement> {
+        self.mutate(|ctx| {
+            ctx.check_establishment("establishment_id", draft.establishment_id)?;
+            let meta = ctx.meta(
+                Entity::Engagement,
+                draft.marking.unwrap_or(Marking::Official),
+            )?;
+            let engagement = draft.into_record(Uuid::now_v7(), meta, ctx.now)?;
+            ctx.capture(WriteKind::Create(&engagement))?;
+            Ok(engagement)
+        })
+    }
+
+    /// Engagements matching `filter`, most recent first.
+    pub fn engagements(&self, filter: &EngagementFilter) -> Result<Vec<Engagement>> {
+        let all = self.store.read(|c| store::list::<Engagement>(c, None))?;
+        Ok(all.into_iter().filter(|e| filter.matches(e)).collect())
+    }
+}

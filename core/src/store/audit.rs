@@ -1,0 +1,222 @@
+//! The device's audit trail: append-only events, each carrying the SHA-256 of the one before,
+//! so a removed, reordered or edited event breaks the chain and `verify` says where.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, Row};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use pocketbook_protocol::Entity;
+
+use super::device::{DeviceState, GENESIS_HASH};
+use crate::error::{Error, Result};
+use crate::model::{AuditEvent, AuditOperation};
+
+/// What the caller says about an event; the chain fields are filled in by `append`.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditDraft {
+    pub operation: AuditOperation,
+    pub officer_id: Uuid,
+    pub entity: Option<Entity>,
+    pub record_id: Option<Uuid>,
+    pub justification: Option<String>,
+    pub recipient: Option<String>,
+}
+
+/// The fields covered by an event's hash, in a fixed order.
+#[derive(Serialize)]
+struct Hashed<'a> {
+    seq: u64,
+    operation: AuditOperation,
+    officer_id: Uuid,
+    device_id: Uuid,
+    at: &'a str,
+    entity: Option<Entity>,
+    record_id: Option<Uuid>,
+    justification: Option<&'a str>,
+    recipient: Option<&'a str>,
+    prev_hash: &'a str,
+}
+
+fn hash_of(h: &Hashed<'_>) -> Result<String> {
+    let bytes = serde_json::to_vec(h).map_err(|_| Error::Corrupt {
+        what: "audit event",
+    })?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Canonical text form of an event time (fixed width, so it also sorts).
+pub(crate) fn time_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Appends an event to the chain inside the caller's transaction and advances `device`.
+pub(crate) fn append(
+    conn: &Connection,
+    device: &mut DeviceState,
+    draft: AuditDraft,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let seq = device.audit_seq + 1;
+    let at = time_text(at);
+    let hash = hash_of(&Hashed {
+        seq,
+        operation: draft.operation,
+        officer_id: draft.officer_id,
+        device_id: device.device_id,
+        at: &at,
+        entity: draft.entity,
+        record_id: draft.record_id,
+        justification: draft.justification.as_deref(),
+        recipient: draft.recipient.as_deref(),
+        prev_hash: &device.audit_head,
+    })?;
+    conn.execute(
+        "INSERT INTO audit_events (seq, operation, officer_id, device_id, at, entity, record_id,
+                                   justification, recipient, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            seq as i64,
+            op_name(draft.operation),
+            draft.officer_id.to_string(),
+            device.device_id.to_string(),
+            at,
+            draft.entity.map(|e| e.as_str()),
+            draft.record_id.map(|id| id.to_string()),
+            draft.justification,
+            draft.recipient,
+            device.audit_head,
+            hash
+        ],
+    )?;
+    device.audit_seq = seq;
+    device.audit_head = hash;
+    Ok(seq)
+}
+
+fn op_name(op: AuditOperation) -> &'static str {
+    match op {
+        AuditOperation::Collect => "collect",
+        AuditOperation::Alter => "alter",
+        AuditOperation::Consult => "consult",
+        AuditOperation::Disclose => "disclose",
+        AuditOperation::Combine => "combine",
+        AuditOperation::Erase => "erase",
+    }
+}
+
+fn op_from_name(name: &str) -> Option<AuditOperation> {
+    [
+        AuditOperation::Collect,
+        AuditOperation::Alter,
+        AuditOperation::Consult,
+        AuditOperation::Disclose,
+        AuditOperation::Combine,
+        AuditOperation::Erase,
+    ]
+    .into_iter()
+    .find(|op| op_name(*op) == name)
+}
+
+fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent>> {
+    let corrupt = || Error::Corrupt {
+        what: "audit event",
+    };
+    let parse_id = |s: String| Uuid::parse_str(&s).map_err(|_| corrupt());
+    let seq: i64 = r.get(0)?;
+    let op: String = r.get(1)?;
+    let officer: String = r.get(2)?;
+    let device: String = r.get(3)?;
+    let at: String = r.get(4)?;
+    let entity: Option<String> = r.get(5)?;
+    let record: Option<String> = r.get(6)?;
+    let justification: Option<String> = r.get(7)?;
+    let recipient: Option<String> = r.get(8)?;
+    let prev_hash: String = r.get(9)?;
+    let hash: String = r.get(10)?;
+    Ok((|| {
+        Ok(AuditEvent {
+            seq: u64::try_from(seq).map_err(|_| corrupt())?,
+            operation: op_from_name(&op).ok_or_else(corrupt)?,
+            officer_id: parse_id(officer)?,
+            device_id: parse_id(device)?,
+            at: DateTime::parse_from_rfc3339(&at)
+                .map_err(|_| corrupt())?
+                .with_timezone(&Utc),
+            entity: entity
+                .map(|e| e.parse::<Entity>().map_err(|_| corrupt()))
+                .transpose()?,
+            record_id: record.map(parse_id).transpose()?,
+            justification,
+            recipient,
+            prev_hash,
+            hash,
+        })
+    })())
+}
+
+const SELECT_EVENTS: &str = "SELECT seq, operation, officer_id, device_id, at, entity, record_id,
+                                    justification, recipient, prev_hash, hash FROM audit_events";
+
+/// Every event of this device, oldest first.
+pub(crate) fn events(conn: &Connection) -> Result<Vec<AuditEvent>> {
+    let mut stmt = conn.prepare(&format!("{SELECT_EVENTS} ORDER BY seq"))?;
+    let rows = stmt.query_map([], event_from_row)?;
+    rows.map(|row| row?).collect()
+}
+
+/// The events about one record, oldest first.
+pub(crate) fn events_for(conn: &Connection, record_id: Uuid) -> Result<Vec<AuditEvent>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT_EVENTS} WHERE record_id = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map([record_id.to_string()], event_from_row)?;
+    rows.map(|row| row?).collect()
+}
+
+/// Checks the whole chain: numbering without gaps, each link to the previous hash, each hash
+/// over its own fields, and the last event matching the head the device row remembers.
+pub(crate) fn verify(conn: &Connection) -> Result<u64> {
+    let device = DeviceState::load(conn)?;
+    let mut expected_prev = GENESIS_HASH.to_string();
+    let mut expected_seq = 1u64;
+    for event in events(conn)? {
+        let broken = |reason| Error::AuditChainBroken {
+            seq: expected_seq,
+            reason,
+        };
+        if event.seq != expected_seq {
+            return Err(broken("an event is missing"));
+        }
+        if event.prev_hash != expected_prev {
+            return Err(broken("does not link to the previous event"));
+        }
+        let at = time_text(event.at);
+        let recomputed = hash_of(&Hashed {
+            seq: event.seq,
+            operation: event.operation,
+            officer_id: event.officer_id,
+            device_id: event.device_id,
+            at: &at,
+            entity: event.entity,
+            record_id: event.record_id,
+            justification: event.justification.as_deref(),
+            recipient: event.recipient.as_deref(),
+            prev_hash: &event.prev_hash,
+        })?;
+        if recomputed != event.hash {
+            return Err(broken("its content was altered"));
+        }
+        expected_prev = event.hash;
+        expected_seq += 1;
+    }
+    let last = expected_seq - 1;
+    if last != device.audit_seq || expected_prev != device.audit_head {
+        return Err(Error::AuditChainBroken {
+            seq: last + 1,
+            reason: "events after this point were removed",
+        });
+    }
+    Ok(last)
+}

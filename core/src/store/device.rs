@@ -1,0 +1,110 @@
+//! The device's identity and counters, persisted in one row: its id (made at creation), its
+//! hybrid logical clock, the next outbox sequence number and the head of its audit chain.
+
+use chrono::Utc;
+use rusqlite::{params, Connection, OptionalExtension};
+use uuid::Uuid;
+
+use pocketbook_protocol::{Clock, Hlc, Version};
+
+use crate::error::{Error, Result};
+
+/// Hash that precedes the first audit event of a chain.
+pub(crate) const GENESIS_HASH: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The device row, loaded inside a write transaction and saved before it commits.
+#[derive(Debug, Clone)]
+pub(crate) struct DeviceState {
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub clock: Clock,
+    pub next_seq: u64,
+    pub audit_seq: u64,
+    pub audit_head: String,
+}
+
+/// Makes the device row on a new store: a fresh UUIDv7 device id and a zero clock.
+pub(crate) fn ensure(conn: &mut Connection, device_name: &str) -> Result<()> {
+    let exists: Option<i64> = conn
+        .query_row("SELECT id FROM device WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    if exists.is_none() {
+        conn.execute(
+            "INSERT INTO device (id, device_id, device_name, created_at, clock_millis,
+                                 clock_counter, next_seq, audit_seq, audit_head)
+             VALUES (1, ?1, ?2, ?3, 0, 0, 1, 0, ?4)",
+            params![
+                Uuid::now_v7().to_string(),
+                device_name,
+                Utc::now().to_rfc3339(),
+                GENESIS_HASH
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+impl DeviceState {
+    /// Reads the device row.
+    pub(crate) fn load(conn: &Connection) -> Result<Self> {
+        let row = conn.query_row(
+            "SELECT device_id, device_name, clock_millis, clock_counter, next_seq, audit_seq,
+                    audit_head FROM device WHERE id = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            },
+        )?;
+        let (id, device_name, millis, counter, next_seq, audit_seq, audit_head) = row;
+        let device_id = Uuid::parse_str(&id).map_err(|_| Error::Corrupt { what: "device id" })?;
+        let corrupt = |_| Error::Corrupt {
+            what: "device counters",
+        };
+        Ok(DeviceState {
+            device_id,
+            device_name,
+            clock: Clock::new(
+                device_id,
+                Hlc {
+                    millis: u64::try_from(millis).map_err(corrupt)?,
+                    counter: u32::try_from(counter).map_err(corrupt)?,
+                },
+            ),
+            next_seq: u64::try_from(next_seq).map_err(corrupt)?,
+            audit_seq: u64::try_from(audit_seq).map_err(corrupt)?,
+            audit_head,
+        })
+    }
+
+    /// Stamps a local change with the next clock reading.
+    pub(crate) fn tick(&mut self, now: chrono::DateTime<Utc>) -> Result<Version> {
+        let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        Ok(self.clock.tick(now_ms)?)
+    }
+
+    /// Writes the row back (inside the caller's transaction).
+    pub(crate) fn save(&self, conn: &Connection) -> Result<()> {
+        let last = self.clock.last();
+        conn.execute(
+            "UPDATE device SET clock_millis = ?1, clock_counter = ?2, next_seq = ?3,
+                               audit_seq = ?4, audit_head = ?5 WHERE id = 1",
+            params![
+                last.millis as i64,
+                last.counter,
+                self.next_seq as i64,
+                self.audit_seq as i64,
+                self.audit_head
+            ],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,168 @@
+//! The encrypted device store: one SQLCipher file, opened with a raw key, migrated on open.
+//! Every call is synchronous and may touch the disk: never call it on a UI thread.
+
+mod audit;
+mod device;
+mod key;
+mod records;
+mod reference;
+pub(crate) mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
+
+pub(crate) use audit::{
+    append as append_audit, events as audit_events, events_for as audit_events_for,
+    verify as audit_verify, AuditDraft,
+};
+pub(crate) use device::DeviceState;
+pub use key::StoreKey;
+pub(crate) use records::{capture, exists, get, list, load, outbox, WriteKind};
+pub use reference::Provisioning;
+pub(crate) use reference::{
+    all as reference_all, install as reference_install, known as reference_known,
+    officer as session_officer,
+};
+
+use crate::error::{Error, Result};
+
+/// An open device store.
+pub(crate) struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if absent) the store at `path`, checks the key and migrates it.
+    pub(crate) fn open(path: &Path, key: &StoreKey, device_name: &str) -> Result<Self> {
+        let mut conn = open_connection(path, key)?;
+        schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
+        device::ensure(&mut conn, device_name)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The path of the database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one immediate transaction: all of its writes land or none do.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` against a consistent read snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.lock();
+        f(&conn)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-done transaction behind (it rolls
+        // back on drop), so a poisoned lock is still safe to use.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Opens the SQLite connection, applies the key and the pragmas, and proves the key is right.
+pub(crate) fn open_connection(path: &Path, key: &StoreKey) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    create_owner_only(path)?;
+    let conn = Connection::open_with_flags(path, flags)?;
+    match key {
+        StoreKey::Raw(bytes) => {
+            conn.execute_batch("PRAGMA cipher_log_level = 'NONE';")?;
+            let hex = zeroize::Zeroizing::new(hex::encode(bytes.as_slice()));
+            let statement = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", *hex));
+            conn.execute_batch(&statement)?;
+        }
+        #[cfg(feature = "insecure-plaintext")]
+        StoreKey::Plaintext => {}
+    }
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => Error::WrongKey,
+        _ => Error::Storage(e),
+    })?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Storage(rusqlite::Error::InvalidQuery));
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA secure_delete = ON;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(conn)
+}
+
+/// Creates a missing database file readable by its owner only; SQLite gives its WAL and
+/// shared-memory files the same permissions.
+fn create_owner_only(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::Io(e)),
+    }
+}
+
+/// Deletes a store's database file and its WAL and shared-memory files.
+pub(crate) fn delete_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(PathBuf::from(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::Io(e)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(all(test, feature = "insecure-plaintext"))]
+mod plaintext_tests {
+    use super::*;
+
+    #[test]
+    fn plaintext_stores_open_only_with_the_feature_and_really_are_plaintext() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain.db");
+        drop(Store::open(&path, &StoreKey::Plaintext, "test").unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(b"SQLite format 3\0"));
+        // An encrypted key does not open a plaintext store, and vice versa.
+        let key = StoreKey::from_bytes(&[1u8; 32]).unwrap();
+        assert!(matches!(Store::open(&path, &key, "t"), Err(Error::WrongKey)));
+        let enc = dir.path().join("enc.db");
+        drop(Store::open(&enc, &key, "t").unwrap());
+        assert!(matches!(
+            Store::open(&enc, &StoreKey::Plaintext, "t"),
+            Err(Error::WrongKey)
+        ));
+    }
+}

@@ -1,0 +1,344 @@
+//! Change capture (DESIGN §4): a record write stores the record with a version per field, one
+//! outbox entry and one audit event, all in the caller's transaction. Also the generic reads.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, Version};
+
+use super::audit::{append, time_text, AuditDraft};
+use super::device::DeviceState;
+use crate::error::{Error, Result};
+use crate::model::{AuditOperation, Record};
+
+/// The pseudo-field a delete changes.
+const DELETED_FIELD: &str = "deleted";
+
+/// A record as stored: its value and the version of each field.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored<T> {
+    pub record: T,
+    pub versions: BTreeMap<String, Version>,
+}
+
+/// The write to capture.
+pub(crate) enum WriteKind<'a, T> {
+    /// A new record.
+    Create(&'a T),
+    /// A changed record: the stored state before, and the new value.
+    Update(&'a Stored<T>, &'a T),
+    /// A tombstone for the stored record.
+    Delete(&'a Stored<T>),
+}
+
+/// A record's fields as a JSON object, without its id (which is the key).
+fn fields_of<T: Record>(record: &T) -> Result<Map<String, Value>> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(mut map)) => {
+            map.remove("id");
+            Ok(map)
+        }
+        _ => Err(Error::Corrupt { what: "record" }),
+    }
+}
+
+fn to_text<S: serde::Serialize>(value: &S, what: &'static str) -> Result<String> {
+    serde_json::to_string(value).map_err(|_| Error::Corrupt { what })
+}
+
+/// Captures one mutation: record row, field versions, one outbox entry and one audit event.
+/// Returns `false` (and writes nothing) when an update changes no field.
+pub(crate) fn capture<T: Record>(
+    conn: &Connection,
+    device: &mut DeviceState,
+    officer_id: Uuid,
+    now: DateTime<Utc>,
+    write: WriteKind<'_, T>,
+) -> Result<bool> {
+    let (record_id, meta) = match &write {
+        WriteKind::Create(r) | WriteKind::Update(_, r) => (r.id(), r.meta().clone()),
+        WriteKind::Delete(s) => (s.record.id(), s.record.meta().clone()),
+    };
+    let mut versions = match &write {
+        WriteKind::Create(_) => BTreeMap::new(),
+        WriteKind::Update(old, _) | WriteKind::Delete(old) => old.versions.clone(),
+    };
+    let changed: Map<String, Value> = match &write {
+        WriteKind::Create(r) => fields_of(*r)?,
+        WriteKind::Update(old, new) => {
+            let before = fields_of(&old.record)?;
+            fields_of(*new)?
+                .into_iter()
+                .filter(|(k, v)| before.get(k) != Some(v))
+                .collect()
+        }
+        WriteKind::Delete(_) => Map::from_iter([(DELETED_FIELD.to_string(), Value::Bool(true))]),
+    };
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    let version = device.tick(now)?;
+    let base: BTreeMap<String, Option<Version>> = changed
+        .keys()
+        .map(|k| (k.clone(), versions.get(k).copied()))
+        .collect();
+    for key in changed.keys() {
+        versions.insert(key.clone(), version);
+    }
+    let (kind, operation) = match &write {
+        WriteKind::Create(_) => (MutationKind::Create, AuditOperation::Collect),
+        WriteKind::Update(..) => (MutationKind::Update, AuditOperation::Alter),
+        WriteKind::Delete(_) => (MutationKind::Delete, AuditOperation::Erase),
+    };
+    let versions_text = to_text(&versions, "field versions")?;
+    match &write {
+        WriteKind::Create(r) => {
+            conn.execute(
+                "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
+                                      versions) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)",
+                params![
+                    record_id.to_string(),
+                    T::ENTITY.as_str(),
+                    meta.team_id.to_string(),
+                    meta.marking.as_str(),
+                    time_text(r.happened_at()),
+                    to_text(&changed, "record")?,
+                    versions_text
+                ],
+            )?;
+            link_people(conn, record_id, &r.young_people())?;
+        }
+        WriteKind::Update(old, new) => {
+            conn.execute(
+                "UPDATE records SET team_id = ?2, marking = ?3, happened_at = ?4, data = ?5,
+                                    versions = ?6 WHERE id = ?1",
+                params![
+                    record_id.to_string(),
+                    meta.team_id.to_string(),
+                    meta.marking.as_str(),
+                    time_text(new.happened_at()),
+                    to_text(&fields_of(*new)?, "record")?,
+                    versions_text
+                ],
+            )?;
+            if old.record.young_people() != new.young_people() {
+                unlink_people(conn, record_id)?;
+                link_people(conn, record_id, &new.young_people())?;
+            }
+        }
+        WriteKind::Delete(_) => {
+            // The tombstone keeps only what routes it (team, marking, times); the content is
+            // erased, and secure_delete overwrites the freed bytes.
+            let tombstone =
+                serde_json::to_value(&meta).map_err(|_| Error::Corrupt { what: "record" })?;
+            conn.execute(
+                "UPDATE records SET deleted = 1, data = ?2, versions = ?3 WHERE id = ?1",
+                params![
+                    record_id.to_string(),
+                    to_text(&tombstone, "record")?,
+                    versions_text
+                ],
+            )?;
+            unlink_people(conn, record_id)?;
+        }
+    }
+    let mutation = Mutation {
+        seq: device.next_seq,
+        entity: T::ENTITY,
+        record_id,
+        kind,
+        team_id: meta.team_id,
+        marking: meta.marking,
+        fields: changed.into_iter().collect(),
+        base,
+        version,
+    };
+    insert_outbox(conn, &mutation)?;
+    device.next_seq += 1;
+    append(
+        conn,
+        device,
+        AuditDraft {
+            operation,
+            officer_id,
+            entity: Some(T::ENTITY),
+            record_id: Some(record_id),
+            justification: None,
+            recipient: None,
+        },
+        now,
+    )?;
+    device.save(conn)?;
+    Ok(true)
+}
+
+fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO record_people (young_person_id, record_id) VALUES (?1, ?2)",
+    )?;
+    for person in people {
+        stmt.execute(params![person.to_string(), record_id.to_string()])?;
+    }
+    Ok(())
+}
+
+fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
+    conn.execute(
+        "DELETE FROM record_people WHERE record_id = ?1",
+        [record_id.to_string()],
+    )?;
+    Ok(())
+}
+
+fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
+    let kind = match m.kind {
+        MutationKind::Create => "create",
+        MutationKind::Update => "update",
+        MutationKind::Delete => "delete",
+    };
+    conn.prepare_cached(
+        "INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        m.seq as i64,
+        m.entity.as_str(),
+        m.record_id.to_string(),
+        kind,
+        m.team_id.to_string(),
+        m.marking.as_str(),
+        to_text(&m.fields, "outbox fields")?,
+        to_text(&m.base, "outbox base")?,
+        m.version.to_string()
+    ])?;
+    Ok(())
+}
+
+/// The outbox, oldest first: the mutations not yet acknowledged by the server.
+pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, entity, record_id, kind, team_id, marking, fields, base, version
+         FROM outbox ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, String>(7)?,
+            r.get::<_, String>(8)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, entity, id, kind, team, marking, fields, base, version) = row?;
+        let corrupt = || Error::Corrupt {
+            what: "outbox entry",
+        };
+        out.push(Mutation {
+            seq: u64::try_from(seq).map_err(|_| corrupt())?,
+            entity: entity.parse().map_err(|_| corrupt())?,
+            record_id: Uuid::parse_str(&id).map_err(|_| corrupt())?,
+            kind: match kind.as_str() {
+                "create" => MutationKind::Create,
+                "update" => MutationKind::Update,
+                "delete" => MutationKind::Delete,
+                _ => return Err(corrupt()),
+            },
+            team_id: Uuid::parse_str(&team).map_err(|_| corrupt())?,
+            marking: marking.parse::<Marking>().map_err(|_| corrupt())?,
+            fields: serde_json::from_str(&fields).map_err(|_| corrupt())?,
+            base: serde_json::from_str(&base).map_err(|_| corrupt())?,
+            version: version.parse().map_err(|_| corrupt())?,
+        });
+    }
+    Ok(out)
+}
+
+fn decode<T: Record>(id: &str, data: &str) -> Result<T> {
+    let corrupt = || Error::Corrupt { what: "record" };
+    let mut map: Map<String, Value> = serde_json::from_str(data).map_err(|_| corrupt())?;
+    map.insert("id".to_string(), Value::String(id.to_string()));
+    serde_json::from_value(Value::Object(map)).map_err(|_| corrupt())
+}
+
+/// A live (not deleted) record with its field versions, or `None`.
+pub(crate) fn load<T: Record>(conn: &Connection, id: Uuid) -> Result<Option<Stored<T>>> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT data, versions FROM records WHERE id = ?1 AND entity = ?2 AND deleted = 0",
+        )?
+        .query_row(params![id.to_string(), T::ENTITY.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((data, versions)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Stored {
+        record: decode(&id.to_string(), &data)?,
+        versions: serde_json::from_str(&versions).map_err(|_| Error::Corrupt {
+            what: "field versions",
+        })?,
+    }))
+}
+
+/// A live record, or `NotFound`.
+pub(crate) fn get<T: Record>(conn: &Connection, id: Uuid) -> Result<Stored<T>> {
+    load(conn, id)?.ok_or(Error::NotFound {
+        entity: T::ENTITY,
+        id,
+    })
+}
+
+/// Whether a live record of this entity exists.
+pub(crate) fn exists(conn: &Connection, entity: Entity, id: Uuid) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM records WHERE id = ?1 AND entity = ?2 AND deleted = 0")?
+        .query_row(params![id.to_string(), entity.as_str()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Every live record of one entity, most recent first; with `person`, only theirs.
+pub(crate) fn list<T: Record>(conn: &Connection, person: Option<Uuid>) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    let mut push = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+        let id: String = r.get(0)?;
+        let data: String = r.get(1)?;
+        out.push(decode::<T>(&id, &data));
+        Ok(())
+    };
+    match person {
+        None => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, data FROM records WHERE entity = ?1 AND deleted = 0
+                 ORDER BY happened_at DESC, id DESC",
+            )?;
+            let mut rows = stmt.query([T::ENTITY.as_str()])?;
+            while let Some(r) = rows.next()? {
+                push(r)?;
+            }
+        }
+        Some(person) => {
+            let mut stmt = conn.prepare_cached(
+                "SELECT r.id, r.data FROM record_people p JOIN records r ON r.id = p.record_id
+                 WHERE p.young_person_id = ?1 AND r.entity = ?2 AND r.deleted = 0
+                 ORDER BY r.happened_at DESC, r.id DESC",
+            )?;
+            let mut rows = stmt.query(params![person.to_string(), T::ENTITY.as_str()])?;
+            while let Some(r) = rows.next()? {
+                push(r)?;
+            }
+        }
+    }
+    out.into_iter().collect()
+}

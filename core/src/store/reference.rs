@@ -1,0 +1,140 @@
+//! Identity and reference data on the device: who the officer is, their teams, colleagues and
+//! establishments. Before enrolment they come from a provisioning file in the shape the server
+//! sends at enrolment; loading one replaces the reference data in one transaction.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::model::{Establishment, Officer, Team};
+
+/// Reference data for one officer's device, as the server sends it at enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provisioning {
+    /// The officer who uses this device.
+    pub officer: Officer,
+    /// The teams visible to them (theirs at least).
+    pub teams: Vec<Team>,
+    /// Colleagues they may name on records (the officer may be included).
+    #[serde(default)]
+    pub officers: Vec<Officer>,
+    /// Establishments they work with.
+    #[serde(default)]
+    pub establishments: Vec<Establishment>,
+}
+
+impl Provisioning {
+    /// Reads provisioning JSON; errors name the problem, never the content.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let p: Provisioning = serde_json::from_str(text).map_err(|e| {
+            Error::Provisioning(format!(
+                "not valid provisioning JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Checks that the data hangs together.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Provisioning(m.to_string()));
+        let teams: HashSet<Uuid> = self.teams.iter().map(|t| t.id).collect();
+        if teams.len() != self.teams.len() {
+            return bad("a team id appears twice");
+        }
+        if self.officer.team_ids.is_empty() {
+            return bad("the officer belongs to no team");
+        }
+        if self.officer.name.trim().is_empty() {
+            return bad("the officer has no name");
+        }
+        for officer in self.officers.iter().chain([&self.officer]) {
+            if officer.team_ids.iter().any(|t| !teams.contains(t)) {
+                return bad("an officer names a team that is not listed");
+            }
+        }
+        let mut urns = HashSet::new();
+        for e in &self.establishments {
+            if e.name.trim().is_empty() || !urns.insert(e.urn.as_str()) {
+                return bad("an establishment has no name or a repeated URN");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn put<T: Serialize>(conn: &Connection, kind: &str, id: Uuid, value: &T) -> Result<()> {
+    let data = serde_json::to_string(value).map_err(|_| Error::Corrupt { what: "reference" })?;
+    conn.execute(
+        "INSERT INTO reference (kind, id, data) VALUES (?1, ?2, ?3)",
+        params![kind, id.to_string(), data],
+    )?;
+    Ok(())
+}
+
+/// Replaces the session and all reference data (inside the caller's transaction).
+pub(crate) fn install(conn: &Connection, p: &Provisioning) -> Result<()> {
+    p.validate()?;
+    if let Some(current) = officer(conn)? {
+        if current.id != p.officer.id {
+            return Err(Error::Provisioning(
+                "this store belongs to another officer".to_string(),
+            ));
+        }
+    }
+    conn.execute("DELETE FROM reference", [])?;
+    for t in &p.teams {
+        put(conn, "team", t.id, t)?;
+    }
+    let mut seen = HashSet::new();
+    for o in p.officers.iter().chain([&p.officer]) {
+        if seen.insert(o.id) {
+            put(conn, "officer", o.id, o)?;
+        }
+    }
+    for e in &p.establishments {
+        put(conn, "establishment", e.id, e)?;
+    }
+    let officer =
+        serde_json::to_string(&p.officer).map_err(|_| Error::Corrupt { what: "session" })?;
+    conn.execute(
+        "INSERT INTO session (id, officer, provisioned_at) VALUES (1, ?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET officer = excluded.officer,
+                                        provisioned_at = excluded.provisioned_at",
+        params![officer, Utc::now().to_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// The officer of this device's session, if there is one.
+pub(crate) fn officer(conn: &Connection) -> Result<Option<Officer>> {
+    let text: Option<String> = conn
+        .query_row("SELECT officer FROM session WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    text.map(|t| serde_json::from_str(&t).map_err(|_| Error::Corrupt { what: "session" }))
+        .transpose()
+}
+
+/// All reference items of one kind.
+pub(crate) fn all<T: DeserializeOwned>(conn: &Connection, kind: &str) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached("SELECT data FROM reference WHERE kind = ?1")?;
+    let rows = stmt.query_map([kind], |r| r.get::<_, String>(0))?;
+    rows.map(|row| serde_json::from_str(&row?).map_err(|_| Error::Corrupt { what: "reference" }))
+        .collect()
+}
+
+/// Whether a reference item exists.
+pub(crate) fn known(conn: &Connection, kind: &str, id: Uuid) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM reference WHERE kind = ?1 AND id = ?2")?
+        .query_row(params![kind, id.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}

@@ -1,0 +1,217 @@
+//! Versioned, forward-only migrations of the device store. Each runs inside a transaction with
+//! the `user_version` bump, so a crash leaves the previous version intact.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// The migrations, in order; migration `i` takes the store from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: device identity and clock, session, reference data, records, outbox and audit trail.
+    r#"
+    CREATE TABLE device (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        device_id     TEXT NOT NULL,
+        device_name   TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        clock_millis  INTEGER NOT NULL,
+        clock_counter INTEGER NOT NULL,
+        next_seq      INTEGER NOT NULL,
+        audit_seq     INTEGER NOT NULL,
+        audit_head    TEXT NOT NULL
+    );
+    CREATE TABLE session (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        officer        TEXT NOT NULL,
+        provisioned_at TEXT NOT NULL
+    );
+    CREATE TABLE reference (
+        kind TEXT NOT NULL,
+        id   TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE records (
+        id          TEXT PRIMARY KEY,
+        entity      TEXT NOT NULL,
+        team_id     TEXT NOT NULL,
+        marking     TEXT NOT NULL,
+        happened_at TEXT NOT NULL,
+        deleted     INTEGER NOT NULL DEFAULT 0,
+        data        TEXT NOT NULL,
+        versions    TEXT NOT NULL
+    );
+    CREATE INDEX records_by_entity ON records (entity, happened_at);
+    CREATE TABLE outbox (
+        seq       INTEGER PRIMARY KEY,
+        entity    TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        team_id   TEXT NOT NULL,
+        marking   TEXT NOT NULL,
+        fields    TEXT NOT NULL,
+        base      TEXT NOT NULL,
+        version   TEXT NOT NULL
+    );
+    CREATE TABLE audit_events (
+        seq           INTEGER PRIMARY KEY,
+        operation     TEXT NOT NULL,
+        officer_id    TEXT NOT NULL,
+        device_id     TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        entity        TEXT,
+        record_id     TEXT,
+        justification TEXT,
+        recipient     TEXT,
+        prev_hash     TEXT NOT NULL,
+        hash          TEXT NOT NULL
+    );
+    "#,
+    // 2: which records concern which young person, for chronologies (backfilled).
+    r#"
+    CREATE TABLE record_people (
+        young_person_id TEXT NOT NULL,
+        record_id       TEXT NOT NULL,
+        PRIMARY KEY (young_person_id, record_id)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO record_people (young_person_id, record_id)
+        SELECT j.value, r.id FROM records r, json_each(r.data, '$.young_person_ids') j
+        WHERE r.deleted = 0;
+    INSERT OR IGNORE INTO record_people (young_person_id, record_id)
+        SELECT json_extract(r.data, '$.young_person_id'), r.id FROM records r
+        WHERE r.deleted = 0 AND r.entity = 'action';
+    INSERT OR IGNORE INTO record_people (young_person_id, record_id)
+        SELECT r.id, r.id FROM records r WHERE r.deleted = 0 AND r.entity = 'young_person';
+    "#,
+    // 3: look up a record's outbox entries and audit events directly.
+    r#"
+    CREATE INDEX outbox_by_record ON outbox (record_id);
+    CREATE INDEX audit_by_record ON audit_events (record_id);
+    "#,
+];
+
+/// The schema version this build creates.
+pub(crate) const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the store up to `target` (normally `CURRENT_VERSION`).
+pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > CURRENT_VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: CURRENT_VERSION,
+        });
+    }
+    for version in found..target.min(CURRENT_VERSION) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{open_connection, Store, StoreKey};
+
+    fn dump(conn: &Connection) -> Vec<(String, String, String, Option<String>)> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    fn key() -> StoreKey {
+        StoreKey::from_bytes(&[42u8; 32]).unwrap()
+    }
+
+    fn version(conn: &Connection) -> u32 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Rows as version 1 stored them: a young person, a visit about them and an action.
+    const V1_ROWS: &str = r#"
+        INSERT INTO records VALUES ('yp1', 'young_person', 't', 'OFFICIAL', '2026-01-01', 0,
+            '{"first_name":"A"}', '{}');
+        INSERT INTO records VALUES ('v1', 'visit', 't', 'OFFICIAL', '2026-01-02', 0,
+            '{"young_person_ids":["yp1"]}', '{}');
+        INSERT INTO records VALUES ('a1', 'action', 't', 'OFFICIAL', '2026-01-03', 0,
+            '{"young_person_id":"yp1"}', '{}');
+        INSERT INTO records VALUES ('v2', 'visit', 't', 'OFFICIAL', '2026-01-04', 1, '{}', '{}');
+    "#;
+
+    #[test]
+    fn upgrading_from_every_earlier_version_gives_the_fresh_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh_path = dir.path().join("fresh.db");
+        drop(Store::open(&fresh_path, &key(), "fresh").unwrap());
+        let fresh_conn = open_connection(&fresh_path, &key()).unwrap();
+        let fresh = dump(&fresh_conn);
+        assert_eq!(version(&fresh_conn), CURRENT_VERSION);
+        assert!(fresh.iter().any(|(_, name, _, _)| name == "record_people"));
+
+        for start in 0..CURRENT_VERSION {
+            let path = dir.path().join(format!("from-{start}.db"));
+            let mut conn = open_connection(&path, &key()).unwrap();
+            migrate_to(&mut conn, start).unwrap();
+            assert_eq!(version(&conn), start);
+            if start >= 1 {
+                conn.execute_batch(V1_ROWS).unwrap();
+            }
+            drop(conn);
+            drop(Store::open(&path, &key(), "old").unwrap());
+            let conn = open_connection(&path, &key()).unwrap();
+            assert_eq!(version(&conn), CURRENT_VERSION, "from version {start}");
+            assert_eq!(
+                dump(&conn),
+                fresh,
+                "schema after upgrading from version {start}"
+            );
+            if start == 1 {
+                let mut stmt = conn
+                    .prepare("SELECT young_person_id, record_id FROM record_people ORDER BY 2")
+                    .unwrap();
+                let links: Vec<(String, String)> = stmt
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                let expected = [("yp1", "a1"), ("yp1", "v1"), ("yp1", "yp1")]
+                    .map(|(a, b)| (a.to_string(), b.to_string()));
+                assert_eq!(links, expected, "version 2 backfills live records' links");
+            }
+        }
+    }
+
+    #[test]
+    fn a_store_from_a_newer_build_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        drop(Store::open(&path, &key(), "d").unwrap());
+        let conn = open_connection(&path, &key()).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        let err = Store::open(&path, &key(), "d").err().unwrap();
+        assert!(matches!(err, Error::SchemaTooNew { found, .. } if found == CURRENT_VERSION + 1));
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_previous_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broken.db");
+        let mut conn = open_connection(&path, &key()).unwrap();
+        migrate_to(&mut conn, 1).unwrap();
+        // A table that version 2 is about to create makes its migration fail part-way.
+        conn.execute_batch("CREATE TABLE record_people (x);")
+            .unwrap();
+        assert!(migrate_to(&mut conn, CURRENT_VERSION).is_err());
+        assert_eq!(version(&conn), 1);
+    }
+}

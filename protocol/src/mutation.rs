@@ -1,0 +1,178 @@
+//! The mutation: one outbox entry as a device proposes it to the server (DESIGN §5 "Outbox").
+//! Also the names of the synced entities and the protective markings that decide buckets.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::clock::Version;
+
+/// A name that is not one of the known values of an enumeration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} name")]
+pub struct UnknownName {
+    /// Which enumeration was being read.
+    pub kind: &'static str,
+}
+
+/// The kinds of record that sync between device and server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    /// A child or young person the officer works with.
+    YoungPerson,
+    /// A welfare visit, food parcel delivery, etc.
+    Visit,
+    /// A safeguarding concern (its account is immutable once submitted).
+    Concern,
+    /// A dated addendum to a concern.
+    Addendum,
+    /// A referral or information-sharing action.
+    Action,
+    /// School engagement: assemblies, lessons, weapons sweeps.
+    Engagement,
+}
+
+impl Entity {
+    /// Every entity, in a fixed order.
+    pub const ALL: [Entity; 6] = [
+        Entity::YoungPerson,
+        Entity::Visit,
+        Entity::Concern,
+        Entity::Addendum,
+        Entity::Action,
+        Entity::Engagement,
+    ];
+
+    /// The stable snake_case name used on the wire and in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::YoungPerson => "young_person",
+            Entity::Visit => "visit",
+            Entity::Concern => "concern",
+            Entity::Addendum => "addendum",
+            Entity::Action => "action",
+            Entity::Engagement => "engagement",
+        }
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Entity {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Entity::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or(UnknownName { kind: "entity" })
+    }
+}
+
+/// Government Security Classification marking of a record; with the team it picks the bucket.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub enum Marking {
+    /// OFFICIAL: visible to the whole team.
+    #[default]
+    #[serde(rename = "OFFICIAL")]
+    Official,
+    /// OFFICIAL-SENSITIVE: author, supervisors and safeguarding leads only.
+    #[serde(rename = "OFFICIAL-SENSITIVE")]
+    OfficialSensitive,
+}
+
+impl Marking {
+    /// The marking as written on documents and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Marking::Official => "OFFICIAL",
+            Marking::OfficialSensitive => "OFFICIAL-SENSITIVE",
+        }
+    }
+}
+
+impl FromStr for Marking {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "OFFICIAL" => Ok(Marking::Official),
+            "OFFICIAL-SENSITIVE" => Ok(Marking::OfficialSensitive),
+            _ => Err(UnknownName { kind: "marking" }),
+        }
+    }
+}
+
+/// What a mutation does to its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MutationKind {
+    /// A new record; carries every field.
+    Create,
+    /// Some fields changed; carries only those.
+    Update,
+    /// The record became a tombstone.
+    Delete,
+}
+
+/// One outbox entry: the change a device made to one record, with the versions its edit was
+/// based on, numbered by the device's own sequence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mutation {
+    /// Per-device sequence number, starting at 1, without gaps.
+    pub seq: u64,
+    /// Which kind of record.
+    pub entity: Entity,
+    /// The record's id (UUIDv7 made on the device that created it).
+    pub record_id: Uuid,
+    /// Create, update or delete.
+    pub kind: MutationKind,
+    /// The record's team (part of its bucket).
+    pub team_id: Uuid,
+    /// The record's marking after this mutation (part of its bucket).
+    pub marking: Marking,
+    /// The changed fields and their new values.
+    pub fields: BTreeMap<String, Value>,
+    /// For each changed field, the version it had when the officer edited it (`None`: unset).
+    pub base: BTreeMap<String, Option<Version>>,
+    /// The version this mutation stamps on every field it changes.
+    pub version: Version,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_names_round_trip_and_unknown_names_fail() {
+        for e in Entity::ALL {
+            assert_eq!(e.as_str().parse::<Entity>(), Ok(e));
+            assert_eq!(serde_json::to_value(e).unwrap(), Value::from(e.as_str()));
+        }
+        assert_eq!(
+            "visits".parse::<Entity>(),
+            Err(UnknownName { kind: "entity" })
+        );
+    }
+
+    #[test]
+    fn marking_uses_the_government_names() {
+        assert_eq!(
+            serde_json::to_string(&Marking::OfficialSensitive).unwrap(),
+            "\"OFFICIAL-SENSITIVE\""
+        );
+        assert_eq!("OFFICIAL".parse::<Marking>(), Ok(Marking::Official));
+        assert!("official".parse::<Marking>().is_err());
+    }
+}
