@@ -123,22 +123,22 @@ impl Pocketbook {
             let person = Some(young_person_id);
             let mut entries: Vec<ChronologyEntry> = Vec::new();
             entries.extend(
-                store::list::<Visit>(ctx.tx, person)?
+                store::list::<Visit>(ctx.tx, store::Scope::person(person))?
                     .into_iter()
                     .map(Into::into),
             );
             entries.extend(
-                store::list::<Concern>(ctx.tx, person)?
+                store::list::<Concern>(ctx.tx, store::Scope::person(person))?
                     .into_iter()
                     .map(Into::into),
             );
             entries.extend(
-                store::list::<Addendum>(ctx.tx, person)?
+                store::list::<Addendum>(ctx.tx, store::Scope::person(person))?
                     .into_iter()
                     .map(Into::into),
             );
             entries.extend(
-                store::list::<Action>(ctx.tx, person)?
+                store::list::<Action>(ctx.tx, store::Scope::person(person))?
                     .into_iter()
                     .map(Into::into),
             );

@@ -80,7 +80,7 @@ impl Pocketbook {
         let person = concern.young_person_ids.first().copied();
         let mut list: Vec<Addendum> = self
             .store
-            .read(|c| store::list::<Addendum>(c, person))?
+            .read(|c| store::list::<Addendum>(c, store::Scope::person(person)))?
             .into_iter()
             .filter(|a| a.concern_id == concern_id)
             .collect();
@@ -92,7 +92,7 @@ impl Pocketbook {
     pub fn concerns(&self, filter: &ConcernFilter) -> Result<Vec<Concern>> {
         let all = self
             .store
-            .read(|c| store::list::<Concern>(c, filter.young_person_id))?;
+            .read(|c| store::list::<Concern>(c, store::Scope::person(filter.young_person_id)))?;
         Ok(all.into_iter().filter(|c| filter.matches(c)).collect())
     }
 }

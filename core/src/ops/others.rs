@@ -52,7 +52,7 @@ impl Pocketbook {
     pub fn actions(&self, filter: &ActionFilter) -> Result<Vec<Action>> {
         let all = self
             .store
-            .read(|c| store::list::<Action>(c, filter.young_person_id))?;
+            .read(|c| store::list::<Action>(c, store::Scope::person(filter.young_person_id)))?;
         Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
     }
 
@@ -72,7 +72,9 @@ impl Pocketbook {
 
     /// Engagements matching `filter`, most recent first.
     pub fn engagements(&self, filter: &EngagementFilter) -> Result<Vec<Engagement>> {
-        let all = self.store.read(|c| store::list::<Engagement>(c, None))?;
+        let all = self
+            .store
+            .read(|c| store::list::<Engagement>(c, store::Scope::default()))?;
         Ok(all.into_iter().filter(|e| filter.matches(e)).collect())
     }
 }

@@ -56,9 +56,14 @@ impl Pocketbook {
 
     /// Visits matching `filter`, most recent first.
     pub fn visits(&self, filter: &VisitFilter) -> Result<Vec<Visit>> {
-        let all = self
-            .store
-            .read(|c| store::list::<Visit>(c, filter.young_person_id))?;
+        let all = self.store.read(|c| {
+            let scope = store::Scope {
+                person: filter.young_person_id,
+                since: filter.since,
+                until: filter.until,
+            };
+            store::list::<Visit>(c, scope)
+        })?;
         Ok(all.into_iter().filter(|v| filter.matches(v)).collect())
     }
 }

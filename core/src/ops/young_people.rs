@@ -36,7 +36,7 @@ impl Pocketbook {
         let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
         let mut found: Vec<YoungPerson> = self
             .store
-            .read(|c| store::list::<YoungPerson>(c, None))?
+            .read(|c| store::list::<YoungPerson>(c, store::Scope::default()))?
             .into_iter()
             .filter(|p| {
                 let name = format!("{} {}", p.first_name, p.last_name).to_lowercase();

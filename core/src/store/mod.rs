@@ -19,7 +19,7 @@ pub(crate) use audit::{
 };
 pub(crate) use device::DeviceState;
 pub use key::StoreKey;
-pub(crate) use records::{capture, exists, get, list, load, outbox, WriteKind};
+pub(crate) use records::{capture, exists, get, list, load, outbox, Scope, WriteKind};
 pub use reference::Provisioning;
 pub(crate) use reference::{
     all as reference_all, install as reference_install, known as reference_known,
@@ -157,7 +157,10 @@ mod plaintext_tests {
         assert!(bytes.starts_with(b"SQLite format 3\0"));
         // An encrypted key does not open a plaintext store, and vice versa.
         let key = StoreKey::from_bytes(&[1u8; 32]).unwrap();
-        assert!(matches!(Store::open(&path, &key, "t"), Err(Error::WrongKey)));
+        assert!(matches!(
+            Store::open(&path, &key, "t"),
+            Err(Error::WrongKey)
+        ));
         let enc = dir.path().join("enc.db");
         drop(Store::open(&enc, &key, "t").unwrap());
         assert!(matches!(

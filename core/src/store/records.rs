@@ -308,37 +308,56 @@ pub(crate) fn exists(conn: &Connection, entity: Entity, id: Uuid) -> Result<bool
         .is_some())
 }
 
-/// Every live record of one entity, most recent first; with `person`, only theirs.
-pub(crate) fn list<T: Record>(conn: &Connection, person: Option<Uuid>) -> Result<Vec<T>> {
-    let mut out = Vec::new();
-    let mut push = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
-        let id: String = r.get(0)?;
-        let data: String = r.get(1)?;
-        out.push(decode::<T>(&id, &data));
-        Ok(())
-    };
-    match person {
-        None => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, data FROM records WHERE entity = ?1 AND deleted = 0
-                 ORDER BY happened_at DESC, id DESC",
-            )?;
-            let mut rows = stmt.query([T::ENTITY.as_str()])?;
-            while let Some(r) = rows.next()? {
-                push(r)?;
-            }
-        }
-        Some(person) => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT r.id, r.data FROM record_people p JOIN records r ON r.id = p.record_id
-                 WHERE p.young_person_id = ?1 AND r.entity = ?2 AND r.deleted = 0
-                 ORDER BY r.happened_at DESC, r.id DESC",
-            )?;
-            let mut rows = stmt.query(params![person.to_string(), T::ENTITY.as_str()])?;
-            while let Some(r) = rows.next()? {
-                push(r)?;
-            }
+/// Which live records of one entity to list: all, or one young person's, and optionally only
+/// those that happened in `[since, until)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Scope {
+    pub person: Option<Uuid>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Scope {
+    /// One young person's records.
+    pub(crate) fn person(person: Option<Uuid>) -> Self {
+        Scope {
+            person,
+            ..Scope::default()
         }
     }
-    out.into_iter().collect()
+}
+
+/// The live records of one entity in `scope`, most recent first.
+pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>> {
+    // Text times are fixed-width RFC 3339, so they compare like the instants they name.
+    let since = scope.since.map(time_text).unwrap_or_default();
+    let until = scope
+        .until
+        .map(time_text)
+        .unwrap_or_else(|| "9".to_string());
+    let (sql, person) = match scope.person {
+        None => (
+            "SELECT id, data FROM records
+             WHERE entity = ?1 AND deleted = 0 AND happened_at >= ?2 AND happened_at < ?3
+               AND ?4 IS NULL
+             ORDER BY happened_at DESC, id DESC",
+            None,
+        ),
+        Some(person) => (
+            "SELECT r.id, r.data FROM record_people p JOIN records r ON r.id = p.record_id
+             WHERE r.entity = ?1 AND r.deleted = 0 AND r.happened_at >= ?2
+               AND r.happened_at < ?3 AND p.young_person_id = ?4
+             ORDER BY r.happened_at DESC, r.id DESC",
+            Some(person.to_string()),
+        ),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![T::ENTITY.as_str(), since, until, person])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let data: String = r.get(1)?;
+        out.push(decode::<T>(&id, &data)?);
+    }
+    Ok(out)
 }

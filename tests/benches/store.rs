@@ -1,0 +1,194 @@
+//! Store benchmarks (a bench binary; CI compiles it, `cargo bench` runs it):
+//! 1. recording a visit — record, field versions, outbox entry and audit event, encrypted, in
+//!    one transaction — against a bare rusqlite insert of the same row into an encrypted
+//!    database with the same pragmas, one transaction each;
+//! 2. opening an encrypted store that holds 100k records.
+//!
+//! `cargo bench -p pocketbook-tests --bench store [-- --records N --writes N]`
+
+use std::time::{Duration, Instant};
+
+use pocketbook_core::model::VisitFilter;
+use pocketbook_core::Pocketbook;
+use pocketbook_tests::{open_at, provisioning, visit_draft, KEY_HEX};
+use uuid::Uuid;
+
+struct Stats {
+    samples: Vec<Duration>,
+}
+
+impl Stats {
+    fn new(mut samples: Vec<Duration>) -> Self {
+        samples.sort();
+        Stats { samples }
+    }
+    fn pct(&self, p: f64) -> Duration {
+        let i = ((self.samples.len() as f64 - 1.0) * p).round() as usize;
+        self.samples[i]
+    }
+    fn mean(&self) -> Duration {
+        self.samples.iter().sum::<Duration>() / self.samples.len() as u32
+    }
+    fn line(&self, name: &str) -> String {
+        format!(
+            "| {name} | {} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs |",
+            self.samples.len(),
+            self.mean().as_secs_f64() * 1e6,
+            self.pct(0.5).as_secs_f64() * 1e6,
+            self.pct(0.95).as_secs_f64() * 1e6,
+            self.pct(0.99).as_secs_f64() * 1e6,
+        )
+    }
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn new_book(dir: &std::path::Path, name: &str) -> Pocketbook {
+    let book = open_at(&dir.join(name)).expect("open store");
+    book.provision(&provisioning()).expect("provision");
+    book
+}
+
+/// An encrypted database with the store's pragmas and the same records table, nothing else.
+fn bare_connection(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("open bare");
+    conn.execute_batch(&format!(
+        "PRAGMA cipher_log_level = 'NONE'; PRAGMA key = \"x'{KEY_HEX}'\";
+         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;
+         CREATE TABLE records (id TEXT PRIMARY KEY, entity TEXT NOT NULL, team_id TEXT NOT NULL,
+             marking TEXT NOT NULL, happened_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+             data TEXT NOT NULL, versions TEXT NOT NULL);
+         CREATE INDEX records_by_entity ON records (entity, happened_at);"
+    ))
+    .expect("bare schema");
+    conn
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks for a listing; there are no tests here.
+    }
+    let writes = arg("--writes", 3_000);
+    let records = arg("--records", 100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // 1. Write path.
+    let book = new_book(dir.path(), "write.db");
+    let person = book
+        .add_young_person(pocketbook_tests::person_draft())
+        .expect("person")
+        .id;
+    let warm = 200;
+    let mut ours = Vec::with_capacity(writes);
+    let mut rows = Vec::with_capacity(writes);
+    for i in 0..writes + warm {
+        let draft = visit_draft(person, 1);
+        let t = Instant::now();
+        let visit = book.record_visit(draft).expect("record visit");
+        let elapsed = t.elapsed();
+        if i >= warm {
+            ours.push(elapsed);
+        }
+        let mut data = serde_json::to_value(&visit).expect("json");
+        data.as_object_mut().expect("object").remove("id");
+        rows.push((visit.start.to_rfc3339(), data.to_string()));
+    }
+    let bare = bare_connection(&dir.path().join("bare.db"));
+    let mut bare_times = Vec::with_capacity(writes);
+    let versions = "{}".repeat(1);
+    for (i, (start, data)) in rows.iter().enumerate() {
+        let t = Instant::now();
+        let tx = bare.unchecked_transaction().expect("begin");
+        tx.execute(
+            "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
+                                  versions) VALUES (?1, 'visit', ?2, 'OFFICIAL', ?3, 0, ?4, ?5)",
+            rusqlite::params![
+                Uuid::now_v7().to_string(),
+                pocketbook_tests::TEAM.to_string(),
+                start,
+                data,
+                versions
+            ],
+        )
+        .expect("bare insert");
+        tx.commit().expect("commit");
+        if i >= warm {
+            bare_times.push(t.elapsed());
+        }
+    }
+    let ours = Stats::new(ours);
+    let bare_stats = Stats::new(bare_times);
+    println!("| operation | n | mean | p50 | p95 | p99 |\n|---|---|---|---|---|---|");
+    println!(
+        "{}",
+        ours.line("record_visit (record + versions + outbox + audit)")
+    );
+    println!(
+        "{}",
+        bare_stats.line("bare encrypted insert of the same row")
+    );
+    println!(
+        "\nratio (mean): {:.2}x   ratio (p50): {:.2}x",
+        ours.mean().as_secs_f64() / bare_stats.mean().as_secs_f64(),
+        ours.pct(0.5).as_secs_f64() / bare_stats.pct(0.5).as_secs_f64()
+    );
+    drop(book);
+
+    // 2. Opening a store of `records` records.
+    let path = dir.path().join("large.db");
+    {
+        let book = new_book(dir.path(), "large.db");
+        let person = book
+            .add_young_person(pocketbook_tests::person_draft())
+            .expect("person")
+            .id;
+        let t = Instant::now();
+        for _ in 1..records {
+            book.record_visit(visit_draft(person, 2)).expect("fill");
+        }
+        println!(
+            "\nfilled a store with {records} records in {:.1} s ({:.0} recorded visits/s, one transaction each)",
+            t.elapsed().as_secs_f64(),
+            records as f64 / t.elapsed().as_secs_f64()
+        );
+    }
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut opens = Vec::new();
+    let mut open_and_read = Vec::new();
+    for _ in 0..30 {
+        let t = Instant::now();
+        let book = open_at(&path).expect("open large");
+        opens.push(t.elapsed());
+        let session = book.session().expect("session");
+        let latest = book
+            .visits(&VisitFilter {
+                since: Some(chrono::Utc::now() - chrono::Duration::minutes(90)),
+                ..VisitFilter::default()
+            })
+            .expect("visits");
+        open_and_read.push(t.elapsed());
+        assert_eq!(session.officer.id, pocketbook_tests::OFFICER);
+        assert!(latest.is_empty());
+    }
+    let opens = Stats::new(opens);
+    println!(
+        "\nstore of {records} records, {:.1} MB on disk\n| operation | n | mean | p50 | p95 | p99 |\n|---|---|---|---|---|---|",
+        size as f64 / 1e6
+    );
+    println!(
+        "{}",
+        opens.line("Pocketbook::open (key check, migrations check)")
+    );
+    let reads = Stats::new(open_and_read);
+    println!(
+        "{}",
+        reads.line("open + session + list visits (scans all 100k)")
+    );
+}
