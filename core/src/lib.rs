@@ -116,6 +116,16 @@ impl Pocketbook {
         self.store.read(store::outbox)
     }
 
+    /// The version of each field of a record, tombstones included (for diagnostics and sync
+    /// tooling; the versions decide merges on the server).
+    pub fn field_versions(
+        &self,
+        entity: Entity,
+        id: Uuid,
+    ) -> Result<std::collections::BTreeMap<String, pocketbook_protocol::Version>> {
+        self.store.read(|c| store::versions_of(c, entity, id))
+    }
+
     /// This device's audit trail, oldest first.
     pub fn audit_events(&self) -> Result<Vec<AuditEvent>> {
         self.store.read(store::audit_events)

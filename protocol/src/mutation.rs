@@ -144,7 +144,9 @@ pub struct Mutation {
     pub marking: Marking,
     /// The changed fields and their new values.
     pub fields: BTreeMap<String, Value>,
-    /// For each changed field, the version it had when the officer edited it (`None`: unset).
+    /// For each changed field, the version it had when the officer edited it. A field that
+    /// had none (every field of a create) is absent or `None`.
+    #[serde(default)]
     pub base: BTreeMap<String, Option<Version>>,
     /// The version this mutation stamps on every field it changes.
     pub version: Version,

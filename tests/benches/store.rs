@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use pocketbook_core::model::VisitFilter;
 use pocketbook_core::Pocketbook;
 use pocketbook_tests::{open_at, provisioning, visit_draft, KEY_HEX};
-use uuid::Uuid;
 
 struct Stats {
     samples: Vec<Duration>,
@@ -87,35 +86,39 @@ fn main() {
         .id;
     let warm = 200;
     let mut ours = Vec::with_capacity(writes);
-    let mut rows = Vec::with_capacity(writes);
+    let mut rows: Vec<(String, String, String, String, String)> = Vec::with_capacity(writes);
     for i in 0..writes + warm {
         let draft = visit_draft(person, 1);
         let t = Instant::now();
-        let visit = book.record_visit(draft).expect("record visit");
-        let elapsed = t.elapsed();
+        book.record_visit(draft).expect("record visit");
         if i >= warm {
-            ours.push(elapsed);
+            ours.push(t.elapsed());
         }
-        let mut data = serde_json::to_value(&visit).expect("json");
-        data.as_object_mut().expect("object").remove("id");
-        rows.push((visit.start.to_rfc3339(), data.to_string()));
+    }
+    // The bare side inserts exactly the rows the store wrote: same ids, data and versions.
+    {
+        let raw = pocketbook_tests::raw_connection(&dir.path().join("write.db"));
+        let mut stmt = raw
+            .prepare("SELECT id, team_id, happened_at, data, versions FROM records WHERE entity = 'visit' ORDER BY id")
+            .expect("select rows");
+        let found = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .expect("query rows");
+        for row in found {
+            rows.push(row.expect("row"));
+        }
     }
     let bare = bare_connection(&dir.path().join("bare.db"));
     let mut bare_times = Vec::with_capacity(writes);
-    let versions = "{}".repeat(1);
-    for (i, (start, data)) in rows.iter().enumerate() {
+    for (i, (id, team, happened, data, versions)) in rows.iter().enumerate() {
         let t = Instant::now();
         let tx = bare.unchecked_transaction().expect("begin");
         tx.execute(
             "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
                                   versions) VALUES (?1, 'visit', ?2, 'OFFICIAL', ?3, 0, ?4, ?5)",
-            rusqlite::params![
-                Uuid::now_v7().to_string(),
-                pocketbook_tests::TEAM.to_string(),
-                start,
-                data,
-                versions
-            ],
+            rusqlite::params![id, team, happened, data, versions],
         )
         .expect("bare insert");
         tx.commit().expect("commit");

@@ -10,15 +10,7 @@ use pocketbook_protocol::Version;
 use pocketbook_tests::{open_at, visit_draft, Fixture, SECRET_NARRATIVE};
 
 fn versions(f: &Fixture, id: uuid::Uuid) -> BTreeMap<String, Version> {
-    let text: String = f
-        .raw()
-        .query_row(
-            "SELECT versions FROM records WHERE id = ?1",
-            [id.to_string()],
-            |r| r.get(0),
-        )
-        .unwrap();
-    serde_json::from_str(&text).unwrap()
+    f.book.field_versions(Entity::Visit, id).unwrap()
 }
 
 #[test]
@@ -78,7 +70,12 @@ fn an_update_carries_only_changed_fields_and_their_base_versions() {
         "a create stamps every field"
     );
     assert!(create.fields.contains_key("narrative") && create.fields.contains_key("team_id"));
-    assert!(create.base.values().all(Option::is_none));
+    assert!(create.base.is_empty(), "a create has no base versions");
+    assert_eq!(
+        created.len(),
+        create.fields.len(),
+        "every field has a version"
+    );
 
     let update = VisitUpdate {
         narrative: Some("Revised after speaking to the DSL".into()),

@@ -72,24 +72,24 @@ pub(crate) fn append(
         recipient: draft.recipient.as_deref(),
         prev_hash: &device.audit_head,
     })?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_events (seq, operation, officer_id, device_id, at, entity, record_id,
                                    justification, recipient, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            seq as i64,
-            op_name(draft.operation),
-            draft.officer_id.to_string(),
-            device.device_id.to_string(),
-            at,
-            draft.entity.map(|e| e.as_str()),
-            draft.record_id.map(|id| id.to_string()),
-            draft.justification,
-            draft.recipient,
-            device.audit_head,
-            hash
-        ],
-    )?;
+    )?
+    .execute(params![
+        seq as i64,
+        op_name(draft.operation),
+        draft.officer_id.to_string(),
+        device.device_id.to_string(),
+        at,
+        draft.entity.map(|e| e.as_str()),
+        draft.record_id.map(|id| id.to_string()),
+        draft.justification,
+        draft.recipient,
+        device.audit_head,
+        hash
+    ])?;
     device.audit_seq = seq;
     device.audit_head = hash;
     Ok(seq)

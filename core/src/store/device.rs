@@ -30,17 +30,17 @@ pub(crate) fn ensure(conn: &mut Connection, device_name: &str) -> Result<()> {
         .query_row("SELECT id FROM device WHERE id = 1", [], |r| r.get(0))
         .optional()?;
     if exists.is_none() {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO device (id, device_id, device_name, created_at, clock_millis,
                                  clock_counter, next_seq, audit_seq, audit_head)
              VALUES (1, ?1, ?2, ?3, 0, 0, 1, 0, ?4)",
-            params![
-                Uuid::now_v7().to_string(),
-                device_name,
-                Utc::now().to_rfc3339(),
-                GENESIS_HASH
-            ],
-        )?;
+        )?
+        .execute(params![
+            Uuid::now_v7().to_string(),
+            device_name,
+            Utc::now().to_rfc3339(),
+            GENESIS_HASH
+        ])?;
     }
     Ok(())
 }
@@ -48,11 +48,12 @@ pub(crate) fn ensure(conn: &mut Connection, device_name: &str) -> Result<()> {
 impl DeviceState {
     /// Reads the device row.
     pub(crate) fn load(conn: &Connection) -> Result<Self> {
-        let row = conn.query_row(
-            "SELECT device_id, device_name, clock_millis, clock_counter, next_seq, audit_seq,
+        let row = conn
+            .prepare_cached(
+                "SELECT device_id, device_name, clock_millis, clock_counter, next_seq, audit_seq,
                     audit_head FROM device WHERE id = 1",
-            [],
-            |r| {
+            )?
+            .query_row([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -62,8 +63,7 @@ impl DeviceState {
                     r.get::<_, i64>(5)?,
                     r.get::<_, String>(6)?,
                 ))
-            },
-        )?;
+            })?;
         let (id, device_name, millis, counter, next_seq, audit_seq, audit_head) = row;
         let device_id = Uuid::parse_str(&id).map_err(|_| Error::Corrupt { what: "device id" })?;
         let corrupt = |_| Error::Corrupt {
@@ -94,17 +94,17 @@ impl DeviceState {
     /// Writes the row back (inside the caller's transaction).
     pub(crate) fn save(&self, conn: &Connection) -> Result<()> {
         let last = self.clock.last();
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE device SET clock_millis = ?1, clock_counter = ?2, next_seq = ?3,
                                audit_seq = ?4, audit_head = ?5 WHERE id = 1",
-            params![
-                last.millis as i64,
-                last.counter,
-                self.next_seq as i64,
-                self.audit_seq as i64,
-                self.audit_head
-            ],
-        )?;
+        )?
+        .execute(params![
+            last.millis as i64,
+            last.counter,
+            self.next_seq as i64,
+            self.audit_seq as i64,
+            self.audit_head
+        ])?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ mod key;
 mod records;
 mod reference;
 pub(crate) mod schema;
+mod versions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -19,7 +20,7 @@ pub(crate) use audit::{
 };
 pub(crate) use device::DeviceState;
 pub use key::StoreKey;
-pub(crate) use records::{capture, exists, get, list, load, outbox, Scope, WriteKind};
+pub(crate) use records::{capture, exists, get, list, load, outbox, versions_of, Scope, WriteKind};
 pub use reference::Provisioning;
 pub(crate) use reference::{
     all as reference_all, install as reference_install, known as reference_known,

@@ -82,9 +82,10 @@ pub(crate) fn capture<T: Record>(
         return Ok(false);
     }
     let version = device.tick(now)?;
+    // A field that had no version (every field of a create) is left out of `base`.
     let base: BTreeMap<String, Option<Version>> = changed
         .keys()
-        .map(|k| (k.clone(), versions.get(k).copied()))
+        .filter_map(|k| versions.get(k).map(|v| (k.clone(), Some(*v))))
         .collect();
     for key in changed.keys() {
         versions.insert(key.clone(), version);
@@ -94,38 +95,40 @@ pub(crate) fn capture<T: Record>(
         WriteKind::Update(..) => (MutationKind::Update, AuditOperation::Alter),
         WriteKind::Delete(_) => (MutationKind::Delete, AuditOperation::Erase),
     };
-    let versions_text = to_text(&versions, "field versions")?;
+    let versions_text = super::versions::encode(&versions)?;
     match &write {
         WriteKind::Create(r) => {
-            conn.execute(
+            conn.prepare_cached(
                 "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
                                       versions) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)",
-                params![
-                    record_id.to_string(),
-                    T::ENTITY.as_str(),
-                    meta.team_id.to_string(),
-                    meta.marking.as_str(),
-                    time_text(r.happened_at()),
-                    to_text(&changed, "record")?,
-                    versions_text
-                ],
-            )?;
-            link_people(conn, record_id, &r.young_people())?;
+            )?
+            .execute(params![
+                record_id.to_string(),
+                T::ENTITY.as_str(),
+                meta.team_id.to_string(),
+                meta.marking.as_str(),
+                time_text(r.happened_at()),
+                to_text(&changed, "record")?,
+                versions_text
+            ])?;
+            if T::ENTITY != Entity::YoungPerson {
+                link_people(conn, record_id, &r.young_people())?;
+            }
         }
         WriteKind::Update(old, new) => {
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE records SET team_id = ?2, marking = ?3, happened_at = ?4, data = ?5,
                                     versions = ?6 WHERE id = ?1",
-                params![
-                    record_id.to_string(),
-                    meta.team_id.to_string(),
-                    meta.marking.as_str(),
-                    time_text(new.happened_at()),
-                    to_text(&fields_of(*new)?, "record")?,
-                    versions_text
-                ],
-            )?;
-            if old.record.young_people() != new.young_people() {
+            )?
+            .execute(params![
+                record_id.to_string(),
+                meta.team_id.to_string(),
+                meta.marking.as_str(),
+                time_text(new.happened_at()),
+                to_text(&fields_of(*new)?, "record")?,
+                versions_text
+            ])?;
+            if T::ENTITY != Entity::YoungPerson && old.record.young_people() != new.young_people() {
                 unlink_people(conn, record_id)?;
                 link_people(conn, record_id, &new.young_people())?;
             }
@@ -135,14 +138,14 @@ pub(crate) fn capture<T: Record>(
             // erased, and secure_delete overwrites the freed bytes.
             let tombstone =
                 serde_json::to_value(&meta).map_err(|_| Error::Corrupt { what: "record" })?;
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE records SET deleted = 1, data = ?2, versions = ?3 WHERE id = ?1",
-                params![
-                    record_id.to_string(),
-                    to_text(&tombstone, "record")?,
-                    versions_text
-                ],
-            )?;
+            )?
+            .execute(params![
+                record_id.to_string(),
+                to_text(&tombstone, "record")?,
+                versions_text
+            ])?;
             unlink_people(conn, record_id)?;
         }
     }
@@ -187,10 +190,8 @@ fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -> Result<()
 }
 
 fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
-    conn.execute(
-        "DELETE FROM record_people WHERE record_id = ?1",
-        [record_id.to_string()],
-    )?;
+    conn.prepare_cached("DELETE FROM record_people WHERE record_id = ?1")?
+        .execute([record_id.to_string()])?;
     Ok(())
 }
 
@@ -264,10 +265,14 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
 }
 
 fn decode<T: Record>(id: &str, data: &str) -> Result<T> {
-    let corrupt = || Error::Corrupt { what: "record" };
-    let mut map: Map<String, Value> = serde_json::from_str(data).map_err(|_| corrupt())?;
+    let map: Map<String, Value> =
+        serde_json::from_str(data).map_err(|_| Error::Corrupt { what: "record" })?;
+    decode_fields(id, map)
+}
+
+fn decode_fields<T: Record>(id: &str, mut map: Map<String, Value>) -> Result<T> {
     map.insert("id".to_string(), Value::String(id.to_string()));
-    serde_json::from_value(Value::Object(map)).map_err(|_| corrupt())
+    serde_json::from_value(Value::Object(map)).map_err(|_| Error::Corrupt { what: "record" })
 }
 
 /// A live (not deleted) record with its field versions, or `None`.
@@ -283,11 +288,11 @@ pub(crate) fn load<T: Record>(conn: &Connection, id: Uuid) -> Result<Option<Stor
     let Some((data, versions)) = row else {
         return Ok(None);
     };
+    let fields: Map<String, Value> =
+        serde_json::from_str(&data).map_err(|_| Error::Corrupt { what: "record" })?;
     Ok(Some(Stored {
-        record: decode(&id.to_string(), &data)?,
-        versions: serde_json::from_str(&versions).map_err(|_| Error::Corrupt {
-            what: "field versions",
-        })?,
+        versions: super::versions::decode(&versions, fields.keys())?,
+        record: decode_fields(&id.to_string(), fields)?,
     }))
 }
 
@@ -360,4 +365,22 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
         out.push(decode::<T>(&id, &data)?);
     }
     Ok(out)
+}
+
+/// The field versions of a record of `entity`, tombstones included.
+pub(crate) fn versions_of(
+    conn: &Connection,
+    entity: Entity,
+    id: Uuid,
+) -> Result<BTreeMap<String, Version>> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT data, versions FROM records WHERE id = ?1 AND entity = ?2")?
+        .query_row(params![id.to_string(), entity.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let (data, versions) = row.ok_or(Error::NotFound { entity, id })?;
+    let fields: Map<String, Value> =
+        serde_json::from_str(&data).map_err(|_| Error::Corrupt { what: "record" })?;
+    super::versions::decode(&versions, fields.keys())
 }

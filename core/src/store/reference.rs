@@ -72,10 +72,8 @@ impl Provisioning {
 
 fn put<T: Serialize>(conn: &Connection, kind: &str, id: Uuid, value: &T) -> Result<()> {
     let data = serde_json::to_string(value).map_err(|_| Error::Corrupt { what: "reference" })?;
-    conn.execute(
-        "INSERT INTO reference (kind, id, data) VALUES (?1, ?2, ?3)",
-        params![kind, id.to_string(), data],
-    )?;
+    conn.prepare_cached("INSERT INTO reference (kind, id, data) VALUES (?1, ?2, ?3)")?
+        .execute(params![kind, id.to_string(), data])?;
     Ok(())
 }
 
@@ -104,19 +102,20 @@ pub(crate) fn install(conn: &Connection, p: &Provisioning) -> Result<()> {
     }
     let officer =
         serde_json::to_string(&p.officer).map_err(|_| Error::Corrupt { what: "session" })?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO session (id, officer, provisioned_at) VALUES (1, ?1, ?2)
          ON CONFLICT (id) DO UPDATE SET officer = excluded.officer,
                                         provisioned_at = excluded.provisioned_at",
-        params![officer, Utc::now().to_rfc3339()],
-    )?;
+    )?
+    .execute(params![officer, Utc::now().to_rfc3339()])?;
     Ok(())
 }
 
 /// The officer of this device's session, if there is one.
 pub(crate) fn officer(conn: &Connection) -> Result<Option<Officer>> {
     let text: Option<String> = conn
-        .query_row("SELECT officer FROM session WHERE id = 1", [], |r| r.get(0))
+        .prepare_cached("SELECT officer FROM session WHERE id = 1")?
+        .query_row([], |r| r.get(0))
         .optional()?;
     text.map(|t| serde_json::from_str(&t).map_err(|_| Error::Corrupt { what: "session" }))
         .transpose()
