@@ -192,6 +192,6 @@ fn main() {
     let reads = Stats::new(open_and_read);
     println!(
         "{}",
-        reads.line("open + session + list visits (scans all 100k)")
+        reads.line("open + session + list the last 90 min of visits (index range)")
     );
 }
