@@ -154,9 +154,12 @@ pub enum Error {
         /// The newest this build knows.
         supported: u32,
     },
-    /// A provisioning file could not be read.
-    #[error("provisioning data is invalid: {0}")]
-    Provisioning(String),
+    /// Provisioning data could not be read or does not hang together.
+    #[error("{0}")]
+    Provisioning(#[from] pocketbook_protocol::ProvisioningError),
+    /// The store already belongs to another officer.
+    #[error("this store belongs to another officer")]
+    OtherOfficer,
     /// The audit trail does not verify.
     #[error("audit chain broken at event {seq}: {reason}")]
     AuditChainBroken {

@@ -126,6 +126,30 @@ pub enum MutationKind {
     Delete,
 }
 
+/// What one edit did to a set field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetDelta {
+    /// Elements added.
+    #[serde(default)]
+    pub added: Vec<Value>,
+    /// Elements removed.
+    #[serde(default)]
+    pub removed: Vec<Value>,
+}
+
+impl SetDelta {
+    /// The delta that turns `old` into `new` (both JSON arrays); `None` when they hold the same
+    /// elements or are not arrays.
+    pub fn between(old: &Value, new: &Value) -> Option<SetDelta> {
+        let (old, new) = (old.as_array()?, new.as_array()?);
+        let delta = SetDelta {
+            added: new.iter().filter(|v| !old.contains(v)).cloned().collect(),
+            removed: old.iter().filter(|v| !new.contains(v)).cloned().collect(),
+        };
+        (!delta.added.is_empty() || !delta.removed.is_empty()).then_some(delta)
+    }
+}
+
 /// One outbox entry: the change a device made to one record, with the versions its edit was
 /// based on, numbered by the device's own sequence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +172,10 @@ pub struct Mutation {
     /// had none (every field of a create) is absent or `None`.
     #[serde(default)]
     pub base: BTreeMap<String, Option<Version>>,
+    /// For each changed set field, what this edit added and removed, so a concurrent merge
+    /// can apply just those to whatever the set holds by then.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sets: BTreeMap<String, SetDelta>,
     /// The version this mutation stamps on every field it changes.
     pub version: Version,
 }

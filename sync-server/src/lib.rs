@@ -1,3 +1,27 @@
-//! The Pocketbook sync server (axum, with SQLite and PostgreSQL stores). It arrives with the
-//! sync issue (see DESIGN §5–§6); until then this crate only reserves its place in the
-//! workspace and exports nothing.
+//! The Pocketbook sync server: the only arbiter of what every device holds. It enrols devices,
+//! takes their pushed mutations (merging them by the rules in `pocketbook-protocol`), serves
+//! pulls by bucket, quarantines what it refuses and audits everything. Storage sits behind the
+//! [`store::Store`] trait; the backend is chosen once in `main`.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod scope;
+pub mod store;
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+/// Serves the API on a listener the caller bound (tests bind 127.0.0.1:0) until `shutdown`
+/// resolves.
+pub async fn serve<S: store::Store>(
+    listener: TcpListener,
+    store: S,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = api::router(store).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -38,7 +38,7 @@ pub fn provision(book: &Pocketbook, file: &Path) -> Result<(), CliError> {
         what: format!("cannot read {}", file.display()),
         source,
     })?;
-    let p = Provisioning::from_json(&text)?;
+    let p = Provisioning::from_json(&text).map_err(pocketbook_core::Error::from)?;
     book.provision(&p)?;
     println!(
         "Provisioned {} ({}): {} team(s), {} officer(s), {} establishment(s)",

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use pocketbook_protocol::merge::CONCERN_ACCOUNT_FIELDS;
 use pocketbook_protocol::Entity;
 
 use super::common::{check_len, check_text, Marking, Record, RecordMeta, MAX_NARRATIVE};
@@ -191,19 +192,6 @@ pub struct Concern {
     /// Every triage change, oldest first (an add-only set).
     pub triage_history: Vec<TriageChange>,
 }
-
-/// The fields of a concern that form its account and never change after submission.
-pub(crate) const CONCERN_ACCOUNT_FIELDS: [&str; 9] = [
-    "young_person_ids",
-    "happened_at",
-    "recorded_at",
-    "category",
-    "sub_categories",
-    "account",
-    "childs_words",
-    "risk_text",
-    "thrive",
-];
 
 /// What a caller gives to raise a concern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,16 +2,13 @@
 //! the validation rules that need no store. Pure data; safe on any thread.
 
 mod action;
-mod audit;
 mod common;
 mod concern;
 mod engagement;
-mod reference;
 mod visit;
 mod young_person;
 
 pub use action::{Action, ActionDraft, ActionFilter, ActionKind, ActionStatus, ActionUpdate};
-pub use audit::{AuditEvent, AuditOperation};
 pub use common::{Marking, RecordMeta};
 pub use concern::{
     Addendum, Concern, ConcernCategory, ConcernDraft, ConcernFilter, ConcernStatus,
@@ -20,7 +17,8 @@ pub use concern::{
 pub use engagement::{
     Engagement, EngagementDraft, EngagementFilter, EngagementKind, EngagementTopic, SweepResult,
 };
-pub use reference::{Establishment, EstablishmentKind, Officer, Role, Team};
+pub use pocketbook_protocol::{AuditEvent, AuditOperation};
+pub use pocketbook_protocol::{Establishment, EstablishmentKind, Officer, Role, Team};
 pub use visit::{
     PromptedBy, SupportGiven, Visit, VisitDraft, VisitFilter, VisitKind, VisitOutcome, VisitUpdate,
 };

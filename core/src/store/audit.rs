@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, Row};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use pocketbook_protocol::Entity;
 
-use super::device::{DeviceState, GENESIS_HASH};
+use pocketbook_protocol::audit::verify_chain;
+use pocketbook_protocol::GENESIS_HASH;
+
+use super::device::DeviceState;
 use crate::error::{Error, Result};
 use crate::model::{AuditEvent, AuditOperation};
 
@@ -24,32 +25,7 @@ pub(crate) struct AuditDraft {
     pub recipient: Option<String>,
 }
 
-/// The fields covered by an event's hash, in a fixed order.
-#[derive(Serialize)]
-struct Hashed<'a> {
-    seq: u64,
-    operation: AuditOperation,
-    officer_id: Uuid,
-    device_id: Uuid,
-    at: &'a str,
-    entity: Option<Entity>,
-    record_id: Option<Uuid>,
-    justification: Option<&'a str>,
-    recipient: Option<&'a str>,
-    prev_hash: &'a str,
-}
-
-fn hash_of(h: &Hashed<'_>) -> Result<String> {
-    let bytes = serde_json::to_vec(h).map_err(|_| Error::Corrupt {
-        what: "audit event",
-    })?;
-    Ok(hex::encode(Sha256::digest(&bytes)))
-}
-
-/// Canonical text form of an event time (fixed width, so it also sorts).
-pub(crate) fn time_text(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+pub(crate) use pocketbook_protocol::audit::time_text;
 
 /// Appends an event to the chain inside the caller's transaction and advances `device`.
 pub(crate) fn append(
@@ -59,19 +35,21 @@ pub(crate) fn append(
     at: DateTime<Utc>,
 ) -> Result<u64> {
     let seq = device.audit_seq + 1;
-    let at = time_text(at);
-    let hash = hash_of(&Hashed {
+    let mut event = AuditEvent {
         seq,
         operation: draft.operation,
         officer_id: draft.officer_id,
         device_id: device.device_id,
-        at: &at,
+        at,
         entity: draft.entity,
         record_id: draft.record_id,
-        justification: draft.justification.as_deref(),
-        recipient: draft.recipient.as_deref(),
-        prev_hash: &device.audit_head,
-    })?;
+        justification: draft.justification,
+        recipient: draft.recipient,
+        prev_hash: device.audit_head.clone(),
+        hash: String::new(),
+    };
+    event.hash = event.compute_hash();
+    let at = time_text(at);
     conn.prepare_cached(
         "INSERT INTO audit_events (seq, operation, officer_id, device_id, at, entity, record_id,
                                    justification, recipient, prev_hash, hash)
@@ -79,19 +57,19 @@ pub(crate) fn append(
     )?
     .execute(params![
         seq as i64,
-        op_name(draft.operation),
-        draft.officer_id.to_string(),
-        device.device_id.to_string(),
+        op_name(event.operation),
+        event.officer_id.to_string(),
+        event.device_id.to_string(),
         at,
-        draft.entity.map(|e| e.as_str()),
-        draft.record_id.map(|id| id.to_string()),
-        draft.justification,
-        draft.recipient,
-        device.audit_head,
-        hash
+        event.entity.map(|e| e.as_str()),
+        event.record_id.map(|id| id.to_string()),
+        event.justification,
+        event.recipient,
+        event.prev_hash,
+        event.hash
     ])?;
     device.audit_seq = seq;
-    device.audit_head = hash;
+    device.audit_head = event.hash;
     Ok(seq)
 }
 
@@ -179,40 +157,12 @@ pub(crate) fn events_for(conn: &Connection, record_id: Uuid) -> Result<Vec<Audit
 /// over its own fields, and the last event matching the head the device row remembers.
 pub(crate) fn verify(conn: &Connection) -> Result<u64> {
     let device = DeviceState::load(conn)?;
-    let mut expected_prev = GENESIS_HASH.to_string();
-    let mut expected_seq = 1u64;
-    for event in events(conn)? {
-        let broken = |reason| Error::AuditChainBroken {
-            seq: expected_seq,
-            reason,
-        };
-        if event.seq != expected_seq {
-            return Err(broken("an event is missing"));
-        }
-        if event.prev_hash != expected_prev {
-            return Err(broken("does not link to the previous event"));
-        }
-        let at = time_text(event.at);
-        let recomputed = hash_of(&Hashed {
-            seq: event.seq,
-            operation: event.operation,
-            officer_id: event.officer_id,
-            device_id: event.device_id,
-            at: &at,
-            entity: event.entity,
-            record_id: event.record_id,
-            justification: event.justification.as_deref(),
-            recipient: event.recipient.as_deref(),
-            prev_hash: &event.prev_hash,
+    let (last, head) =
+        verify_chain(&events(conn)?, 0, GENESIS_HASH).map_err(|e| Error::AuditChainBroken {
+            seq: e.seq,
+            reason: e.reason,
         })?;
-        if recomputed != event.hash {
-            return Err(broken("its content was altered"));
-        }
-        expected_prev = event.hash;
-        expected_seq += 1;
-    }
-    let last = expected_seq - 1;
-    if last != device.audit_seq || expected_prev != device.audit_head {
+    if last != device.audit_seq || head != device.audit_head {
         return Err(Error::AuditChainBroken {
             seq: last + 1,
             reason: "events after this point were removed",

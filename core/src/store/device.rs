@@ -9,9 +9,7 @@ use pocketbook_protocol::{Clock, Hlc, Version};
 
 use crate::error::{Error, Result};
 
-/// Hash that precedes the first audit event of a chain.
-pub(crate) const GENESIS_HASH: &str =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+use pocketbook_protocol::GENESIS_HASH;
 
 /// The device row, loaded inside a write transaction and saved before it commits.
 #[derive(Debug, Clone)]

@@ -8,7 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, Version};
+use pocketbook_protocol::merge::{self, FieldRule};
+use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, SetDelta, Version};
 
 use super::audit::{append, time_text, AuditDraft};
 use super::device::DeviceState;
@@ -149,6 +150,10 @@ pub(crate) fn capture<T: Record>(
             unlink_people(conn, record_id)?;
         }
     }
+    let sets = match &write {
+        WriteKind::Update(old, _) => set_deltas(T::ENTITY, &fields_of(&old.record)?, &changed),
+        _ => BTreeMap::new(),
+    };
     let mutation = Mutation {
         seq: device.next_seq,
         entity: T::ENTITY,
@@ -158,6 +163,7 @@ pub(crate) fn capture<T: Record>(
         marking: meta.marking,
         fields: changed.into_iter().collect(),
         base,
+        sets,
         version,
     };
     insert_outbox(conn, &mutation)?;
@@ -177,6 +183,21 @@ pub(crate) fn capture<T: Record>(
     )?;
     device.save(conn)?;
     Ok(true)
+}
+
+/// For each changed set field, what the edit added and removed.
+fn set_deltas(
+    entity: Entity,
+    before: &Map<String, Value>,
+    changed: &Map<String, Value>,
+) -> BTreeMap<String, SetDelta> {
+    changed
+        .iter()
+        .filter(|(field, _)| merge::rule(entity, field) == FieldRule::AddWinsSet)
+        .filter_map(|(field, new)| {
+            Some((field.clone(), SetDelta::between(before.get(field)?, new)?))
+        })
+        .collect()
 }
 
 fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -> Result<()> {
@@ -202,8 +223,9 @@ fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
         MutationKind::Delete => "delete",
     };
     conn.prepare_cached(
-        "INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base,
+                             sets, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         m.seq as i64,
@@ -214,6 +236,7 @@ fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
         m.marking.as_str(),
         to_text(&m.fields, "outbox fields")?,
         to_text(&m.base, "outbox base")?,
+        to_text(&m.sets, "outbox set changes")?,
         m.version.to_string()
     ])?;
     Ok(())
@@ -222,7 +245,7 @@ fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
 /// The outbox, oldest first: the mutations not yet acknowledged by the server.
 pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
     let mut stmt = conn.prepare(
-        "SELECT seq, entity, record_id, kind, team_id, marking, fields, base, version
+        "SELECT seq, entity, record_id, kind, team_id, marking, fields, base, version, sets
          FROM outbox ORDER BY seq",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -236,11 +259,12 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             r.get::<_, String>(6)?,
             r.get::<_, String>(7)?,
             r.get::<_, String>(8)?,
+            r.get::<_, String>(9)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, entity, id, kind, team, marking, fields, base, version) = row?;
+        let (seq, entity, id, kind, team, marking, fields, base, version, sets) = row?;
         let corrupt = || Error::Corrupt {
             what: "outbox entry",
         };
@@ -258,6 +282,7 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             marking: marking.parse::<Marking>().map_err(|_| corrupt())?,
             fields: serde_json::from_str(&fields).map_err(|_| corrupt())?,
             base: serde_json::from_str(&base).map_err(|_| corrupt())?,
+            sets: serde_json::from_str(&sets).map_err(|_| corrupt())?,
             version: version.parse().map_err(|_| corrupt())?,
         });
     }

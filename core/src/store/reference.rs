@@ -5,70 +5,14 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
+pub use pocketbook_protocol::Provisioning;
+use pocketbook_protocol::Officer;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::model::{Establishment, Officer, Team};
-
-/// Reference data for one officer's device, as the server sends it at enrolment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Provisioning {
-    /// The officer who uses this device.
-    pub officer: Officer,
-    /// The teams visible to them (theirs at least).
-    pub teams: Vec<Team>,
-    /// Colleagues they may name on records (the officer may be included).
-    #[serde(default)]
-    pub officers: Vec<Officer>,
-    /// Establishments they work with.
-    #[serde(default)]
-    pub establishments: Vec<Establishment>,
-}
-
-impl Provisioning {
-    /// Reads provisioning JSON; errors name the problem, never the content.
-    pub fn from_json(text: &str) -> Result<Self> {
-        let p: Provisioning = serde_json::from_str(text).map_err(|e| {
-            Error::Provisioning(format!(
-                "not valid provisioning JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        p.validate()?;
-        Ok(p)
-    }
-
-    /// Checks that the data hangs together.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |m: &str| Err(Error::Provisioning(m.to_string()));
-        let teams: HashSet<Uuid> = self.teams.iter().map(|t| t.id).collect();
-        if teams.len() != self.teams.len() {
-            return bad("a team id appears twice");
-        }
-        if self.officer.team_ids.is_empty() {
-            return bad("the officer belongs to no team");
-        }
-        if self.officer.name.trim().is_empty() {
-            return bad("the officer has no name");
-        }
-        for officer in self.officers.iter().chain([&self.officer]) {
-            if officer.team_ids.iter().any(|t| !teams.contains(t)) {
-                return bad("an officer names a team that is not listed");
-            }
-        }
-        let mut urns = HashSet::new();
-        for e in &self.establishments {
-            if e.name.trim().is_empty() || !urns.insert(e.urn.as_str()) {
-                return bad("an establishment has no name or a repeated URN");
-            }
-        }
-        Ok(())
-    }
-}
 
 fn put<T: Serialize>(conn: &Connection, kind: &str, id: Uuid, value: &T) -> Result<()> {
     let data = serde_json::to_string(value).map_err(|_| Error::Corrupt { what: "reference" })?;
@@ -82,9 +26,7 @@ pub(crate) fn install(conn: &Connection, p: &Provisioning) -> Result<()> {
     p.validate()?;
     if let Some(current) = officer(conn)? {
         if current.id != p.officer.id {
-            return Err(Error::Provisioning(
-                "this store belongs to another officer".to_string(),
-            ));
+            return Err(Error::OtherOfficer);
         }
     }
     conn.execute("DELETE FROM reference", [])?;

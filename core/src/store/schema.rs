@@ -51,6 +51,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         marking   TEXT NOT NULL,
         fields    TEXT NOT NULL,
         base      TEXT NOT NULL,
+        sets      TEXT NOT NULL DEFAULT '{}',
         version   TEXT NOT NULL
     );
     CREATE TABLE audit_events (

@@ -1,0 +1,254 @@
+//! The merge rules the server applies to every pushed mutation (DESIGN §5 "Merge"), and the
+//! rebase a device applies to show its pending edits over the server's state. Pure functions:
+//! the server is the only arbiter because it alone runs `merge`, in commit order.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::clock::Version;
+use crate::mutation::{Entity, Mutation, MutationKind, SetDelta};
+
+/// The pseudo-field whose version records a delete.
+pub const DELETED_FIELD: &str = "deleted";
+
+/// How concurrent edits to one field are reconciled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldRule {
+    /// The edit with the higher version wins; the other value becomes a conflict.
+    HigherVersion,
+    /// A concern's risk: the higher risk wins (then the higher version).
+    HigherRisk,
+    /// A set: additions are united, explicit removals applied; nothing is lost.
+    AddWinsSet,
+}
+
+/// The rule for `field` of `entity`.
+pub fn rule(entity: Entity, field: &str) -> FieldRule {
+    match (entity, field) {
+        (Entity::Concern, "risk") => FieldRule::HigherRisk,
+        (Entity::YoungPerson, "flags" | "carers")
+        | (
+            Entity::Visit,
+            "young_person_ids" | "officer_ids" | "present" | "support_given" | "signposted_to",
+        )
+        | (Entity::Concern, "sub_categories" | "triage_history")
+        | (Entity::Engagement, "topics" | "year_groups") => FieldRule::AddWinsSet,
+        _ => FieldRule::HigherVersion,
+    }
+}
+
+/// The fields of a concern that form its account: fixed once the concern is submitted.
+pub const CONCERN_ACCOUNT_FIELDS: [&str; 9] = [
+    "young_person_ids",
+    "happened_at",
+    "recorded_at",
+    "category",
+    "sub_categories",
+    "account",
+    "childs_words",
+    "risk_text",
+    "thrive",
+];
+
+/// A record's state: its fields, the version of each, and whether it is a tombstone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordState {
+    /// Field values.
+    pub fields: Map<String, Value>,
+    /// Version of each field (and of `deleted` once deleted).
+    pub versions: BTreeMap<String, Version>,
+    /// Whether the record has been deleted.
+    pub deleted: bool,
+}
+
+/// A value that lost a concurrent edit, kept so a person can restore it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// `hash(record, field, losing version)`: the same loss always has the same id.
+    pub id: String,
+    /// The record's kind.
+    pub entity: Entity,
+    /// The record.
+    pub record_id: Uuid,
+    /// The field.
+    pub field: String,
+    /// The value that lost.
+    pub losing_value: Value,
+    /// Its version.
+    pub losing_version: Version,
+    /// The value that won.
+    pub winning_value: Value,
+    /// Its version.
+    pub winning_version: Version,
+}
+
+/// The id of the conflict for a losing version of a field.
+pub fn conflict_id(record_id: Uuid, field: &str, losing: Version) -> String {
+    let digest = Sha256::digest(format!("{record_id}/{field}/{losing}").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What `merge` did with a mutation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeKind {
+    /// Every field fast-forwarded (its base was current).
+    Applied,
+    /// At least one field met a concurrent edit and was reconciled.
+    Merged,
+}
+
+/// The result of merging one mutation into a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeResult {
+    /// The record after the merge.
+    pub state: RecordState,
+    /// Applied or merged.
+    pub kind: MergeKind,
+    /// One conflict per losing value.
+    pub conflicts: Vec<Conflict>,
+    /// True when a delete landed: the record's existing conflicts are to be erased.
+    pub erase_conflicts: bool,
+}
+
+fn risk_rank(value: &Value) -> u8 {
+    match value.as_str() {
+        Some("high") => 3,
+        Some("medium") => 2,
+        Some("low") => 1,
+        _ => 0,
+    }
+}
+
+/// Applies a concurrent set edit to the set as it stands: its additions, then its removals.
+/// Without a delta (an old client), the two sets are united.
+fn unite(current: &Value, incoming: &Value, delta: Option<&SetDelta>) -> Value {
+    let mut out: Vec<Value> = current.as_array().cloned().unwrap_or_default();
+    let added = match delta {
+        Some(d) => d.added.as_slice(),
+        None => incoming.as_array().map(Vec::as_slice).unwrap_or(&[]),
+    };
+    for v in added {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    if let Some(d) = delta {
+        out.retain(|v| !d.removed.contains(v));
+    }
+    Value::Array(out)
+}
+
+/// Merges mutation `m` into the record's current state (`None`: the server has not seen the
+/// record). Deterministic: the same state and mutation always give the same result.
+pub fn merge(current: Option<&RecordState>, m: &Mutation) -> MergeResult {
+    let mut state = current.cloned().unwrap_or_default();
+    if m.kind == MutationKind::Delete {
+        let version = state
+            .versions
+            .get(DELETED_FIELD)
+            .map_or(m.version, |v| (*v).max(m.version));
+        state.deleted = true;
+        state.versions.insert(DELETED_FIELD.to_string(), version);
+        return MergeResult {
+            state,
+            kind: MergeKind::Applied,
+            conflicts: Vec::new(),
+            erase_conflicts: true,
+        };
+    }
+    if state.deleted {
+        // A delete beats every concurrent edit.
+        return MergeResult {
+            state,
+            kind: MergeKind::Merged,
+            conflicts: Vec::new(),
+            erase_conflicts: false,
+        };
+    }
+    let mut kind = MergeKind::Applied;
+    let mut conflicts = Vec::new();
+    for (field, incoming) in &m.fields {
+        let current_version = state.versions.get(field).copied();
+        let base = m.base.get(field).copied().flatten();
+        let fast_forward = current_version.is_none() || current_version == base;
+        if fast_forward {
+            state.fields.insert(field.clone(), incoming.clone());
+            state.versions.insert(field.clone(), m.version);
+            continue;
+        }
+        kind = MergeKind::Merged;
+        let Some(current_version) = current_version else {
+            continue;
+        };
+        let current_value = state.fields.get(field).cloned().unwrap_or(Value::Null);
+        if current_value == *incoming {
+            state
+                .versions
+                .insert(field.clone(), current_version.max(m.version));
+            continue;
+        }
+        let incoming_wins = match rule(m.entity, field) {
+            FieldRule::AddWinsSet => {
+                let united = unite(&current_value, incoming, m.sets.get(field));
+                state.fields.insert(field.clone(), united);
+                state
+                    .versions
+                    .insert(field.clone(), current_version.max(m.version));
+                continue;
+            }
+            FieldRule::HigherRisk => {
+                (risk_rank(incoming), m.version) > (risk_rank(&current_value), current_version)
+            }
+            FieldRule::HigherVersion => m.version > current_version,
+        };
+        let (winner, winner_version, loser, loser_version) = if incoming_wins {
+            (incoming.clone(), m.version, current_value, current_version)
+        } else {
+            (current_value, current_version, incoming.clone(), m.version)
+        };
+        conflicts.push(Conflict {
+            id: conflict_id(m.record_id, field, loser_version),
+            entity: m.entity,
+            record_id: m.record_id,
+            field: field.clone(),
+            losing_value: loser,
+            losing_version: loser_version,
+            winning_value: winner.clone(),
+            winning_version: winner_version,
+        });
+        state.fields.insert(field.clone(), winner);
+        state.versions.insert(field.clone(), winner_version);
+    }
+    MergeResult {
+        state,
+        kind,
+        conflicts,
+        erase_conflicts: false,
+    }
+}
+
+/// The device's view of a record: the server's state with its own pending mutations (oldest
+/// first) laid on top, as they will look if they fast-forward.
+pub fn rebase<'a>(
+    acknowledged: Option<&RecordState>,
+    pending: impl IntoIterator<Item = &'a Mutation>,
+) -> Option<RecordState> {
+    let mut state = acknowledged.cloned();
+    for m in pending {
+        let s = state.get_or_insert_with(RecordState::default);
+        if m.kind == MutationKind::Delete {
+            s.deleted = true;
+            s.versions.insert(DELETED_FIELD.to_string(), m.version);
+            continue;
+        }
+        for (field, value) in &m.fields {
+            s.fields.insert(field.clone(), value.clone());
+            s.versions.insert(field.clone(), m.version);
+        }
+    }
+    state
+}

@@ -1,0 +1,183 @@
+//! Request and response bodies of the sync protocol v1 (DESIGN §5), shared by the server and
+//! the device's sync client. Every request carries the protocol version in the
+//! `Pocketbook-Protocol` header; every error body is [`ErrorBody`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::audit::AuditEvent;
+use crate::clock::Version;
+use crate::merge::Conflict;
+use crate::mutation::{Entity, Mutation};
+use crate::reference::Provisioning;
+
+/// The header that names the protocol version of a request.
+pub const PROTOCOL_HEADER: &str = "pocketbook-protocol";
+
+/// Every error the server answers: a stable machine code and a human message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `device_revoked`, `upgrade_required`, `invalid_json`.
+    pub code: String,
+    /// What went wrong, for people. Never holds personal data.
+    pub message: String,
+}
+
+/// `POST /v1/enroll`: exchange a one-time code for a device token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The one-time enrolment code an admin issued.
+    pub code: String,
+    /// The device id the store made at creation.
+    pub device_id: Uuid,
+    /// A name for the device.
+    pub device_name: String,
+}
+
+/// The answer to an enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The bearer token (256 random bits, hex). The server keeps only its SHA-256.
+    pub token: String,
+    /// The server's own id (the node id of changes it makes).
+    pub server_id: Uuid,
+    /// The officer, their teams, colleagues and establishments.
+    pub provisioning: Provisioning,
+    /// How long the device may go without syncing before it must re-authenticate.
+    pub lease_seconds: u64,
+}
+
+/// `POST /v1/sync/push`: a run of outbox entries and the audit events that go with them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    /// Mutations in sequence order.
+    pub mutations: Vec<Mutation>,
+    /// The device's audit events not yet sent, in chain order.
+    #[serde(default)]
+    pub audit: Vec<AuditEvent>,
+}
+
+/// What the server did with one mutation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PushOutcome {
+    /// Applied as sent (every field fast-forwarded), or already applied before (a resend).
+    Applied,
+    /// Reconciled with concurrent edits; lists the conflicts it made.
+    Merged {
+        /// Ids of the conflicts this mutation made.
+        conflicts: Vec<String>,
+    },
+    /// Refused and quarantined on the server; the device must not resend it.
+    Rejected {
+        /// Stable code, e.g. `forbidden_bucket`, `account_immutable`, `invalid_record`.
+        code: String,
+        /// Why, for people.
+        message: String,
+    },
+}
+
+/// The result for one mutation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    /// The mutation's sequence number.
+    pub seq: u64,
+    /// What happened to it.
+    #[serde(flatten)]
+    pub outcome: PushOutcome,
+}
+
+/// The answer to a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// One result per mutation sent, in order.
+    pub results: Vec<PushResult>,
+    /// The highest sequence number the server has taken from this device; the device drops
+    /// its outbox up to here.
+    pub acked_seq: u64,
+    /// The highest audit sequence number the server holds for this device.
+    pub audit_acked_seq: u64,
+    /// The server's clock (ms since the epoch).
+    pub server_time_ms: u64,
+}
+
+/// `POST /v1/sync/pull`: the device's cursor per bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// The server epoch the cursors belong to (absent on a first pull).
+    #[serde(default)]
+    pub epoch: Option<String>,
+    /// Last position seen in each bucket.
+    #[serde(default)]
+    pub cursors: BTreeMap<String, u64>,
+    /// Most entries wanted in this page.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One entry of a pull page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PullEntry {
+    /// A record's current state.
+    Snapshot {
+        /// The bucket it came from.
+        bucket: String,
+        /// Its kind.
+        entity: Entity,
+        /// Its id.
+        id: Uuid,
+        /// Its fields.
+        fields: Map<String, Value>,
+        /// The version of each field.
+        versions: BTreeMap<String, Version>,
+        /// Whether it is a tombstone.
+        deleted: bool,
+    },
+    /// A record that left this bucket (moved, or out of the officer's sight).
+    Remove {
+        /// The bucket it left.
+        bucket: String,
+        /// Its kind.
+        entity: Entity,
+        /// Its id.
+        id: Uuid,
+    },
+    /// A conflict in this bucket (or its resolution, with `resolved`).
+    Conflict {
+        /// The bucket.
+        bucket: String,
+        /// The conflict.
+        conflict: Conflict,
+        /// Whether someone has resolved it.
+        resolved: bool,
+    },
+}
+
+/// A page of a pull.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// The server's epoch; a device holding cursors of another epoch starts again from 0.
+    pub epoch: String,
+    /// The buckets this device may now see; cursors of any other bucket are to be dropped.
+    pub buckets: Vec<String>,
+    /// Entries in server order within each bucket.
+    pub entries: Vec<PullEntry>,
+    /// The cursor per bucket after this page.
+    pub cursors: BTreeMap<String, u64>,
+    /// Entries still to come after this page.
+    pub remaining: u64,
+}
+
+/// Name of a team's bucket.
+pub fn team_bucket(team_id: Uuid) -> String {
+    format!("team:{team_id}")
+}
+
+/// Name of a team's sensitive bucket.
+pub fn sensitive_bucket(team_id: Uuid) -> String {
+    format!("sensitive:{team_id}")
+}

@@ -1,0 +1,153 @@
+//! The HTTP API (DESIGN §5): enrolment, push, pull and health, with gzip both ways, a body
+//! limit, and every error as `{code, message}` JSON.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use pocketbook_protocol::wire::{
+    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+};
+use rand::RngCore;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+
+use crate::auth::{code_hash, secret_hash, AppState, Authed, Protocol};
+use crate::error::ApiError;
+use crate::store::{Enrolment, Store};
+
+/// Largest request body accepted (after decompression).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Most mutations accepted in one push.
+pub const MAX_BATCH: usize = 1_000;
+/// How long a device may go without syncing (28 days).
+pub const LEASE_SECONDS: u64 = 28 * 24 * 3600;
+
+/// A JSON body whose rejections are answered as `{code, message}`.
+pub struct Body<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for Body<T>
+where
+    Json<T>: axum::extract::FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::TooLarge)
+            }
+            Err(rejection) => Err(ApiError::BadRequest {
+                code: "invalid_json",
+                message: rejection.body_text(),
+            }),
+        }
+    }
+}
+
+/// Builds the router over a store.
+pub fn router<S: Store>(store: S) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/enroll", post(enroll::<S>))
+        .route("/v1/sync/push", post(push::<S>))
+        .route("/v1/sync/pull", post(pull::<S>))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .with_state(AppState { store })
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::BadRequest {
+        code: "not_found",
+        message: "no such endpoint".into(),
+    }
+}
+
+async fn enroll<S: Store>(
+    State(app): State<AppState<S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    _: Protocol,
+    Body(req): Body<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    if req.code.trim().is_empty() || req.device_name.chars().count() > 200 {
+        return Err(ApiError::BadRequest {
+            code: "invalid_request",
+            message: "a code and a device name of at most 200 characters are required".into(),
+        });
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let (server_id, _) = app.store.identity().await?;
+    let outcome = app
+        .store
+        .enroll(
+            code_hash(&req.code),
+            req.device_id,
+            req.device_name,
+            secret_hash(&token),
+            peer.ip().to_string(),
+        )
+        .await?;
+    match outcome {
+        Enrolment::Enrolled(provisioning) => {
+            tracing::info!(device = %req.device_id, "device enrolled");
+            Ok(Json(EnrollResponse {
+                token,
+                server_id,
+                provisioning,
+                lease_seconds: LEASE_SECONDS,
+            }))
+        }
+        Enrolment::BadCode => Err(ApiError::BadCode),
+        Enrolment::RateLimited => Err(ApiError::RateLimited),
+    }
+}
+
+async fn push<S: Store>(
+    State(app): State<AppState<S>>,
+    Authed(device): Authed,
+    Body(req): Body<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    if req.mutations.len() > MAX_BATCH {
+        return Err(ApiError::TooLarge);
+    }
+    let id = device.device_id;
+    let n = req.mutations.len();
+    match app.store.push(device, req).await? {
+        Ok(response) => {
+            tracing::info!(device = %id, mutations = n, acked = response.acked_seq, "push");
+            Ok(Json(response))
+        }
+        Err(message) => Err(ApiError::BadRequest {
+            code: "invalid_push",
+            message,
+        }),
+    }
+}
+
+async fn pull<S: Store>(
+    State(app): State<AppState<S>>,
+    Authed(device): Authed,
+    Body(req): Body<PullRequest>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let id = device.device_id;
+    let response = app.store.pull(device, req).await?;
+    tracing::info!(device = %id, entries = response.entries.len(), remaining = response.remaining, "pull");
+    Ok(Json(response))
+}

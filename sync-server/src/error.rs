@@ -1,0 +1,87 @@
+//! Errors of the server and their one JSON shape on the wire: `{"code", "message"}` with a
+//! fitting status. Messages never carry personal data.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use pocketbook_protocol::wire::ErrorBody;
+
+/// What a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request body or a header is malformed.
+    #[error("{message}")]
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// Human message.
+        message: String,
+    },
+    /// No token, or a token the server does not know.
+    #[error("missing or unknown device token")]
+    Unauthorized,
+    /// The device was revoked; it must wipe itself.
+    #[error("this device has been revoked")]
+    DeviceRevoked,
+    /// The enrolment code is unknown, used or expired.
+    #[error("the enrolment code is unknown, already used or expired")]
+    BadCode,
+    /// Too many enrolment attempts.
+    #[error("too many enrolment attempts; try again later")]
+    RateLimited,
+    /// The client speaks a protocol version this server does not.
+    #[error("protocol version not supported; update the app")]
+    UpgradeRequired,
+    /// The body is larger than the server accepts.
+    #[error("request too large: send fewer mutations per push")]
+    TooLarge,
+    /// A storage failure (details logged, not sent).
+    #[error("internal storage error")]
+    Storage(#[from] StoreError),
+}
+
+/// A failure inside a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Stored data could not be decoded.
+    #[error("stored {0} could not be decoded")]
+    Corrupt(&'static str),
+    /// A blocking task failed to run.
+    #[error("storage task failed")]
+    Task,
+    /// An admin command named something that does not exist or clashes.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::DeviceRevoked => (StatusCode::UNAUTHORIZED, "device_revoked"),
+            ApiError::BadCode => (StatusCode::FORBIDDEN, "invalid_code"),
+            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        if let ApiError::Storage(e) = &self {
+            tracing::error!(error = %e, "storage failure");
+        }
+        let body = ErrorBody {
+            code: code.to_string(),
+            message: self.to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}

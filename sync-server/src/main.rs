@@ -1,0 +1,276 @@
+//! `pocketbook-server`: serve the sync API, or administer teams, officers, establishments,
+//! enrolment codes, devices, the quarantine and the audit log. The storage backend is chosen
+//! here, once; everything below is generic over it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pocketbook_protocol::{Establishment, EstablishmentKind, Role};
+use pocketbook_sync_server::auth::{code_hash, new_code};
+use pocketbook_sync_server::error::StoreError;
+use pocketbook_sync_server::store::{SqliteStore, Store};
+use uuid::Uuid;
+
+/// Pocketbook sync server.
+#[derive(Debug, Parser)]
+#[command(name = "pocketbook-server", version, about)]
+struct Cli {
+    /// The database: a SQLite file (created and migrated on first use).
+    #[arg(
+        long,
+        env = "POCKETBOOK_SERVER_DB",
+        default_value = "pocketbook-server.db",
+        global = true
+    )]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the sync API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: String,
+    },
+    /// Teams.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Officers.
+    #[command(subcommand)]
+    Officer(OfficerCommand),
+    /// Establishments.
+    #[command(subcommand)]
+    Establishment(EstablishmentCommand),
+    /// Issue a one-time enrolment code for an officer.
+    Code {
+        /// The officer's id.
+        #[arg(long)]
+        officer: Uuid,
+        /// Hours until the code expires.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: i64,
+    },
+    /// Devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// List refused mutations (JSON lines).
+    Quarantine,
+    /// Export the server audit log (JSON lines).
+    Audit,
+}
+
+#[derive(Debug, Subcommand)]
+enum TeamCommand {
+    /// Add a team; prints its id.
+    Add {
+        /// Its name.
+        name: String,
+    },
+    /// List teams.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum OfficerCommand {
+    /// Add an officer; prints their id.
+    Add {
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Shoulder / warrant number.
+        #[arg(long)]
+        number: String,
+        /// Role: officer, supervisor, safeguarding_lead, auditor, admin.
+        #[arg(long, default_value = "officer")]
+        role: String,
+        /// A team id (repeatable).
+        #[arg(long = "team")]
+        teams: Vec<Uuid>,
+    },
+    /// Move an officer to other teams and/or another role.
+    Update {
+        /// The officer's id.
+        id: Uuid,
+        /// New team ids (replacing the old ones).
+        #[arg(long = "team")]
+        teams: Vec<Uuid>,
+        /// New role.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// List officers (JSON lines).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum EstablishmentCommand {
+    /// Add or update an establishment by URN.
+    Add {
+        /// DfE URN.
+        #[arg(long)]
+        urn: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Kind: primary, secondary, all_through, special, pupil_referral_unit,
+        /// further_education, independent.
+        #[arg(long)]
+        kind: String,
+        /// Ward.
+        #[arg(long)]
+        ward: Option<String>,
+    },
+    /// List establishments (JSON lines).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// List devices (JSON lines).
+    List,
+    /// Revoke a device: its next sync wipes it.
+    Revoke {
+        /// The device id.
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn name<T: serde::de::DeserializeOwned>(flag: &str, text: &str) -> Result<T, CliError> {
+    serde_json::from_value(serde_json::Value::String(
+        text.replace('-', "_").to_lowercase(),
+    ))
+    .map_err(|e| CliError::Usage(format!("--{flag}: {e}")))
+}
+
+fn print_lines<T: serde::Serialize>(items: &[T]) -> Result<(), CliError> {
+    for item in items {
+        println!(
+            "{}",
+            serde_json::to_string(item).map_err(|e| CliError::Usage(e.to_string()))?
+        );
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let store = SqliteStore::open(&cli.db)?;
+    match cli.command {
+        Command::Serve { listen } => {
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            tracing::info!(addr = %listener.local_addr()?, "serving");
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            pocketbook_sync_server::serve(listener, store, shutdown).await?;
+        }
+        Command::Team(TeamCommand::Add { name }) => println!("{}", store.add_team(name).await?.id),
+        Command::Team(TeamCommand::List) => print_lines(&store.teams().await?)?,
+        Command::Officer(OfficerCommand::Add {
+            name: full,
+            number,
+            role,
+            teams,
+        }) => {
+            let role: Role = name("role", &role)?;
+            println!("{}", store.add_officer(full, number, role, teams).await?.id);
+        }
+        Command::Officer(OfficerCommand::Update { id, teams, role }) => {
+            let mut officer = store
+                .officers()
+                .await?
+                .into_iter()
+                .find(|o| o.id == id)
+                .ok_or_else(|| CliError::Usage("no officer with that id".into()))?;
+            if !teams.is_empty() {
+                officer.team_ids = teams;
+            }
+            if let Some(role) = role {
+                officer.role = name("role", &role)?;
+            }
+            store.update_officer(officer).await?;
+        }
+        Command::Officer(OfficerCommand::List) => print_lines(&store.officers().await?)?,
+        Command::Establishment(EstablishmentCommand::Add {
+            urn,
+            name: title,
+            kind,
+            ward,
+        }) => {
+            let kind: EstablishmentKind = name("kind", &kind)?;
+            let e = Establishment {
+                id: Uuid::now_v7(),
+                urn,
+                name: title,
+                kind,
+                ward,
+                dsl_contact: None,
+                dedicated_officer: None,
+                priority: 0,
+                closed: false,
+            };
+            let (added, updated) = store.put_establishments(vec![e]).await?;
+            println!("added {added}, updated {updated}");
+        }
+        Command::Establishment(EstablishmentCommand::List) => {
+            print_lines(&store.establishments().await?)?
+        }
+        Command::Code { officer, ttl_hours } => {
+            if !(1..=24 * 14).contains(&ttl_hours) {
+                return Err(CliError::Usage(
+                    "--ttl-hours must be between 1 and 336".into(),
+                ));
+            }
+            let code = new_code();
+            store
+                .add_code(officer, code_hash(&code), ttl_hours * 3600)
+                .await?;
+            println!("{code}");
+        }
+        Command::Device(DeviceCommand::List) => print_lines(&store.devices().await?)?,
+        Command::Device(DeviceCommand::Revoke { id }) => {
+            if !store.revoke(id).await? {
+                return Err(CliError::Usage("no live device with that id".into()));
+            }
+            println!("revoked {id}");
+        }
+        Command::Quarantine => print_lines(&store.quarantine().await?)?,
+        Command::Audit => {
+            for line in store.audit_lines().await? {
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pocketbook-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

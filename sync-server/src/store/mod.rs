@@ -1,0 +1,154 @@
+//! The server's storage, behind one trait so the backend is chosen once in `main` and all
+//! above it is generic (SQLite now; PostgreSQL with the scale issue). Every method is one
+//! transaction: it lands whole or not at all.
+
+mod sqlite;
+
+use std::future::Future;
+
+use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use sqlite::SqliteStore;
+
+use crate::error::StoreError;
+
+/// A device that presented a valid token.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// Its id.
+    pub device_id: Uuid,
+    /// The officer it belongs to (as the server knows them now).
+    pub officer: Officer,
+}
+
+/// What a token turned out to be.
+#[derive(Debug, Clone)]
+pub enum TokenCheck {
+    /// A live device.
+    Valid(Device),
+    /// A device that was revoked.
+    Revoked,
+    /// No device has this token.
+    Unknown,
+}
+
+/// The outcome of an enrolment attempt.
+#[derive(Debug, Clone)]
+pub enum Enrolment {
+    /// Enrolled: the reference data for the device.
+    Enrolled(Provisioning),
+    /// The code is unknown, used or expired.
+    BadCode,
+    /// Too many attempts recently.
+    RateLimited,
+}
+
+/// A device as listed to admins.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceInfo {
+    /// Device id.
+    pub device_id: Uuid,
+    /// Device name.
+    pub name: String,
+    /// Its officer.
+    pub officer_id: Uuid,
+    /// When it enrolled.
+    pub enrolled_at: String,
+    /// When it last synced.
+    pub last_sync_at: Option<String>,
+    /// When it was revoked.
+    pub revoked_at: Option<String>,
+}
+
+/// A refused mutation kept for supervisors.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantineEntry {
+    /// When it was refused.
+    pub at: String,
+    /// The device that sent it.
+    pub device_id: Uuid,
+    /// Its sequence number on that device.
+    pub seq: u64,
+    /// Why.
+    pub code: String,
+    /// The mutation as sent.
+    pub mutation: serde_json::Value,
+}
+
+/// The server's storage.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// The server's own id and epoch.
+    fn identity(&self) -> impl Future<Output = Result<(Uuid, String), StoreError>> + Send;
+    /// Exchanges an enrolment code (by its hash) for a device registration with `token_hash`.
+    fn enroll(
+        &self,
+        code_hash: String,
+        device_id: Uuid,
+        device_name: String,
+        token_hash: String,
+        client: String,
+    ) -> impl Future<Output = Result<Enrolment, StoreError>> + Send;
+    /// Looks a token (by its hash) up.
+    fn check_token(
+        &self,
+        token_hash: String,
+    ) -> impl Future<Output = Result<TokenCheck, StoreError>> + Send;
+    /// Applies a push in one transaction.
+    fn push(
+        &self,
+        device: Device,
+        request: PushRequest,
+    ) -> impl Future<Output = Result<Result<PushResponse, String>, StoreError>> + Send;
+    /// Serves one page of a pull.
+    fn pull(
+        &self,
+        device: Device,
+        request: PullRequest,
+    ) -> impl Future<Output = Result<PullResponse, StoreError>> + Send;
+
+    /// Adds a team.
+    fn add_team(&self, name: String) -> impl Future<Output = Result<Team, StoreError>> + Send;
+    /// All teams.
+    fn teams(&self) -> impl Future<Output = Result<Vec<Team>, StoreError>> + Send;
+    /// Adds an officer.
+    fn add_officer(
+        &self,
+        name: String,
+        shoulder_number: String,
+        role: Role,
+        team_ids: Vec<Uuid>,
+    ) -> impl Future<Output = Result<Officer, StoreError>> + Send;
+    /// Moves an officer to other teams or another role.
+    fn update_officer(
+        &self,
+        officer: Officer,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// All officers.
+    fn officers(&self) -> impl Future<Output = Result<Vec<Officer>, StoreError>> + Send;
+    /// Inserts or updates establishments by URN; returns (added, updated).
+    fn put_establishments(
+        &self,
+        list: Vec<Establishment>,
+    ) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send;
+    /// All establishments.
+    fn establishments(&self)
+        -> impl Future<Output = Result<Vec<Establishment>, StoreError>> + Send;
+    /// Stores a one-time code (by its hash) for an officer, valid for `ttl_seconds`.
+    fn add_code(
+        &self,
+        officer_id: Uuid,
+        code_hash: String,
+        ttl_seconds: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// All devices.
+    fn devices(&self) -> impl Future<Output = Result<Vec<DeviceInfo>, StoreError>> + Send;
+    /// Revokes a device; false if unknown.
+    fn revoke(&self, device_id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The quarantine.
+    fn quarantine(&self) -> impl Future<Output = Result<Vec<QuarantineEntry>, StoreError>> + Send;
+    /// The server audit log, oldest first, as JSON lines.
+    fn audit_lines(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
