@@ -177,6 +177,38 @@ pub enum Error {
         /// What was being decoded.
         what: &'static str,
     },
+    /// The server could not be reached or answered nonsense.
+    #[error("network: {reason}")]
+    Network {
+        /// What went wrong (no personal data).
+        reason: String,
+    },
+    /// The server does not accept this device's token (re-enrol).
+    #[error("the server did not accept this device's credentials")]
+    Unauthorized,
+    /// The server revoked this device; its data has been erased.
+    #[error("this device was revoked; its data has been erased")]
+    DeviceRevoked,
+    /// The server refused the request (e.g. an unknown or used enrolment code).
+    #[error("refused by the server: {message}")]
+    Forbidden {
+        /// The server's reason.
+        message: String,
+    },
+    /// The device has not synced within its lease; reauthenticate with a new code.
+    #[error("the device has not synced within its lease; reauthenticate to continue")]
+    LeaseExpired,
+    /// The server speaks a newer protocol; update the app.
+    #[error("the server needs a newer version of the app")]
+    UpgradeRequired,
+    /// The server answered with an error this client does not act on itself.
+    #[error("server error {code}: {message}")]
+    Server {
+        /// The server's code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
     /// SQLite or SQLCipher failed.
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),

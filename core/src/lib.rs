@@ -7,6 +7,7 @@ pub mod error;
 pub mod model;
 mod ops;
 mod store;
+mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,10 @@ use uuid::Uuid;
 
 pub use error::{Error, Result, ValidationError};
 pub use ops::chronology::{ChronologyEntry, ChronologyKind};
+pub use pocketbook_protocol::merge::Conflict;
 pub use pocketbook_protocol::{Entity, Mutation, MutationKind};
 pub use store::{Provisioning, StoreKey};
+pub use sync::{ConflictChoice, RejectedChange, SyncPhase, SyncProgress, SyncReport, SyncStatus};
 
 use model::{AuditEvent, Establishment, Officer, Team};
 use store::Store;
@@ -43,6 +46,14 @@ pub struct Session {
     pub device_id: Uuid,
     /// This device's name.
     pub device_name: String,
+    /// The server it is enrolled with (none before enrolment).
+    pub server_url: Option<String>,
+    /// The server's id.
+    pub server_id: Option<Uuid>,
+    /// When it last synced.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// When its lease runs out without a sync.
+    pub lease_expires_at: Option<DateTime<Utc>>,
 }
 
 /// An open Pocketbook: the device store and the operations of DESIGN §7.
@@ -86,11 +97,16 @@ impl Pocketbook {
                 .into_iter()
                 .filter(|t| officer.team_ids.contains(&t.id))
                 .collect();
+            let enrolled = store::sync_state::enrolled(c)?;
             Ok(Session {
                 officer,
                 teams,
                 device_id: device.device_id,
                 device_name: device.device_name,
+                server_url: enrolled.as_ref().map(|e| e.server_url.clone()),
+                server_id: enrolled.as_ref().map(|e| e.server_id),
+                last_sync_at: enrolled.as_ref().and_then(|e| e.last_sync_at),
+                lease_expires_at: enrolled.as_ref().map(|e| e.lease_expires_at()),
             })
         })
     }
@@ -141,12 +157,10 @@ impl Pocketbook {
         self.store.read(store::audit_verify)
     }
 
-    /// Closes the store and deletes the database file with its WAL and shared-memory files.
-    /// The app should then delete the key.
-    pub fn wipe(self) -> Result<()> {
-        let path = self.store.path().to_path_buf();
-        drop(self.store);
-        store::delete_files(&path)
+    /// Closes the store and deletes the database file with its WAL and shared-memory files;
+    /// every later call fails with `DeviceRevoked`. The app should then delete the key.
+    pub fn wipe(&self) -> Result<()> {
+        self.store.close_and_delete()
     }
 }
 

@@ -89,6 +89,14 @@ impl Clock {
         })
     }
 
+    /// Takes in a reading the arbiter vouched for (a version pulled from the server), with no
+    /// drift check, so later local events sort after it.
+    pub fn merge(&mut self, seen: Hlc) {
+        if seen > self.last {
+            self.last = seen;
+        }
+    }
+
     /// Takes in a reading received from elsewhere so later local events sort after it.
     /// Refuses (and leaves the clock unchanged) a reading more than `max_drift_ms` ahead of
     /// `now_ms`.

@@ -15,6 +15,16 @@ use crate::mutation::{Entity, Mutation, MutationKind, SetDelta};
 /// The pseudo-field whose version records a delete.
 pub const DELETED_FIELD: &str = "deleted";
 
+/// The fields a tombstone keeps: what routes it (team, marking, author) and its dates. A
+/// delete erases every other field.
+pub const TOMBSTONE_FIELDS: [&str; 5] = [
+    "team_id",
+    "created_by",
+    "created_at",
+    "marking",
+    "review_due",
+];
+
 /// How concurrent edits to one field are reconciled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldRule {
@@ -153,6 +163,12 @@ pub fn merge(current: Option<&RecordState>, m: &Mutation) -> MergeResult {
             .map_or(m.version, |v| (*v).max(m.version));
         state.deleted = true;
         state.versions.insert(DELETED_FIELD.to_string(), version);
+        state
+            .fields
+            .retain(|k, _| TOMBSTONE_FIELDS.contains(&k.as_str()));
+        state
+            .versions
+            .retain(|k, _| k == DELETED_FIELD || TOMBSTONE_FIELDS.contains(&k.as_str()));
         return MergeResult {
             state,
             kind: MergeKind::Applied,
@@ -243,6 +259,10 @@ pub fn rebase<'a>(
         if m.kind == MutationKind::Delete {
             s.deleted = true;
             s.versions.insert(DELETED_FIELD.to_string(), m.version);
+            s.fields
+                .retain(|k, _| TOMBSTONE_FIELDS.contains(&k.as_str()));
+            s.versions
+                .retain(|k, _| k == DELETED_FIELD || TOMBSTONE_FIELDS.contains(&k.as_str()));
             continue;
         }
         for (field, value) in &m.fields {

@@ -4,6 +4,8 @@
 pub mod chronology;
 mod concerns;
 mod context;
+
+pub(crate) use context::WriteContext;
 mod others;
 mod visits;
 mod young_people;

@@ -7,6 +7,7 @@ mod key;
 mod records;
 mod reference;
 pub(crate) mod schema;
+pub(crate) mod sync_state;
 mod versions;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +21,9 @@ pub(crate) use audit::{
 };
 pub(crate) use device::DeviceState;
 pub use key::StoreKey;
-pub(crate) use records::{capture, exists, get, list, load, outbox, versions_of, Scope, WriteKind};
+pub(crate) use records::{
+    capture, decode_fields, exists, get, list, load, outbox, versions_of, Scope, WriteKind,
+};
 pub use reference::Provisioning;
 pub(crate) use reference::{
     all as reference_all, install as reference_install, known as reference_known,
@@ -29,9 +32,10 @@ pub(crate) use reference::{
 
 use crate::error::{Error, Result};
 
-/// An open device store.
+/// An open device store. After [`Store::close_and_delete`] every call fails with
+/// [`Error::DeviceRevoked`]: the files are gone.
 pub(crate) struct Store {
-    conn: Mutex<Connection>,
+    conn: Mutex<Option<Connection>>,
     path: PathBuf,
 }
 
@@ -42,7 +46,7 @@ impl Store {
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
         device::ensure(&mut conn, device_name)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Some(conn)),
             path: path.to_path_buf(),
         })
     }
@@ -54,7 +58,8 @@ impl Store {
 
     /// Runs `f` in one immediate transaction: all of its writes land or none do.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut guard = self.lock();
+        let conn = guard.as_mut().ok_or(Error::DeviceRevoked)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
@@ -63,11 +68,22 @@ impl Store {
 
     /// Runs `f` against a consistent read snapshot.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.lock();
-        f(&conn)
+        let guard = self.lock();
+        let conn = guard.as_ref().ok_or(Error::DeviceRevoked)?;
+        f(conn)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    /// Closes the connection and deletes the database with its WAL and shared-memory files.
+    pub(crate) fn close_and_delete(&self) -> Result<()> {
+        let mut guard = self.lock();
+        if let Some(conn) = guard.take() {
+            // Closing can only fail while statements are live; none are outside a call.
+            drop(conn.close());
+        }
+        delete_files(&self.path)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Connection>> {
         // A panic while holding the lock cannot leave a half-done transaction behind (it rolls
         // back on drop), so a poisoned lock is still safe to use.
         self.conn

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use pocketbook_protocol::merge::{self, FieldRule};
+use pocketbook_protocol::merge::{self, FieldRule, TOMBSTONE_FIELDS};
 use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, SetDelta, Version};
 
 use super::audit::{append, time_text, AuditDraft};
@@ -79,6 +79,10 @@ pub(crate) fn capture<T: Record>(
         }
         WriteKind::Delete(_) => Map::from_iter([(DELETED_FIELD.to_string(), Value::Bool(true))]),
     };
+    if let WriteKind::Delete(_) = &write {
+        // A tombstone keeps only the versions of what it keeps (as the server's does).
+        versions.retain(|k, _| TOMBSTONE_FIELDS.contains(&k.as_str()));
+    }
     if changed.is_empty() {
         return Ok(false);
     }
@@ -200,7 +204,7 @@ fn set_deltas(
         .collect()
 }
 
-fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -> Result<()> {
+pub(crate) fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT OR IGNORE INTO record_people (young_person_id, record_id) VALUES (?1, ?2)",
     )?;
@@ -210,7 +214,7 @@ fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -> Result<()
     Ok(())
 }
 
-fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
+pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
     conn.prepare_cached("DELETE FROM record_people WHERE record_id = ?1")?
         .execute([record_id.to_string()])?;
     Ok(())
@@ -295,7 +299,7 @@ fn decode<T: Record>(id: &str, data: &str) -> Result<T> {
     decode_fields(id, map)
 }
 
-fn decode_fields<T: Record>(id: &str, mut map: Map<String, Value>) -> Result<T> {
+pub(crate) fn decode_fields<T: Record>(id: &str, mut map: Map<String, Value>) -> Result<T> {
     map.insert("id".to_string(), Value::String(id.to_string()));
     serde_json::from_value(Value::Object(map)).map_err(|_| Error::Corrupt { what: "record" })
 }

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-pub use pocketbook_protocol::Provisioning;
 use pocketbook_protocol::Officer;
+pub use pocketbook_protocol::Provisioning;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

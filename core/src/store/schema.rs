@@ -83,6 +83,45 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         SELECT json_extract(r.data, '$.young_person_id'), r.id FROM records r
         WHERE r.deleted = 0 AND r.entity = 'action';
     "#,
+    // 3: sync: the server and token (kept only in this encrypted file), cursors per bucket,
+    //    which bucket each pulled record came from, conflicts and refused mutations.
+    r#"
+    CREATE TABLE sync_state (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        server_url      TEXT NOT NULL,
+        token           TEXT NOT NULL,
+        server_id       TEXT NOT NULL,
+        lease_seconds   INTEGER NOT NULL,
+        enrolled_at     TEXT NOT NULL,
+        last_sync_at    TEXT,
+        epoch           TEXT,
+        audit_acked_seq INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE cursors (
+        bucket TEXT PRIMARY KEY,
+        cursor INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE record_buckets (
+        record_id TEXT NOT NULL,
+        bucket    TEXT NOT NULL,
+        PRIMARY KEY (record_id, bucket)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_buckets_by_bucket ON record_buckets (bucket);
+    CREATE TABLE conflicts (
+        id        TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        resolved  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE rejected (
+        seq       INTEGER PRIMARY KEY,
+        entity    TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        code      TEXT NOT NULL,
+        message   TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build creates.

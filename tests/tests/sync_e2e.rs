@@ -1,0 +1,271 @@
+//! Devices against a real server on 127.0.0.1: enrolment, offline edits converging, conflicts,
+//! team and sensitivity scope, revocation.
+
+use pocketbook_core::model::{ConcernTriageUpdate, Marking, VisitFilter, VisitUpdate};
+use pocketbook_core::{ConflictChoice, Error, Pocketbook};
+use pocketbook_protocol::Role;
+use pocketbook_sync_server::store::Store;
+use pocketbook_tests::server::{TestDevice, TestServer};
+use pocketbook_tests::{concern_draft, person_draft, visit_draft};
+use uuid::Uuid;
+
+/// A concern with no lead (the fixture's lead is not one of this server's officers).
+fn concern(child: Uuid) -> pocketbook_core::model::ConcernDraft {
+    let mut draft = concern_draft(child, 2);
+    draft.assigned_lead = None;
+    draft
+}
+
+fn add_person(book: &Pocketbook, school: Uuid) -> Uuid {
+    let mut draft = person_draft();
+    draft.establishment_id = Some(school);
+    book.add_young_person(draft).unwrap().id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrolment_installs_the_officer_and_keeps_the_token_in_the_store() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let device = TestDevice::new();
+    let code = server.code(alice.id).await;
+    let session = device
+        .book
+        .enroll(&server.url, &code.to_lowercase())
+        .await
+        .unwrap();
+    assert_eq!(session.officer.id, alice.id);
+    assert_eq!(session.server_url.as_deref(), Some(server.url.as_str()));
+    assert_eq!(device.book.establishments().unwrap().len(), 1);
+    // A code works once.
+    let again = TestDevice::new();
+    assert!(matches!(
+        again.book.enroll(&server.url, &code).await,
+        Err(Error::Forbidden { .. })
+    ));
+    // The token is inside the encrypted file, never in clear.
+    let raw = std::fs::read(&device.path).unwrap();
+    assert!(!raw.windows(6).any(|w| w == b"Bearer"));
+    let devices = server.store.devices().await.unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].device_id, device.book.device_id().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_officers_record_offline_and_converge() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let bob = server.officer("Bob", Role::Officer, &[server.team_a]).await;
+    let a = server.device(alice.id).await;
+    let b = server.device(bob.id).await;
+
+    let child = add_person(&a.book, server.school);
+    let visit = a.book.record_visit(visit_draft(child, 3)).unwrap();
+    let report = a.book.sync().await.unwrap();
+    assert_eq!(report.pushed, 2);
+    assert!(a.book.pending_changes().unwrap().is_empty());
+
+    let report = b.book.sync().await.unwrap();
+    assert_eq!(report.pulled, 2);
+    assert_eq!(b.book.visit(visit.id).unwrap(), visit);
+    assert_eq!(b.book.chronology(child, "handover").unwrap().len(), 1);
+
+    // Both edit different fields offline, then sync in either order.
+    b.book
+        .update_visit(
+            visit.id,
+            VisitUpdate {
+                narrative: Some("Bob's note".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    a.book
+        .update_visit(
+            visit.id,
+            VisitUpdate {
+                place: Some("School office".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    b.book.sync().await.unwrap();
+    a.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    let on_a = a.book.visit(visit.id).unwrap();
+    assert_eq!(on_a, b.book.visit(visit.id).unwrap());
+    assert_eq!(
+        (on_a.narrative.as_str(), on_a.place.as_str()),
+        ("Bob's note", "School office")
+    );
+    assert!(a.book.conflicts().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_field_edited_on_two_devices_makes_one_conflict() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let bob = server.officer("Bob", Role::Officer, &[server.team_a]).await;
+    let a = server.device(alice.id).await;
+    let b = server.device(bob.id).await;
+    let child = add_person(&a.book, server.school);
+    let visit = a.book.record_visit(visit_draft(child, 3)).unwrap();
+    a.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+
+    let edit = |text: &str| VisitUpdate {
+        narrative: Some(text.into()),
+        ..Default::default()
+    };
+    a.book
+        .update_visit(visit.id, edit("Alice's version"))
+        .unwrap();
+    b.book
+        .update_visit(visit.id, edit("Bob's version"))
+        .unwrap();
+    a.book.sync().await.unwrap();
+    let report = b.book.sync().await.unwrap();
+    assert_eq!(report.merged, 1);
+    a.book.sync().await.unwrap();
+
+    for device in [&a, &b] {
+        assert_eq!(
+            device.book.visit(visit.id).unwrap().narrative,
+            "Bob's version"
+        );
+        let conflicts = device.book.conflicts().unwrap();
+        assert_eq!(conflicts.len(), 1, "exactly one conflict");
+        assert_eq!(
+            conflicts[0].losing_value,
+            serde_json::json!("Alice's version")
+        );
+    }
+    // Alice restores her text; it syncs as an ordinary edit.
+    let id = a.book.conflicts().unwrap()[0].id.clone();
+    a.book
+        .resolve_conflict(&id, ConflictChoice::TakeLosing)
+        .unwrap();
+    assert!(a.book.conflicts().unwrap().is_empty());
+    a.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    assert_eq!(b.book.visit(visit.id).unwrap().narrative, "Alice's version");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn team_b_never_receives_team_a_records() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let carol = server
+        .officer("Carol", Role::Supervisor, &[server.team_b])
+        .await;
+    let a = server.device(alice.id).await;
+    let c = server.device(carol.id).await;
+    let child = add_person(&a.book, server.school);
+    a.book.record_visit(visit_draft(child, 3)).unwrap();
+    a.book.raise_concern(concern(child)).unwrap();
+    a.book.sync().await.unwrap();
+    let report = c.book.sync().await.unwrap();
+    assert_eq!(report.pulled, 0);
+    assert!(c.book.find_young_people("").unwrap().is_empty());
+    assert!(c.book.visits(&VisitFilter::default()).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sensitive_concern_reaches_the_supervisor_not_a_peer_until_its_marking_is_lowered() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let bob = server.officer("Bob", Role::Officer, &[server.team_a]).await;
+    let sue = server
+        .officer("Sue", Role::Supervisor, &[server.team_a])
+        .await;
+    let a = server.device(alice.id).await;
+    let b = server.device(bob.id).await;
+    let s = server.device(sue.id).await;
+    let child = add_person(&a.book, server.school);
+    let concern = a.book.raise_concern(concern(child)).unwrap();
+    assert_eq!(concern.meta.marking, Marking::OfficialSensitive);
+    a.book.sync().await.unwrap();
+    s.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    assert_eq!(s.book.concern(concern.id).unwrap().account, concern.account);
+    assert!(
+        b.book.concern(concern.id).is_err(),
+        "a peer must not receive it"
+    );
+    // The author still has it after syncing.
+    a.book.sync().await.unwrap();
+    assert!(a.book.concern(concern.id).is_ok());
+
+    let lower = ConcernTriageUpdate {
+        marking: Some(Marking::Official),
+        ..Default::default()
+    };
+    s.book.update_concern_triage(concern.id, lower).unwrap();
+    s.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    assert_eq!(
+        b.book.concern(concern.id).unwrap().meta.marking,
+        Marking::Official
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_device_is_wiped_on_its_next_sync() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let a = server.device(alice.id).await;
+    add_person(&a.book, server.school);
+    a.book.sync().await.unwrap();
+    assert!(server
+        .store
+        .revoke(a.book.device_id().unwrap())
+        .await
+        .unwrap());
+    assert!(matches!(a.book.sync().await, Err(Error::DeviceRevoked)));
+    let left: Vec<_> = std::fs::read_dir(a.dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files left after revocation: {left:?}");
+    assert!(matches!(
+        a.book.find_young_people(""),
+        Err(Error::DeviceRevoked)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supervisors_triage_change_reaches_the_author() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let sue = server
+        .officer("Sue", Role::Supervisor, &[server.team_a])
+        .await;
+    let a = server.device(alice.id).await;
+    let s = server.device(sue.id).await;
+    let child = add_person(&a.book, server.school);
+    let concern = a.book.raise_concern(concern(child)).unwrap();
+    a.book.sync().await.unwrap();
+    s.book.sync().await.unwrap();
+    let triage = ConcernTriageUpdate {
+        risk: Some(pocketbook_core::model::Risk::High),
+        ..Default::default()
+    };
+    s.book.update_concern_triage(concern.id, triage).unwrap();
+    let report = s.book.sync().await.unwrap();
+    assert_eq!(report.rejected, 0);
+    a.book.sync().await.unwrap();
+    assert_eq!(
+        a.book.concern(concern.id).unwrap().risk,
+        pocketbook_core::model::Risk::High
+    );
+}
