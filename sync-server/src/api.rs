@@ -72,10 +72,7 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::BadRequest {
-        code: "not_found",
-        message: "no such endpoint".into(),
-    }
+    ApiError::NotFound
 }
 
 async fn enroll<S: Store>(

@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The body is larger than the server accepts.
     #[error("request too large: send fewer mutations per push")]
     TooLarge,
+    /// No such endpoint.
+    #[error("no such endpoint")]
+    NotFound,
     /// A storage failure (details logged, not sent).
     #[error("internal storage error")]
     Storage(#[from] StoreError),
@@ -67,6 +70,7 @@ impl ApiError {
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
