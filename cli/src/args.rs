@@ -91,6 +91,32 @@ pub enum Command {
     },
     /// Changes waiting to be synced.
     Pending(Format),
+    /// Enrol this device with a server using a one-time code from an admin.
+    Enroll {
+        /// The server's address, e.g. https://pocketbook.force.example
+        url: String,
+        /// The one-time code.
+        code: String,
+    },
+    /// Enrol again with the same server (after a lapsed lease), keeping unsynced work.
+    Reauthenticate {
+        /// A new one-time code.
+        code: String,
+    },
+    /// Push pending changes, then pull everyone else's.
+    Sync(Format),
+    /// Where sync stands: server, last sync, lease, pending and refused changes.
+    Status(Format),
+    /// Conflicts waiting to be resolved.
+    Conflicts(Format),
+    /// Resolve a conflict.
+    Resolve {
+        /// The conflict's id.
+        id: String,
+        /// Put the losing value back instead of keeping the current one.
+        #[arg(long)]
+        take_losing: bool,
+    },
     /// This device's audit trail.
     Audit {
         /// Verify the hash chain instead of listing.

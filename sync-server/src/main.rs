@@ -171,7 +171,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(&listen).await?;
-            tracing::info!(addr = %listener.local_addr()?, "serving");
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "serving");
+            // Scripts read this line to find a port picked with --listen 127.0.0.1:0.
+            println!("listening on http://{addr}");
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };

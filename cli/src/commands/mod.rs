@@ -3,6 +3,7 @@
 mod concerns;
 mod others;
 mod setup;
+mod sync;
 mod visits;
 mod young_people;
 
@@ -70,6 +71,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Establishments(f) => setup::establishments(&book, f),
         Command::Officers(f) => setup::officers(&book, f),
         Command::Pending(f) => setup::pending(&book, f),
+        Command::Enroll { url, code } => sync::enroll(&book, &url, &code),
+        Command::Reauthenticate { code } => sync::reauthenticate(&book, &code),
+        Command::Sync(f) => sync::sync(&book, f),
+        Command::Status(f) => sync::status(&book, f),
+        Command::Conflicts(f) => sync::conflicts(&book, f),
+        Command::Resolve { id, take_losing } => sync::resolve(&book, &id, take_losing),
         Command::Audit { verify, format } => setup::audit(&book, verify, format),
         Command::YoungPerson(c) => young_people::run(&book, c),
         Command::Chronology {

@@ -1,0 +1,140 @@
+//! Enrolment and sync from the terminal: enroll, reauthenticate, sync with a progress bar,
+//! status, conflicts, resolve.
+
+use std::io::Write;
+
+use pocketbook_core::{ConflictChoice, Pocketbook, SyncPhase, SyncProgress};
+
+use crate::args::Format;
+use crate::{output, CliError};
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::File {
+            what: "cannot start the network runtime".into(),
+            source,
+        })
+}
+
+pub fn enroll(book: &Pocketbook, url: &str, code: &str) -> Result<(), CliError> {
+    let session = runtime()?.block_on(book.enroll(url, code))?;
+    println!(
+        "Enrolled {} as {} ({}) with {url}",
+        session.device_id, session.officer.name, session.officer.shoulder_number
+    );
+    Ok(())
+}
+
+pub fn reauthenticate(book: &Pocketbook, code: &str) -> Result<(), CliError> {
+    let session = runtime()?.block_on(book.reauthenticate(code))?;
+    println!(
+        "Re-authenticated {} with {}",
+        session.device_id,
+        session.server_url.unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Draws a one-line progress bar on stderr.
+fn draw(p: SyncProgress) {
+    let phase = match p.phase {
+        SyncPhase::Push => "push",
+        SyncPhase::Pull => "pull",
+    };
+    let width = 30;
+    let filled = if p.total == 0 {
+        width
+    } else {
+        (p.done * width as u64 / p.total.max(1)) as usize
+    };
+    let bar: String = "#".repeat(filled.min(width)) + &".".repeat(width - filled.min(width));
+    eprint!("\r{phase} [{bar}] {}/{}   ", p.done, p.total);
+    let _ = std::io::stderr().flush();
+}
+
+pub fn sync(book: &Pocketbook, f: Format) -> Result<(), CliError> {
+    let report = runtime()?.block_on(book.sync_with_progress(|p| {
+        if !f.json {
+            draw(p)
+        }
+    }));
+    if !f.json {
+        eprintln!();
+    }
+    let report = report?;
+    if f.json {
+        return output::json(&report);
+    }
+    println!(
+        "Synced in {} ms: pushed {} ({} merged, {} refused), pulled {}, removed {}, conflicts {}",
+        report.duration_ms,
+        report.pushed,
+        report.merged,
+        report.rejected,
+        report.pulled,
+        report.removed,
+        report.conflicts
+    );
+    Ok(())
+}
+
+pub fn status(book: &Pocketbook, f: Format) -> Result<(), CliError> {
+    let s = book.sync_status()?;
+    if f.json {
+        return output::json(&s);
+    }
+    println!("Server:      {}", s.server_url);
+    println!(
+        "Last sync:   {}",
+        s.last_sync_at
+            .map(|t| output::time(&t))
+            .unwrap_or_else(|| "never".into())
+    );
+    println!("Lease until: {}", output::time(&s.lease_expires_at));
+    println!("Pending:     {}", s.pending);
+    println!("Conflicts:   {}", s.open_conflicts);
+    println!("Refused:     {}", s.rejected.len());
+    for r in &s.rejected {
+        println!(
+            "  #{} {} {}: {} ({})",
+            r.seq, r.entity, r.record_id, r.code, r.message
+        );
+    }
+    Ok(())
+}
+
+pub fn conflicts(book: &Pocketbook, f: Format) -> Result<(), CliError> {
+    let list = book.conflicts()?;
+    if f.json {
+        return output::json(&list);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.entity.to_string(),
+                c.record_id.to_string(),
+                c.field.clone(),
+                output::cell(&c.winning_value.to_string(), 30),
+                output::cell(&c.losing_value.to_string(), 30),
+            ]
+        })
+        .collect();
+    output::table(&["ID", "ENTITY", "RECORD", "FIELD", "KEPT", "LOST"], &rows);
+    Ok(())
+}
+
+pub fn resolve(book: &Pocketbook, id: &str, take_losing: bool) -> Result<(), CliError> {
+    let choice = if take_losing {
+        ConflictChoice::TakeLosing
+    } else {
+        ConflictChoice::KeepCurrent
+    };
+    book.resolve_conflict(id.trim(), choice)?;
+    println!("Resolved {id}");
+    Ok(())
+}
