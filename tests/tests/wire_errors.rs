@@ -89,10 +89,10 @@ fn error_code(body: &Value) -> String {
     e.code
 }
 
+/// A hand-made mutation from `(device, officer)`.
 fn mutation(
     seq: u64,
-    device: Uuid,
-    officer: Uuid,
+    (device, officer): (Uuid, Uuid),
     team: Uuid,
     kind: MutationKind,
     entity: Entity,
@@ -251,8 +251,7 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
         "created_at": "2026-11-25T10:00:00Z", "review_due": "2032-11-25"});
     let into_b = mutation(
         1,
-        raw.device,
-        alice.id,
+        (raw.device, alice.id),
         server.team_b,
         MutationKind::Create,
         Entity::YoungPerson,
@@ -262,8 +261,7 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
     let concern_id = Uuid::now_v7();
     let concern = mutation(
         2,
-        raw.device,
-        alice.id,
+        (raw.device, alice.id),
         server.team_a,
         MutationKind::Create,
         Entity::Concern,
@@ -272,8 +270,7 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
     );
     let rewrite = mutation(
         3,
-        raw.device,
-        alice.id,
+        (raw.device, alice.id),
         server.team_a,
         MutationKind::Update,
         Entity::Concern,
@@ -283,8 +280,7 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
     let as_someone_else = {
         let mut m = mutation(
             4,
-            raw.device,
-            alice.id,
+            (raw.device, alice.id),
             server.team_a,
             MutationKind::Create,
             Entity::YoungPerson,
