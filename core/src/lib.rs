@@ -164,6 +164,28 @@ impl Pocketbook {
     }
 }
 
+impl Pocketbook {
+    /// Refuses to show records once the lease has lapsed: the device has not synced within
+    /// the lease, judged by the later of the wall clock and its own clock's last reading (so
+    /// setting the phone's clock back does not help). Devices never enrolled have no lease.
+    pub(crate) fn guard_lease(&self) -> Result<()> {
+        self.store.read(|c| {
+            let Some(enrolled) = store::sync_state::enrolled(c)? else {
+                return Ok(());
+            };
+            let device = store::DeviceState::load(c)?;
+            let clock = chrono::DateTime::<Utc>::from_timestamp_millis(
+                device.clock.last().millis.min(i64::MAX as u64) as i64,
+            )
+            .unwrap_or_default();
+            if now().max(clock) > enrolled.lease_expires_at() {
+                return Err(Error::LeaseExpired);
+            }
+            Ok(())
+        })
+    }
+}
+
 /// The current time; one place so every write of one call shares it.
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()

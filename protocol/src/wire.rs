@@ -24,7 +24,14 @@ pub struct ErrorBody {
     pub code: String,
     /// What went wrong, for people. Never holds personal data.
     pub message: String,
+    /// With `clock_skew`: the server's clock (ms since the epoch), so the device can correct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time_ms: Option<u64>,
 }
+
+/// How far ahead of the server's clock a mutation may be stamped before it is refused with
+/// `clock_skew` (5 minutes).
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
 
 /// `POST /v1/enroll`: exchange a one-time code for a device token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use pocketbook_protocol::wire::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+    MAX_CLOCK_SKEW_MS,
 };
 use rand::RngCore;
 use tower_http::compression::CompressionLayer;
@@ -24,8 +25,21 @@ use crate::store::{Enrolment, Store};
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Most mutations accepted in one push.
 pub const MAX_BATCH: usize = 1_000;
-/// How long a device may go without syncing (28 days).
-pub const LEASE_SECONDS: u64 = 28 * 24 * 3600;
+/// Server settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// How long a device may go without syncing before it must re-authenticate.
+    pub lease_seconds: u64,
+}
+
+impl Default for Config {
+    /// A 28-day lease.
+    fn default() -> Self {
+        Config {
+            lease_seconds: 28 * 24 * 3600,
+        }
+    }
+}
 
 /// A JSON body whose rejections are answered as `{code, message}`.
 pub struct Body<T>(pub T);
@@ -54,7 +68,7 @@ where
 }
 
 /// Builds the router over a store.
-pub fn router<S: Store>(store: S) -> Router {
+pub fn router<S: Store>(store: S, config: Config) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/enroll", post(enroll::<S>))
@@ -64,7 +78,7 @@ pub fn router<S: Store>(store: S) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
-        .with_state(AppState { store })
+        .with_state(AppState { store, config })
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -108,7 +122,7 @@ async fn enroll<S: Store>(
                 token,
                 server_id,
                 provisioning,
-                lease_seconds: LEASE_SECONDS,
+                lease_seconds: app.config.lease_seconds,
             }))
         }
         Enrolment::BadCode => Err(ApiError::BadCode),
@@ -123,6 +137,16 @@ async fn push<S: Store>(
 ) -> Result<Json<PushResponse>, ApiError> {
     if req.mutations.len() > MAX_BATCH {
         return Err(ApiError::TooLarge);
+    }
+    let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+    if req
+        .mutations
+        .iter()
+        .any(|m| m.version.hlc.millis > now + MAX_CLOCK_SKEW_MS)
+    {
+        return Err(ApiError::ClockSkew {
+            server_time_ms: now,
+        });
     }
     let id = device.device_id;
     let n = req.mutations.len();

@@ -66,11 +66,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Protocol {
     }
 }
 
-/// The state every handler shares: the store.
+/// The state every handler shares: the store and the settings.
 #[derive(Clone)]
 pub struct AppState<S: Store> {
     /// The backend.
     pub store: S,
+    /// Settings.
+    pub config: crate::api::Config,
 }
 
 /// An authenticated device.

@@ -35,6 +35,12 @@ pub enum ApiError {
     /// The body is larger than the server accepts.
     #[error("request too large: send fewer mutations per push")]
     TooLarge,
+    /// A mutation is stamped too far ahead of the server's clock.
+    #[error("the device clock is ahead of the server's; correct it and resend")]
+    ClockSkew {
+        /// The server's clock (ms).
+        server_time_ms: u64,
+    },
     /// No such endpoint.
     #[error("no such endpoint")]
     NotFound,
@@ -71,6 +77,7 @@ impl ApiError {
             ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, "clock_skew"),
             ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -82,9 +89,14 @@ impl IntoResponse for ApiError {
         if let ApiError::Storage(e) = &self {
             tracing::error!(error = %e, "storage failure");
         }
+        let server_time_ms = match &self {
+            ApiError::ClockSkew { server_time_ms } => Some(*server_time_ms),
+            _ => None,
+        };
         let body = ErrorBody {
             code: code.to_string(),
             message: self.to_string(),
+            server_time_ms,
         };
         (status, Json(body)).into_response()
     }

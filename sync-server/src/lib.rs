@@ -18,9 +18,10 @@ use tokio::net::TcpListener;
 pub async fn serve<S: store::Store>(
     listener: TcpListener,
     store: S,
+    config: api::Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::router(store).into_make_service_with_connect_info::<SocketAddr>();
+    let app = api::router(store, config).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -35,6 +35,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: String,
+        /// Days a device may go without syncing before it must re-authenticate.
+        #[arg(long, default_value_t = 28)]
+        lease_days: u64,
     },
     /// Teams.
     #[command(subcommand)]
@@ -169,7 +172,15 @@ fn print_lines<T: serde::Serialize>(items: &[T]) -> Result<(), CliError> {
 async fn run(cli: Cli) -> Result<(), CliError> {
     let store = SqliteStore::open(&cli.db)?;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, lease_days } => {
+            if !(1..=365).contains(&lease_days) {
+                return Err(CliError::Usage(
+                    "--lease-days must be between 1 and 365".into(),
+                ));
+            }
+            let config = pocketbook_sync_server::api::Config {
+                lease_seconds: lease_days * 24 * 3600,
+            };
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "serving");
@@ -178,7 +189,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            pocketbook_sync_server::serve(listener, store, shutdown).await?;
+            pocketbook_sync_server::serve(listener, store, config, shutdown).await?;
         }
         Command::Team(TeamCommand::Add { name }) => println!("{}", store.add_team(name).await?.id),
         Command::Team(TeamCommand::List) => print_lines(&store.teams().await?)?,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use pocketbook_core::{OpenConfig, Pocketbook};
 use pocketbook_protocol::{Establishment, EstablishmentKind, Officer, Role};
+use pocketbook_sync_server::api::Config;
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::store::{SqliteStore, Store};
 use tokio::sync::oneshot;
@@ -30,6 +31,11 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with two teams and one establishment.
     pub async fn start() -> Self {
+        Self::start_with(Config::default()).await
+    }
+
+    /// [`TestServer::start`] with settings.
+    pub async fn start_with(config: Config) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(&dir.path().join("server.db")).expect("server store");
         let team_a = store.add_team("Team A".into()).await.expect("team").id;
@@ -57,6 +63,7 @@ impl TestServer {
         tokio::spawn(pocketbook_sync_server::serve(
             listener,
             store.clone(),
+            config,
             async {
                 let _ = stopped.await;
             },

@@ -70,6 +70,7 @@ impl Pocketbook {
 
     /// One concern.
     pub fn concern(&self, id: Uuid) -> Result<Concern> {
+        self.guard_lease()?;
         self.store
             .read(|c| Ok(store::get::<Concern>(c, id)?.record))
     }
@@ -90,6 +91,7 @@ impl Pocketbook {
 
     /// Concerns matching `filter`, most recent first.
     pub fn concerns(&self, filter: &ConcernFilter) -> Result<Vec<Concern>> {
+        self.guard_lease()?;
         let all = self
             .store
             .read(|c| store::list::<Concern>(c, store::Scope::person(filter.young_person_id)))?;

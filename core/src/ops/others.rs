@@ -50,6 +50,7 @@ impl Pocketbook {
 
     /// Actions matching `filter`, most recent first.
     pub fn actions(&self, filter: &ActionFilter) -> Result<Vec<Action>> {
+        self.guard_lease()?;
         let all = self
             .store
             .read(|c| store::list::<Action>(c, store::Scope::person(filter.young_person_id)))?;
@@ -72,6 +73,7 @@ impl Pocketbook {
 
     /// Engagements matching `filter`, most recent first.
     pub fn engagements(&self, filter: &EngagementFilter) -> Result<Vec<Engagement>> {
+        self.guard_lease()?;
         let all = self
             .store
             .read(|c| store::list::<Engagement>(c, store::Scope::default()))?;

@@ -51,11 +51,13 @@ impl Pocketbook {
 
     /// One visit.
     pub fn visit(&self, id: Uuid) -> Result<Visit> {
+        self.guard_lease()?;
         self.store.read(|c| Ok(store::get::<Visit>(c, id)?.record))
     }
 
     /// Visits matching `filter`, most recent first.
     pub fn visits(&self, filter: &VisitFilter) -> Result<Vec<Visit>> {
+        self.guard_lease()?;
         let all = self.store.read(|c| {
             let scope = store::Scope {
                 person: filter.young_person_id,

@@ -26,6 +26,7 @@ impl Pocketbook {
 
     /// One young person.
     pub fn young_person(&self, id: Uuid) -> Result<YoungPerson> {
+        self.guard_lease()?;
         self.store
             .read(|c| Ok(store::get::<YoungPerson>(c, id)?.record))
     }
@@ -33,6 +34,7 @@ impl Pocketbook {
     /// Young people whose names contain every word of `query` (case-insensitive), by name.
     /// An empty query lists everyone.
     pub fn find_young_people(&self, query: &str) -> Result<Vec<YoungPerson>> {
+        self.guard_lease()?;
         let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
         let mut found: Vec<YoungPerson> = self
             .store

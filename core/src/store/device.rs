@@ -20,6 +20,8 @@ pub(crate) struct DeviceState {
     pub next_seq: u64,
     pub audit_seq: u64,
     pub audit_head: String,
+    /// Added to the wall clock before stamping (set when the server reports clock skew).
+    pub clock_offset_ms: i64,
 }
 
 /// Makes the device row on a new store: a fresh UUIDv7 device id and a zero clock.
@@ -49,7 +51,7 @@ impl DeviceState {
         let row = conn
             .prepare_cached(
                 "SELECT device_id, device_name, clock_millis, clock_counter, next_seq, audit_seq,
-                    audit_head FROM device WHERE id = 1",
+                    audit_head, clock_offset_ms FROM device WHERE id = 1",
             )?
             .query_row([], |r| {
                 Ok((
@@ -60,9 +62,10 @@ impl DeviceState {
                     r.get::<_, i64>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
                 ))
             })?;
-        let (id, device_name, millis, counter, next_seq, audit_seq, audit_head) = row;
+        let (id, device_name, millis, counter, next_seq, audit_seq, audit_head, offset) = row;
         let device_id = Uuid::parse_str(&id).map_err(|_| Error::Corrupt { what: "device id" })?;
         let corrupt = |_| Error::Corrupt {
             what: "device counters",
@@ -80,13 +83,18 @@ impl DeviceState {
             next_seq: u64::try_from(next_seq).map_err(corrupt)?,
             audit_seq: u64::try_from(audit_seq).map_err(corrupt)?,
             audit_head,
+            clock_offset_ms: offset,
         })
+    }
+
+    /// The corrected time: the wall clock plus the offset the server taught this device.
+    pub(crate) fn corrected_ms(&self, now: chrono::DateTime<Utc>) -> u64 {
+        (now.timestamp_millis().saturating_add(self.clock_offset_ms)).max(0) as u64
     }
 
     /// Stamps a local change with the next clock reading.
     pub(crate) fn tick(&mut self, now: chrono::DateTime<Utc>) -> Result<Version> {
-        let now_ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-        Ok(self.clock.tick(now_ms)?)
+        Ok(self.clock.tick(self.corrected_ms(now))?)
     }
 
     /// Writes the row back (inside the caller's transaction).
@@ -94,14 +102,16 @@ impl DeviceState {
         let last = self.clock.last();
         conn.prepare_cached(
             "UPDATE device SET clock_millis = ?1, clock_counter = ?2, next_seq = ?3,
-                               audit_seq = ?4, audit_head = ?5 WHERE id = 1",
+                               audit_seq = ?4, audit_head = ?5, clock_offset_ms = ?6
+             WHERE id = 1",
         )?
         .execute(params![
             last.millis as i64,
             last.counter,
             self.next_seq as i64,
             self.audit_seq as i64,
-            self.audit_head
+            self.audit_head,
+            self.clock_offset_ms
         ])?;
         Ok(())
     }

@@ -122,6 +122,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         at        TEXT NOT NULL
     );
     "#,
+    // 4: the correction the server's clock gave this device's clock (clock_skew).
+    r#"
+    ALTER TABLE device ADD COLUMN clock_offset_ms INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -37,7 +37,9 @@ pub(crate) struct Enrolled {
 impl Enrolled {
     /// When the lease runs out: the last sync (or the enrolment) plus the lease.
     pub(crate) fn lease_expires_at(&self) -> DateTime<Utc> {
-        let since = self.last_sync_at.unwrap_or(self.enrolled_at);
+        let since = self
+            .last_sync_at
+            .map_or(self.enrolled_at, |t| t.max(self.enrolled_at));
         since + chrono::Duration::seconds(self.lease_seconds.min(i64::MAX as u64) as i64)
     }
 }
@@ -422,6 +424,52 @@ pub(crate) fn rejected(conn: &Connection) -> Result<Vec<RejectedChange>> {
         })
     })
     .collect()
+}
+
+/// After `clock_skew`: sets the clock offset to the server's time, pulls the clock back to
+/// it, and re-stamps every unacknowledged mutation (and the field versions it set) with new,
+/// corrected versions, oldest first. Nothing is lost; the entries are resent.
+pub(crate) fn restamp(conn: &Connection, server_time_ms: u64, now: DateTime<Utc>) -> Result<()> {
+    let mut device = DeviceState::load(conn)?;
+    device.clock_offset_ms = server_time_ms as i64 - now.timestamp_millis();
+    let node = device.clock.node();
+    let floor = pocketbook_protocol::Hlc {
+        millis: server_time_ms.saturating_sub(1),
+        counter: 0,
+    };
+    // Every reading above the server's time was handed out to an entry being re-stamped.
+    device.clock = pocketbook_protocol::Clock::new(node, device.clock.last().min(floor));
+    let mut renamed: BTreeMap<Version, Version> = BTreeMap::new();
+    for m in outbox(conn)? {
+        let fresh = device.tick(now)?;
+        renamed.insert(m.version, fresh);
+        // A later entry based on an earlier re-stamped one must name its new version.
+        let base: BTreeMap<String, Option<Version>> = m
+            .base
+            .iter()
+            .map(|(f, v)| (f.clone(), v.map(|v| renamed.get(&v).copied().unwrap_or(v))))
+            .collect();
+        let base = serde_json::to_string(&base).map_err(|_| Error::Corrupt { what: "outbox" })?;
+        conn.prepare_cached("UPDATE outbox SET version = ?2, base = ?3 WHERE seq = ?1")?
+            .execute(params![m.seq as i64, fresh.to_string(), base])?;
+        let row: Option<(String, String)> = conn
+            .prepare_cached("SELECT data, versions FROM records WHERE id = ?1")?
+            .query_row([m.record_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((data, stored)) = row {
+            let fields: Map<String, Value> =
+                serde_json::from_str(&data).map_err(|_| Error::Corrupt { what: "record" })?;
+            let mut map = versions::decode(&stored, fields.keys())?;
+            for v in map.values_mut() {
+                if *v == m.version {
+                    *v = fresh;
+                }
+            }
+            conn.prepare_cached("UPDATE records SET versions = ?2 WHERE id = ?1")?
+                .execute(params![m.record_id.to_string(), versions::encode(&map)?])?;
+        }
+    }
+    device.save(conn)
 }
 
 /// Notes a finished sync.

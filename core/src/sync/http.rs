@@ -18,6 +18,11 @@ use crate::error::{Error, Result};
 pub(crate) enum CallError {
     /// 413: the body was too large; send less.
     TooLarge,
+    /// 409 `clock_skew`: this device's clock is ahead; the server's time is given.
+    ClockSkew {
+        /// The server's clock (ms since the epoch).
+        server_time_ms: u64,
+    },
     /// Everything else, already typed.
     Other(Error),
 }
@@ -65,11 +70,21 @@ impl Http {
         path: &str,
         body: &Req,
     ) -> std::result::Result<Resp, CallError> {
+        let json = serde_json::to_vec(body).map_err(|_| Error::Corrupt {
+            what: "request body",
+        })?;
         let mut request = self
             .client
             .post(format!("{}{path}", self.base))
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .json(body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        request = if json.len() > GZIP_FROM_BYTES {
+            request
+                .header(reqwest::header::CONTENT_ENCODING, "gzip")
+                .body(gzip(&json)?)
+        } else {
+            request.body(json)
+        };
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -90,7 +105,13 @@ impl Http {
         let body: ErrorBody = response.json().await.unwrap_or(ErrorBody {
             code: format!("http_{}", status.as_u16()),
             message: status.canonical_reason().unwrap_or("error").to_string(),
+            server_time_ms: None,
         });
+        if let (StatusCode::CONFLICT, "clock_skew", Some(server_time_ms)) =
+            (status, body.code.as_str(), body.server_time_ms)
+        {
+            return Err(CallError::ClockSkew { server_time_ms });
+        }
         Err(CallError::Other(match (status, body.code.as_str()) {
             (StatusCode::UNAUTHORIZED, "device_revoked") => Error::DeviceRevoked,
             (StatusCode::UNAUTHORIZED, _) => Error::Unauthorized,
@@ -104,6 +125,18 @@ impl Http {
             },
         }))
     }
+}
+
+/// Request bodies larger than this are sent gzip-compressed.
+const GZIP_FROM_BYTES: usize = 1024;
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .map_err(Error::Io)
 }
 
 /// A network error in words, without the URL's query or anything the user typed.

@@ -166,6 +166,7 @@ impl Pocketbook {
 
         // Push, in batches, halving a batch the server finds too large.
         let mut batch = PUSH_BATCH;
+        let mut restamped = false;
         let total = self.store.read(store::outbox)?.len() as u64;
         let mut done = 0;
         progress(SyncProgress {
@@ -193,6 +194,14 @@ impl Pocketbook {
                 Ok(answer) => answer,
                 Err(CallError::TooLarge) if batch > 1 => {
                     batch /= 2;
+                    continue;
+                }
+                Err(CallError::ClockSkew { server_time_ms }) if !restamped => {
+                    // Correct the clock by the server's, re-stamp what is unacknowledged, resend.
+                    self.store.write(|tx| {
+                        store::sync_state::restamp(tx, server_time_ms, chrono::Utc::now())
+                    })?;
+                    restamped = true;
                     continue;
                 }
                 Err(e) => return Err(flatten(e)),
@@ -326,6 +335,10 @@ fn restore<T: Record>(
 
 fn flatten(e: CallError) -> Error {
     match e {
+        CallError::ClockSkew { .. } => Error::Server {
+            code: "clock_skew".into(),
+            message: "the device clock is still ahead of the server's after correction".into(),
+        },
         CallError::TooLarge => Error::Server {
             code: "too_large".into(),
             message: "the request was too large for the server".into(),
