@@ -123,6 +123,9 @@ pub struct PullRequest {
     /// Most entries wanted in this page.
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Whether to send the officer's current reference data (asked on a sync's first page).
+    #[serde(default)]
+    pub reference: bool,
 }
 
 /// One entry of a pull page.
@@ -177,6 +180,9 @@ pub struct PullResponse {
     pub cursors: BTreeMap<String, u64>,
     /// Entries still to come after this page.
     pub remaining: u64,
+    /// The officer, their teams, colleagues and establishments as they stand now, when asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Provisioning>,
 }
 
 /// Name of a team's bucket.

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod gias;
 pub mod scope;
 pub mod store;
 

@@ -127,6 +127,12 @@ enum EstablishmentCommand {
         #[arg(long)]
         ward: Option<String>,
     },
+    /// Import (or re-import) the DfE "Get Information about Schools" CSV extract: adds new
+    /// schools, updates known ones by URN, marks closed ones closed, never deletes.
+    ImportGias {
+        /// The extract (Windows-1252 or UTF-8 CSV).
+        file: PathBuf,
+    },
     /// List establishments (JSON lines).
     List,
 }
@@ -238,6 +244,17 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             };
             let (added, updated) = store.put_establishments(vec![e]).await?;
             println!("added {added}, updated {updated}");
+        }
+        Command::Establishment(EstablishmentCommand::ImportGias { file }) => {
+            let bytes = std::fs::read(&file)?;
+            let import = pocketbook_sync_server::gias::parse(&bytes)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let closed = import.establishments.iter().filter(|e| e.closed).count();
+            let (added, updated) = store.put_establishments(import.establishments).await?;
+            println!(
+                "added {added}, updated {updated} ({closed} closed), skipped {} of other kinds",
+                import.skipped
+            );
         }
         Command::Establishment(EstablishmentCommand::List) => {
             print_lines(&store.establishments().await?)?

@@ -150,4 +150,14 @@ async fn an_officer_moved_to_another_team_loses_the_old_teams_records_but_not_th
         .map(|p| p.id)
         .collect();
     assert_eq!(people, vec![carols_child]);
+    // Her session now says team B, so what she records next lands there and syncs.
+    assert_eq!(
+        a.book.session().unwrap().officer.team_ids,
+        vec![server.team_b]
+    );
+    let next = a.book.record_visit(visit_draft(carols_child, 1)).unwrap();
+    assert_eq!(next.meta.team_id, server.team_b);
+    assert_eq!(a.book.sync().await.unwrap().rejected, 0);
+    c.book.sync().await.unwrap();
+    assert!(c.book.visit(next.id).is_ok(), "her new team sees it");
 }

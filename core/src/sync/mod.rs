@@ -229,8 +229,9 @@ impl Pocketbook {
             }
         }
 
-        // Pull, page by page.
+        // Pull, page by page; the first page also brings the reference data.
         let mut pulled_so_far = 0;
+        let mut first_page = true;
         loop {
             let request = self.store.read(|c| {
                 let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
@@ -238,15 +239,20 @@ impl Pocketbook {
                     epoch: enrolled.epoch,
                     cursors: store::sync_state::cursors(c)?,
                     limit: Some(PULL_PAGE),
+                    reference: first_page,
                 })
             })?;
             let page: PullResponse = http
                 .post("/v1/sync/pull", &request)
                 .await
                 .map_err(flatten)?;
-            let applied = self
-                .store
-                .write(|tx| store::sync_state::apply_pull(tx, &page))?;
+            first_page = false;
+            let applied = self.store.write(|tx| {
+                if let Some(reference) = &page.reference {
+                    store::reference_install(tx, reference)?;
+                }
+                store::sync_state::apply_pull(tx, &page)
+            })?;
             report.pulled += applied.snapshots;
             report.removed += applied.removed;
             report.conflicts += applied.conflicts;

@@ -720,12 +720,18 @@ fn pull(
         "UPDATE devices SET last_sync_at = ?2 WHERE device_id = ?1",
         params![device.device_id.to_string(), now_text()],
     )?;
+    let reference = if request.reference {
+        Some(provisioning_for(tx, &device.officer)?)
+    } else {
+        None
+    };
     Ok(PullResponse {
         epoch,
         buckets,
         entries,
         cursors,
         remaining,
+        reference,
     })
 }
 
