@@ -2,16 +2,19 @@
 //! limit, and every error as `{code, message}` JSON.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pocketbook_protocol::wire::{
-    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
-    MAX_CLOCK_SKEW_MS,
+    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushOutcome, PushRequest,
+    PushResponse, MAX_CLOCK_SKEW_MS,
 };
 use rand::RngCore;
 use tower_http::compression::CompressionLayer;
@@ -19,6 +22,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::auth::{code_hash, secret_hash, AppState, Authed, Protocol};
 use crate::error::ApiError;
+use crate::metrics::{Metrics, SyncKind};
 use crate::store::{Enrolment, Store};
 
 /// Largest request body accepted (after decompression).
@@ -69,8 +73,14 @@ where
 
 /// Builds the router over a store.
 pub fn router<S: Store>(store: S, config: Config) -> Router {
+    let state = AppState {
+        store,
+        config,
+        metrics: Arc::new(Metrics::default()),
+    };
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::<S>))
         .route("/v1/enroll", post(enroll::<S>))
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
@@ -78,7 +88,36 @@ pub fn router<S: Store>(store: S, config: Config) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
-        .with_state(AppState { store, config })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests::<S>,
+        ))
+        .with_state(state)
+}
+
+/// Counts every request by its route (not its raw path, which may hold ids) and status.
+async fn count_requests<S: Store>(
+    State(app): State<AppState<S>>,
+    matched: Option<MatchedPath>,
+    request: axum::extract::Request,
+    next: Next,
+) -> axum::response::Response {
+    let route = matched
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    app.metrics.request(&route, response.status().as_u16());
+    response
+}
+
+async fn metrics<S: Store>(State(app): State<AppState<S>>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        app.metrics.render(),
+    )
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -150,8 +189,23 @@ async fn push<S: Store>(
     }
     let id = device.device_id;
     let n = req.mutations.len();
-    match app.store.push(device, req).await? {
+    let started = Instant::now();
+    let result = app.store.push(device, req).await?;
+    app.metrics.sync_duration(SyncKind::Push, started.elapsed());
+    match result {
         Ok(response) => {
+            let (mut applied, mut merged, mut rejected, mut conflicts) = (0, 0, 0, 0);
+            for r in &response.results {
+                match &r.outcome {
+                    PushOutcome::Applied => applied += 1,
+                    PushOutcome::Merged { conflicts: c } => {
+                        merged += 1;
+                        conflicts += c.len() as u64;
+                    }
+                    PushOutcome::Rejected { .. } => rejected += 1,
+                }
+            }
+            app.metrics.mutations(applied, merged, rejected, conflicts);
             tracing::info!(device = %id, mutations = n, acked = response.acked_seq, "push");
             Ok(Json(response))
         }
@@ -168,7 +222,9 @@ async fn pull<S: Store>(
     Body(req): Body<PullRequest>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let id = device.device_id;
+    let started = Instant::now();
     let response = app.store.pull(device, req).await?;
+    app.metrics.sync_duration(SyncKind::Pull, started.elapsed());
     tracing::info!(device = %id, entries = response.entries.len(), remaining = response.remaining, "pull");
     Ok(Json(response))
 }

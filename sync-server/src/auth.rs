@@ -73,6 +73,8 @@ pub struct AppState<S: Store> {
     pub store: S,
     /// Settings.
     pub config: crate::api::Config,
+    /// This process's metrics.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// An authenticated device.

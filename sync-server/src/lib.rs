@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod gias;
+pub mod metrics;
 pub mod scope;
 pub mod store;
 

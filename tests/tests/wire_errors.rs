@@ -338,3 +338,51 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
         "no record text in the audit log"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_and_prometheus_metrics_are_served() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let device = server.device(alice.id).await;
+    let mut draft = pocketbook_tests::person_draft();
+    draft.establishment_id = Some(server.school);
+    device.book.add_young_person(draft).unwrap();
+    device.book.sync().await.unwrap();
+    let http = reqwest::Client::new();
+    let health: Value = http
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health, json!({"status": "ok"}));
+    let _ = http
+        .get(format!("{}/v1/{}", server.url, Uuid::now_v7()))
+        .send()
+        .await
+        .unwrap();
+    let text = http
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "pocketbook_http_requests_total{route=\"/v1/sync/push\",status=\"200\"} 1",
+        "pocketbook_http_requests_total{route=\"/v1/enroll\",status=\"200\"} 1",
+        "pocketbook_mutations_total{outcome=\"applied\"} 1",
+        "pocketbook_sync_duration_seconds_count{kind=\"pull\"} 1",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+    assert!(
+        !text.contains(&alice.id.to_string()),
+        "no ids or raw paths in labels"
+    );
+}
