@@ -15,6 +15,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The processing operations DPA 2018 s62 requires to be logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AuditOperation {
     /// A record was created.
     Collect,
@@ -32,6 +33,7 @@ pub enum AuditOperation {
 
 /// One audit event, hash-chained to the previous event of the same device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// Position in this device's chain, from 1.
     pub seq: u64,

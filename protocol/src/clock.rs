@@ -151,6 +151,22 @@ impl FromStr for Version {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Version {
+    /// On the wire a version is its fixed-width text form.
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "millis.counter.node: a hybrid logical clock reading and the node that made it",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Version {}
+
 impl Serialize for Version {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

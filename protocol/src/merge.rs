@@ -77,6 +77,7 @@ pub struct RecordState {
 
 /// A value that lost a concurrent edit, kept so a person can restore it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conflict {
     /// `hash(record, field, losing version)`: the same loss always has the same id.
     pub id: String,

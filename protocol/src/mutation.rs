@@ -22,6 +22,7 @@ pub struct UnknownName {
 /// The kinds of record that sync between device and server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Entity {
     /// A child or young person the officer works with.
     YoungPerson,
@@ -82,6 +83,7 @@ impl FromStr for Entity {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Marking {
     /// OFFICIAL: visible to the whole team.
     #[default]
@@ -117,6 +119,7 @@ impl FromStr for Marking {
 /// What a mutation does to its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MutationKind {
     /// A new record; carries every field.
     Create,
@@ -128,6 +131,7 @@ pub enum MutationKind {
 
 /// What one edit did to a set field.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetDelta {
     /// Elements added.
     #[serde(default)]
@@ -153,6 +157,7 @@ impl SetDelta {
 /// One outbox entry: the change a device made to one record, with the versions its edit was
 /// based on, numbered by the device's own sequence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
     /// Per-device sequence number, starting at 1, without gaps.
     pub seq: u64,
@@ -171,6 +176,7 @@ pub struct Mutation {
     /// For each changed field, the version it had when the officer edited it. A field that
     /// had none (every field of a create) is absent or `None`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub base: BTreeMap<String, Option<Version>>,
     /// For each changed set field, what this edit added and removed, so a concurrent merge
     /// can apply just those to whatever the set holds by then.

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// A ward or schools team: the unit of access.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Team {
     /// Team id.
     pub id: Uuid,
@@ -18,6 +19,7 @@ pub struct Team {
 /// What an officer may do and see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     /// A Safer Schools or ward officer.
     Officer,
@@ -33,6 +35,7 @@ pub enum Role {
 
 /// An officer as the device knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Officer {
     /// Officer id.
     pub id: Uuid,
@@ -49,6 +52,7 @@ pub struct Officer {
 /// DfE-style phase/kind of an establishment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EstablishmentKind {
     /// Primary school.
     Primary,
@@ -68,6 +72,7 @@ pub enum EstablishmentKind {
 
 /// A school or college.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Establishment {
     /// Establishment id.
     pub id: Uuid,
@@ -97,6 +102,7 @@ pub struct Establishment {
 /// Reference data for one officer's device: what the server sends at enrolment, and what a
 /// provisioning file holds before enrolment exists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Provisioning {
     /// The officer who uses this device.
     pub officer: Officer,

@@ -19,6 +19,7 @@ pub const PROTOCOL_HEADER: &str = "pocketbook-protocol";
 
 /// Every error the server answers: a stable machine code and a human message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Stable code, e.g. `device_revoked`, `upgrade_required`, `invalid_json`.
     pub code: String,
@@ -35,6 +36,7 @@ pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
 
 /// `POST /v1/enroll`: exchange a one-time code for a device token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     /// The one-time enrolment code an admin issued.
     pub code: String,
@@ -46,6 +48,7 @@ pub struct EnrollRequest {
 
 /// The answer to an enrolment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     /// The bearer token (256 random bits, hex). The server keeps only its SHA-256.
     pub token: String,
@@ -59,6 +62,7 @@ pub struct EnrollResponse {
 
 /// `POST /v1/sync/push`: a run of outbox entries and the audit events that go with them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     /// Mutations in sequence order.
     pub mutations: Vec<Mutation>,
@@ -70,6 +74,7 @@ pub struct PushRequest {
 /// What the server did with one mutation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PushOutcome {
     /// Applied as sent (every field fast-forwarded), or already applied before (a resend).
     Applied,
@@ -89,6 +94,7 @@ pub enum PushOutcome {
 
 /// The result for one mutation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResult {
     /// The mutation's sequence number.
     pub seq: u64,
@@ -99,6 +105,7 @@ pub struct PushResult {
 
 /// The answer to a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// One result per mutation sent, in order.
     pub results: Vec<PushResult>,
@@ -113,6 +120,7 @@ pub struct PushResponse {
 
 /// `POST /v1/sync/pull`: the device's cursor per bucket.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullRequest {
     /// The server epoch the cursors belong to (absent on a first pull).
     #[serde(default)]
@@ -131,6 +139,7 @@ pub struct PullRequest {
 /// One entry of a pull page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PullEntry {
     /// A record's current state.
     Snapshot {
@@ -141,6 +150,7 @@ pub enum PullEntry {
         /// Its id.
         id: Uuid,
         /// Its fields.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         fields: Map<String, Value>,
         /// The version of each field.
         versions: BTreeMap<String, Version>,
@@ -169,6 +179,7 @@ pub enum PullEntry {
 
 /// A page of a pull.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullResponse {
     /// The server's epoch; a device holding cursors of another epoch starts again from 0.
     pub epoch: String,

@@ -81,6 +81,7 @@ pub fn router<S: Store>(store: S, config: Config) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::<S>))
+        .route("/v1/openapi.json", get(openapi_document))
         .route("/v1/enroll", post(enroll::<S>))
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
@@ -118,6 +119,10 @@ async fn metrics<S: Store>(State(app): State<AppState<S>>) -> impl IntoResponse 
         )],
         app.metrics.render(),
     )
+}
+
+async fn openapi_document() -> impl IntoResponse {
+    Json(crate::openapi::document())
 }
 
 async fn healthz() -> impl IntoResponse {

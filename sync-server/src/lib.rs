@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod gias;
 pub mod metrics;
+pub mod openapi;
 pub mod scope;
 pub mod store;
 
