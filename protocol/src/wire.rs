@@ -69,6 +69,9 @@ pub struct PushRequest {
     /// The device's audit events not yet sent, in chain order.
     #[serde(default)]
     pub audit: Vec<AuditEvent>,
+    /// Conflicts resolved on the device since its last push.
+    #[serde(default)]
+    pub resolved: Vec<String>,
 }
 
 /// What the server did with one mutation.
@@ -114,6 +117,10 @@ pub struct PushResponse {
     pub acked_seq: u64,
     /// The highest audit sequence number the server holds for this device.
     pub audit_acked_seq: u64,
+    /// The conflict resolutions the server has taken (unknown or already resolved ones too);
+    /// the device stops sending them.
+    #[serde(default)]
+    pub resolved: Vec<String>,
     /// The server's clock (ms since the epoch).
     pub server_time_ms: u64,
 }

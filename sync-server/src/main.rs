@@ -60,6 +60,9 @@ enum Command {
     /// Devices.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Conflicts.
+    #[command(subcommand)]
+    Conflict(ConflictCommand),
     /// List refused mutations (JSON lines).
     Quarantine,
     /// Export the server audit log (JSON lines).
@@ -135,6 +138,21 @@ enum EstablishmentCommand {
     },
     /// List establishments (JSON lines).
     List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConflictCommand {
+    /// List conflicts (JSON lines): open ones, or all with --all.
+    List {
+        /// Include resolved conflicts.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Resolve a conflict, keeping the value that won; devices learn at their next sync.
+    Resolve {
+        /// The conflict's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,6 +295,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 return Err(CliError::Usage("no live device with that id".into()));
             }
             println!("revoked {id}");
+        }
+        Command::Conflict(ConflictCommand::List { all }) => {
+            let list: Vec<serde_json::Value> = store
+                .conflicts(all)
+                .await?
+                .into_iter()
+                .map(|(c, resolved)| serde_json::json!({ "conflict": c, "resolved": resolved }))
+                .collect();
+            print_lines(&list)?
+        }
+        Command::Conflict(ConflictCommand::Resolve { id }) => {
+            if !store.resolve_conflict(id.clone()).await? {
+                return Err(CliError::Usage("no open conflict with that id".into()));
+            }
+            println!("resolved {id}");
         }
         Command::Quarantine => print_lines(&store.quarantine().await?)?,
         Command::Audit => {

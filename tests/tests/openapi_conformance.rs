@@ -136,6 +136,7 @@ async fn every_answer_matches_the_served_openapi_document() {
         serde_json::to_vec(&PushRequest {
             mutations: vec![m.clone()],
             audit: vec![],
+            resolved: vec![],
         })
         .unwrap()
     };

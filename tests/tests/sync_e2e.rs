@@ -269,3 +269,68 @@ async fn a_supervisors_triage_change_reaches_the_author() {
         pocketbook_core::model::Risk::High
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_resolved_on_one_device_or_by_the_server_is_closed_everywhere() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let bob = server.officer("Bob", Role::Officer, &[server.team_a]).await;
+    let a = server.device(alice.id).await;
+    let b = server.device(bob.id).await;
+    let child = add_person(&a.book, server.school);
+    let first = a.book.record_visit(visit_draft(child, 3)).unwrap();
+    let second = a.book.record_visit(visit_draft(child, 4)).unwrap();
+    a.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    let edit = |text: &str| VisitUpdate {
+        narrative: Some(text.into()),
+        ..Default::default()
+    };
+    for visit in [first.id, second.id] {
+        a.book.update_visit(visit, edit("Alice")).unwrap();
+        b.book.update_visit(visit, edit("Bob")).unwrap();
+    }
+    a.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    a.book.sync().await.unwrap();
+    assert_eq!(a.book.conflicts().unwrap().len(), 2);
+    assert_eq!(server.store.conflicts(false).await.unwrap().len(), 2);
+
+    // Alice keeps the current value of one; the server learns it and Bob's copy closes.
+    let on_first = |list: Vec<pocketbook_core::Conflict>| {
+        list.into_iter().find(|c| c.record_id == first.id).unwrap()
+    };
+    let c1 = on_first(a.book.conflicts().unwrap());
+    a.book
+        .resolve_conflict(&c1.id, ConflictChoice::KeepCurrent)
+        .unwrap();
+    a.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    let open: Vec<String> = b
+        .book
+        .conflicts()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert!(!open.contains(&c1.id));
+    assert_eq!(open.len(), 1);
+
+    // A supervisor resolves the other on the server; both devices close it.
+    let (c2, _) = server.store.conflicts(false).await.unwrap().pop().unwrap();
+    assert!(server.store.resolve_conflict(c2.id.clone()).await.unwrap());
+    assert!(
+        !server.store.resolve_conflict(c2.id.clone()).await.unwrap(),
+        "only once"
+    );
+    a.book.sync().await.unwrap();
+    b.book.sync().await.unwrap();
+    assert!(a.book.conflicts().unwrap().is_empty());
+    assert!(b.book.conflicts().unwrap().is_empty());
+    assert_eq!(
+        a.book.visit(first.id).unwrap().narrative,
+        b.book.visit(first.id).unwrap().narrative
+    );
+}

@@ -73,6 +73,7 @@ impl Raw {
         let body = serde_json::to_vec(&PushRequest {
             mutations,
             audit: vec![],
+            resolved: vec![],
         })
         .unwrap();
         let (status, body) = self

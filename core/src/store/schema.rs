@@ -126,6 +126,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE device ADD COLUMN clock_offset_ms INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 5: conflicts resolved on this device whose resolution the server has not yet taken.
+    r#"
+    ALTER TABLE conflicts ADD COLUMN push_pending INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build creates.

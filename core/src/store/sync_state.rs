@@ -158,6 +158,9 @@ pub(crate) fn apply_push(
         "DELETE FROM outbox WHERE seq <= ?1",
         [response.acked_seq as i64],
     )?;
+    for id in &response.resolved {
+        conn.execute("UPDATE conflicts SET push_pending = 0 WHERE id = ?1", [id])?;
+    }
     conn.execute(
         "UPDATE sync_state SET audit_acked_seq = max(audit_acked_seq, ?1) WHERE id = 1",
         [response.audit_acked_seq as i64],
@@ -372,12 +375,19 @@ pub(crate) fn open_conflicts(conn: &Connection) -> Result<Vec<Conflict>> {
         .collect()
 }
 
-/// Marks a conflict resolved on this device.
+/// Marks a conflict resolved on this device, to be told to the server at the next push.
 pub(crate) fn mark_resolved(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn.execute(
-        "UPDATE conflicts SET resolved = 1 WHERE id = ?1 AND resolved = 0",
+        "UPDATE conflicts SET resolved = 1, push_pending = 1 WHERE id = ?1 AND resolved = 0",
         [id],
     )? > 0)
+}
+
+/// Resolutions not yet taken by the server.
+pub(crate) fn resolutions_to_push(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT id FROM conflicts WHERE push_pending = 1 ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
 /// One refused mutation, as `sync_status` lists it.

@@ -175,7 +175,7 @@ impl Pocketbook {
             total,
         });
         loop {
-            let (mutations, audit) = self.store.read(|c| {
+            let (mutations, audit, resolved) = self.store.read(|c| {
                 let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
                 let mut mutations = store::outbox(c)?;
                 mutations.truncate(batch);
@@ -184,12 +184,16 @@ impl Pocketbook {
                     .filter(|e| e.seq > enrolled.audit_acked_seq)
                     .take(batch.max(1) * 4)
                     .collect();
-                Ok((mutations, audit))
+                Ok((mutations, audit, store::sync_state::resolutions_to_push(c)?))
             })?;
-            if mutations.is_empty() && audit.is_empty() {
+            if mutations.is_empty() && audit.is_empty() && resolved.is_empty() {
                 break;
             }
-            let request = PushRequest { mutations, audit };
+            let request = PushRequest {
+                mutations,
+                audit,
+                resolved,
+            };
             let answer: PushResponse = match http.post("/v1/sync/push", &request).await {
                 Ok(answer) => answer,
                 Err(CallError::TooLarge) if batch > 1 => {

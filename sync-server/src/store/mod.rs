@@ -6,6 +6,7 @@ mod sqlite;
 
 use std::future::Future;
 
+use pocketbook_protocol::merge::Conflict;
 use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
 use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
@@ -147,6 +148,14 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn devices(&self) -> impl Future<Output = Result<Vec<DeviceInfo>, StoreError>> + Send;
     /// Revokes a device; false if unknown.
     fn revoke(&self, device_id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Conflicts, the open ones only unless `all`.
+    fn conflicts(
+        &self,
+        all: bool,
+    ) -> impl Future<Output = Result<Vec<(Conflict, bool)>, StoreError>> + Send;
+    /// Resolves a conflict (as an admin); false if unknown or already resolved.
+    fn resolve_conflict(&self, id: String)
+        -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// The quarantine.
     fn quarantine(&self) -> impl Future<Output = Result<Vec<QuarantineEntry>, StoreError>> + Send;
     /// The server audit log, oldest first, as JSON lines.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use pocketbook_protocol::audit::verify_chain;
-use pocketbook_protocol::merge::{merge, MergeKind, RecordState, CONCERN_ACCOUNT_FIELDS};
+use pocketbook_protocol::merge::{merge, Conflict, MergeKind, RecordState, CONCERN_ACCOUNT_FIELDS};
 use pocketbook_protocol::wire::{
     PullEntry, PullRequest, PullResponse, PushOutcome, PushRequest, PushResponse, PushResult,
 };
@@ -599,6 +599,18 @@ fn push(
         });
         high_water = seq;
     }
+    let mut resolved = Vec::new();
+    for id in request.resolved.iter().take(10_000) {
+        if let Some(record_id) = conflict_record(tx, id)? {
+            let visible = load_record(tx, record_id)?.is_some_and(|cur| {
+                scope::may_alter(&device.officer, cur.team_id, cur.marking, cur.created_by)
+            });
+            if visible {
+                mark_conflict_resolved(tx, id, Some(device))?;
+            }
+        }
+        resolved.push(id.clone());
+    }
     tx.execute(
         "UPDATE devices SET high_water = ?2, audit_seq = ?3, audit_head = ?4, last_sync_at = ?5
          WHERE device_id = ?1",
@@ -615,7 +627,50 @@ fn push(
         acked_seq: high_water as u64,
         audit_acked_seq: last_seq,
         server_time_ms: now_ms() as u64,
+        resolved,
     }))
+}
+
+/// The record a conflict belongs to.
+fn conflict_record(tx: &Transaction<'_>, id: &str) -> Result<Option<Uuid>, StoreError> {
+    let record: Option<String> = tx
+        .prepare_cached("SELECT record_id FROM conflicts WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    record.map(|r| parse_id(&r)).transpose()
+}
+
+/// Marks an open conflict resolved and tells every bucket of its record. False if it was not
+/// open.
+fn mark_conflict_resolved(
+    tx: &Transaction<'_>,
+    id: &str,
+    by: Option<&Device>,
+) -> Result<bool, StoreError> {
+    let n = tx.execute(
+        "UPDATE conflicts SET resolved = 1 WHERE id = ?1 AND resolved = 0",
+        [id],
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let Some(record_id) = conflict_record(tx, id)? else {
+        return Ok(false);
+    };
+    if let Some(cur) = load_record(tx, record_id)? {
+        let seq = next_seq(tx)?;
+        for b in scope::buckets_of_record(cur.team_id, cur.marking, cur.created_by) {
+            put_entry(tx, &b, id, "conflict", cur.entity, seq)?;
+        }
+    }
+    audit(
+        tx,
+        "resolve_conflict",
+        by.map(|d| d.officer.id),
+        by.map(|d| d.device_id),
+        json!({ "conflict_id": id, "record_id": record_id }),
+    )?;
+    Ok(true)
 }
 
 fn pull_entry(
@@ -1074,6 +1129,31 @@ impl Store for SqliteStore {
             Ok(n > 0)
         })
         .await
+    }
+
+    async fn conflicts(&self, all: bool) -> Result<Vec<(Conflict, bool)>, StoreError> {
+        self.run(move |tx| {
+            let mut stmt = tx.prepare(
+                "SELECT data, resolved FROM conflicts WHERE ?1 OR resolved = 0 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([all], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+            })?;
+            rows.map(|r| {
+                let (data, resolved) = r?;
+                Ok((
+                    serde_json::from_str(&data).map_err(corrupt("conflict"))?,
+                    resolved,
+                ))
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn resolve_conflict(&self, id: String) -> Result<bool, StoreError> {
+        self.run(move |tx| mark_conflict_resolved(tx, &id, None))
+            .await
     }
 
     async fn quarantine(&self) -> Result<Vec<QuarantineEntry>, StoreError> {
