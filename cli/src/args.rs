@@ -91,6 +91,11 @@ pub enum Command {
     },
     /// Changes waiting to be synced.
     Pending(Format),
+    /// Trust a certificate authority (PEM file) for the sync server, e.g. the force's own.
+    Trust {
+        /// The CA certificate, PEM.
+        file: PathBuf,
+    },
     /// Enrol this device with a server using a one-time code from an admin.
     Enroll {
         /// The server's address, e.g. https://pocketbook.force.example

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod scope;
 pub mod store;
+pub mod tls;
 
 use std::net::SocketAddr;
 

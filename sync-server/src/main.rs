@@ -38,6 +38,12 @@ enum Command {
         /// Days a device may go without syncing before it must re-authenticate.
         #[arg(long, default_value_t = 28)]
         lease_days: u64,
+        /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Teams.
     #[command(subcommand)]
@@ -196,7 +202,12 @@ fn print_lines<T: serde::Serialize>(items: &[T]) -> Result<(), CliError> {
 async fn run(cli: Cli) -> Result<(), CliError> {
     let store = SqliteStore::open(&cli.db)?;
     match cli.command {
-        Command::Serve { listen, lease_days } => {
+        Command::Serve {
+            listen,
+            lease_days,
+            tls_cert,
+            tls_key,
+        } => {
             if !(1..=365).contains(&lease_days) {
                 return Err(CliError::Usage(
                     "--lease-days must be between 1 and 365".into(),
@@ -208,12 +219,23 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "serving");
-            // Scripts read this line to find a port picked with --listen 127.0.0.1:0.
-            println!("listening on http://{addr}");
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
-            pocketbook_sync_server::serve(listener, store, config, shutdown).await?;
+            // Scripts read this line to find a port picked with --listen 127.0.0.1:0.
+            match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    let tls = pocketbook_sync_server::tls::config_from_pem(&cert, &key)
+                        .map_err(|e| CliError::Usage(e.to_string()))?;
+                    println!("listening on https://{addr}");
+                    pocketbook_sync_server::tls::serve_tls(listener, store, config, tls, shutdown)
+                        .await?;
+                }
+                _ => {
+                    println!("listening on http://{addr}");
+                    pocketbook_sync_server::serve(listener, store, config, shutdown).await?;
+                }
+            }
         }
         Command::Team(TeamCommand::Add { name }) => println!("{}", store.add_team(name).await?.id),
         Command::Team(TeamCommand::List) => print_lines(&store.teams().await?)?,

@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Establishments(f) => setup::establishments(&book, f),
         Command::Officers(f) => setup::officers(&book, f),
         Command::Pending(f) => setup::pending(&book, f),
+        Command::Trust { file } => sync::trust(&book, &file),
         Command::Enroll { url, code } => sync::enroll(&book, &url, &code),
         Command::Reauthenticate { code } => sync::reauthenticate(&book, &code),
         Command::Sync(f) => sync::sync(&book, f),

@@ -19,6 +19,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         })
 }
 
+pub fn trust(book: &Pocketbook, file: &std::path::Path) -> Result<(), CliError> {
+    let pem = std::fs::read_to_string(file).map_err(|source| CliError::File {
+        what: format!("cannot read {}", file.display()),
+        source,
+    })?;
+    book.trust_certificate(&pem)?;
+    println!("Trusting the certificate in {} for sync", file.display());
+    Ok(())
+}
+
 pub fn enroll(book: &Pocketbook, url: &str, code: &str) -> Result<(), CliError> {
     let session = runtime()?.block_on(book.enroll(url, code))?;
     println!(

@@ -130,6 +130,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE conflicts ADD COLUMN push_pending INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 6: certificate authorities trusted for the sync server besides the system's (a force's
+    //    private CA), PEM.
+    r#"
+    CREATE TABLE trusted_certificates (pem TEXT PRIMARY KEY);
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -482,6 +482,22 @@ pub(crate) fn restamp(conn: &Connection, server_time_ms: u64, now: DateTime<Utc>
     device.save(conn)
 }
 
+/// Adds a trusted certificate authority (PEM).
+pub(crate) fn trust(conn: &Connection, pem: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO trusted_certificates (pem) VALUES (?1)",
+        [pem.trim()],
+    )?;
+    Ok(())
+}
+
+/// The trusted certificate authorities (PEM).
+pub(crate) fn trusted(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT pem FROM trusted_certificates ORDER BY pem")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
 /// Notes a finished sync.
 pub(crate) fn mark_synced(conn: &Connection) -> Result<()> {
     conn.execute(

@@ -101,8 +101,10 @@ impl Pocketbook {
     /// Enrols this device with a server using a one-time code from an admin: stores the token
     /// in the encrypted store and installs the officer's reference data. Keeps the device id.
     pub async fn enroll(&self, server_url: &str, code: &str) -> Result<Session> {
-        let device = self.store.read(DeviceState::load)?;
-        let http = Http::new(server_url, None)?;
+        let (device, trusted) = self
+            .store
+            .read(|c| Ok((DeviceState::load(c)?, store::sync_state::trusted(c)?)))?;
+        let http = Http::new(server_url, None, &trusted)?;
         let request = EnrollRequest {
             code: code.trim().to_string(),
             device_id: device.device_id,
@@ -130,6 +132,23 @@ impl Pocketbook {
             .read(store::sync_state::enrolled)?
             .ok_or(Error::NotEnrolled)?;
         self.enroll(&enrolled.server_url, code).await
+    }
+
+    /// Trusts a certificate authority (PEM) for the sync server besides the system's, e.g. a
+    /// force's private CA. Kept in the encrypted store.
+    pub fn trust_certificate(&self, pem: &str) -> Result<()> {
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(crate::ValidationError::Empty {
+                field: "certificate",
+            }
+            .into());
+        }
+        reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|_| {
+            Error::from(crate::ValidationError::OutOfRange {
+                field: "certificate",
+            })
+        })?;
+        self.store.write(|tx| store::sync_state::trust(tx, pem))
     }
 
     /// Pushes the outbox, then pulls until up to date.
@@ -161,7 +180,8 @@ impl Pocketbook {
             .store
             .read(store::sync_state::enrolled)?
             .ok_or(Error::NotEnrolled)?;
-        let http = Http::new(&enrolled.server_url, Some(enrolled.token.clone()))?;
+        let trusted = self.store.read(store::sync_state::trusted)?;
+        let http = Http::new(&enrolled.server_url, Some(enrolled.token.clone()), &trusted)?;
         let mut report = SyncReport::default();
 
         // Push, in batches, halving a batch the server finds too large.
