@@ -16,6 +16,13 @@ use pocketbook_core::model::{
 use pocketbook_core::{OpenConfig, Pocketbook, Provisioning, StoreKey};
 use uuid::Uuid;
 
+/// A plain HTTP client for tests that talk to the server directly (rustls with the ring
+/// provider, as the core uses).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// The team every fixture officer belongs to.
 pub const TEAM: Uuid = Uuid::from_u128(0x0192_f0a0_0000_7000_8000_0000_0000_00a1);
 /// The provisioned officer.

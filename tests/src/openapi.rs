@@ -11,7 +11,9 @@ pub struct ApiDocument {
 impl ApiDocument {
     /// Fetches `/v1/openapi.json` from a running server.
     pub async fn fetch(base_url: &str) -> Self {
-        let doc: Value = reqwest::get(format!("{base_url}/v1/openapi.json"))
+        let doc: Value = crate::http_client()
+            .get(format!("{base_url}/v1/openapi.json"))
+            .send()
             .await
             .expect("fetch the OpenAPI document")
             .json()

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 async fn post(url: &str, token: Option<&str>, protocol: &str, body: Vec<u8>) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
+    let mut req = pocketbook_tests::http_client()
         .post(url)
         .header(PROTOCOL_HEADER, protocol)
         .header("content-type", "application/json")

@@ -21,7 +21,7 @@ struct Raw {
 
 impl Raw {
     async fn enrolled(server: &TestServer, officer: Uuid) -> Raw {
-        let http = reqwest::Client::new();
+        let http = pocketbook_tests::http_client();
         let device = Uuid::now_v7();
         let answer: EnrollResponse = http
             .post(format!("{}/v1/enroll", server.url))
@@ -217,7 +217,7 @@ async fn malformed_unauthenticated_and_outdated_requests_get_json_errors() {
 async fn enrolment_is_rate_limited() {
     let server = TestServer::start().await;
     let raw = Raw {
-        http: reqwest::Client::new(),
+        http: pocketbook_tests::http_client(),
         url: server.url.clone(),
         token: String::new(),
         device: Uuid::nil(),
@@ -351,7 +351,7 @@ async fn health_and_prometheus_metrics_are_served() {
     draft.establishment_id = Some(server.school);
     device.book.add_young_person(draft).unwrap();
     device.book.sync().await.unwrap();
-    let http = reqwest::Client::new();
+    let http = pocketbook_tests::http_client();
     let health: Value = http
         .get(format!("{}/healthz", server.url))
         .send()
