@@ -27,20 +27,21 @@ use crate::store::{Enrolment, Store};
 
 /// Largest request body accepted (after decompression).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// Most mutations accepted in one push.
-pub const MAX_BATCH: usize = 1_000;
 /// Server settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
     /// How long a device may go without syncing before it must re-authenticate.
     pub lease_seconds: u64,
+    /// Most mutations accepted in one push (more answer 413 and the device splits).
+    pub max_batch: usize,
 }
 
 impl Default for Config {
-    /// A 28-day lease.
+    /// A 28-day lease, 1,000 mutations a push.
     fn default() -> Self {
         Config {
             lease_seconds: 28 * 24 * 3600,
+            max_batch: 1_000,
         }
     }
 }
@@ -179,7 +180,7 @@ async fn push<S: Store>(
     Authed(device): Authed,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    if req.mutations.len() > MAX_BATCH {
+    if req.mutations.len() > app.config.max_batch {
         return Err(ApiError::TooLarge);
     }
     let now = chrono::Utc::now().timestamp_millis().max(0) as u64;

@@ -215,6 +215,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             let config = pocketbook_sync_server::api::Config {
                 lease_seconds: lease_days * 24 * 3600,
+                ..Default::default()
             };
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             let addr = listener.local_addr()?;

@@ -61,7 +61,11 @@ async fn a_device_clock_ten_minutes_fast_is_corrected_and_nothing_is_lost() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lapsed_lease_hides_records_until_reauthentication_which_keeps_the_outbox() {
-    let server = TestServer::start_with(Config { lease_seconds: 1 }).await;
+    let server = TestServer::start_with(Config {
+        lease_seconds: 1,
+        ..Config::default()
+    })
+    .await;
     let alice = server
         .officer("Alice", Role::Officer, &[server.team_a])
         .await;
@@ -139,4 +143,41 @@ async fn large_pushes_and_pulls_go_in_batches_and_pages() {
         .filter(|p| p.phase == pocketbook_core::SyncPhase::Pull)
         .count();
     assert!(pages >= 2, "pulled in pages, saw {pages}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_larger_than_the_server_takes_is_split_until_it_fits() {
+    let server = TestServer::start_with(Config {
+        max_batch: 40,
+        ..Config::default()
+    })
+    .await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let device = server.device(alice.id).await;
+    let mut draft = person_draft();
+    draft.establishment_id = Some(server.school);
+    let child = device.book.add_young_person(draft).unwrap().id;
+    for hour in 0..120 {
+        device
+            .book
+            .record_visit(visit_draft(child, 2 + hour))
+            .unwrap();
+    }
+    let report = device.book.sync().await.unwrap();
+    assert_eq!((report.pushed, report.rejected), (121, 0));
+    assert!(device.book.pending_changes().unwrap().is_empty());
+    let text = pocketbook_tests::http_client()
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("route=\"/v1/sync/push\",status=\"413\""),
+        "the server refused the big batches first:\n{text}"
+    );
 }

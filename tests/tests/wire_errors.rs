@@ -387,3 +387,72 @@ async fn health_and_prometheus_metrics_are_served() {
         "no ids or raw paths in labels"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_audit_events_must_arrive_with_an_unbroken_chain() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let device = server.device(alice.id).await;
+    let mut draft = pocketbook_tests::person_draft();
+    draft.establishment_id = Some(server.school);
+    let child = device.book.add_young_person(draft).unwrap().id;
+    device.book.chronology(child, "Case review").unwrap();
+    let events = device.book.audit_events().unwrap();
+    assert_eq!(events.len(), 2);
+    let token: String = pocketbook_tests::raw_connection(&device.path)
+        .query_row("SELECT token FROM sync_state", [], |r| r.get(0))
+        .unwrap();
+    let raw = Raw {
+        http: pocketbook_tests::http_client(),
+        url: server.url.clone(),
+        token,
+        device: device.book.device_id().unwrap(),
+    };
+    let push = |audit: Vec<pocketbook_protocol::AuditEvent>| {
+        serde_json::to_vec(&PushRequest {
+            mutations: vec![],
+            audit,
+            resolved: vec![],
+        })
+        .unwrap()
+    };
+    let mut edited = events.clone();
+    edited[1].justification = Some("Nothing to see".into());
+    let (status, body) = raw
+        .post("/v1/sync/push", push(edited), Some(&raw.token), Some("1"))
+        .await;
+    assert_eq!(
+        (status, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_push")
+    );
+    let (status, body) = raw
+        .post(
+            "/v1/sync/push",
+            push(events[1..].to_vec()),
+            Some(&raw.token),
+            Some("1"),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a gap at the start is refused too: {body}"
+    );
+    let audit = server.store.audit_lines().await.unwrap();
+    assert!(audit.iter().any(|l| l.contains("audit_chain_broken")));
+
+    let (status, body) = raw
+        .post(
+            "/v1/sync/push",
+            push(events.clone()),
+            Some(&raw.token),
+            Some("1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["audit_acked_seq"], 2);
+    // The device's own sync then has nothing more to send.
+    device.book.sync().await.unwrap();
+}
