@@ -135,6 +135,20 @@ async fn large_pushes_and_pulls_go_in_batches_and_pages() {
         .await
         .unwrap();
     assert_eq!(report.pulled, 1_201);
+    // Answers arrive gzip-compressed: far fewer bytes than the records' JSON.
+    let json_bytes: usize = b
+        .book
+        .visits(&VisitFilter::default())
+        .unwrap()
+        .iter()
+        .map(|v| serde_json::to_vec(v).unwrap().len())
+        .sum();
+    assert!(report.bytes_received > 0);
+    assert!(
+        (report.bytes_received as usize) < json_bytes / 3,
+        "received {} bytes for {json_bytes} bytes of JSON",
+        report.bytes_received
+    );
     assert_eq!(b.book.visits(&VisitFilter::default()).unwrap().len(), 1_200);
     let pages = progress
         .lock()

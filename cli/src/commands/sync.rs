@@ -79,8 +79,11 @@ pub fn sync(book: &Pocketbook, f: Format) -> Result<(), CliError> {
         return output::json(&report);
     }
     println!(
-        "Synced in {} ms: pushed {} ({} merged, {} refused), pulled {}, removed {}, conflicts {}",
+        "Synced in {} ms ({} B up, {} B down): pushed {} ({} merged, {} refused), pulled {}, \
+         removed {}, conflicts {}",
         report.duration_ms,
+        report.bytes_sent,
+        report.bytes_received,
         report.pushed,
         report.merged,
         report.rejected,

@@ -2,6 +2,7 @@
 //! request, and the server's `{code, message}` errors turned into the core's typed errors.
 //! Async; does no disk IO.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -33,11 +34,15 @@ impl From<Error> for CallError {
     }
 }
 
-/// A client for one server.
+/// A client for one server, counting the bytes it moves on the wire.
 pub(crate) struct Http {
     client: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// Request bytes sent (after compression).
+    pub(crate) bytes_sent: AtomicU64,
+    /// Response bytes received (before decompression).
+    pub(crate) bytes_received: AtomicU64,
 }
 
 impl Http {
@@ -73,6 +78,8 @@ impl Http {
             client,
             base,
             token,
+            bytes_sent: AtomicU64::new(0),
+            bytes_received: AtomicU64::new(0),
         })
     }
 
@@ -90,31 +97,51 @@ impl Http {
             .post(format!("{}{path}", self.base))
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .header(reqwest::header::CONTENT_TYPE, "application/json");
-        request = if json.len() > GZIP_FROM_BYTES {
+        let json_len = json.len();
+        let mut wire_len = json_len;
+        request = if json_len > GZIP_FROM_BYTES {
+            let packed = gzip(&json)?;
+            wire_len = packed.len();
             request
                 .header(reqwest::header::CONTENT_ENCODING, "gzip")
-                .body(gzip(&json)?)
+                .body(packed)
         } else {
             request.body(json)
         };
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        let response = request.send().await.map_err(|e| Error::Network {
+        self.bytes_sent
+            .fetch_add(wire_len as u64, Ordering::Relaxed);
+        let response = request
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .map_err(|e| Error::Network {
+                reason: describe(&e),
+            })?;
+        let status = response.status();
+        let gzipped = response
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+        let raw = response.bytes().await.map_err(|e| Error::Network {
             reason: describe(&e),
         })?;
-        let status = response.status();
+        self.bytes_received
+            .fetch_add(raw.len() as u64, Ordering::Relaxed);
+        let body = if gzipped { gunzip(&raw)? } else { raw.to_vec() };
         if status.is_success() {
-            return response.json::<Resp>().await.map_err(|e| {
+            return serde_json::from_slice::<Resp>(&body).map_err(|_| {
                 CallError::Other(Error::Network {
-                    reason: format!("unreadable answer from the server: {}", describe(&e)),
+                    reason: "unreadable answer from the server".into(),
                 })
             });
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             return Err(CallError::TooLarge);
         }
-        let body: ErrorBody = response.json().await.unwrap_or(ErrorBody {
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap_or(ErrorBody {
             code: format!("http_{}", status.as_u16()),
             message: status.canonical_reason().unwrap_or("error").to_string(),
             server_time_ms: None,
@@ -149,6 +176,23 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
         .write_all(bytes)
         .and_then(|()| encoder.finish())
         .map_err(Error::Io)
+}
+
+/// Most bytes a compressed answer may expand to (a guard against a hostile server).
+const MAX_ANSWER_BYTES: u64 = 512 * 1024 * 1024;
+
+fn gunzip(bytes: &[u8]) -> std::result::Result<Vec<u8>, CallError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX_ANSWER_BYTES)
+        .read_to_end(&mut out)
+        .map_err(|_| {
+            CallError::Other(Error::Network {
+                reason: "the server's compressed answer could not be read".into(),
+            })
+        })?;
+    Ok(out)
 }
 
 /// A network error in words, without the URL's query or anything the user typed.

@@ -46,6 +46,10 @@ pub struct SyncReport {
     pub removed: u64,
     /// Conflicts received.
     pub conflicts: u64,
+    /// Bytes sent on the wire (compressed request bodies).
+    pub bytes_sent: u64,
+    /// Bytes received on the wire (compressed answer bodies).
+    pub bytes_received: u64,
     /// How long it took.
     pub duration_ms: u64,
 }
@@ -291,6 +295,10 @@ impl Pocketbook {
             }
         }
         self.store.write(|tx| store::sync_state::mark_synced(tx))?;
+        report.bytes_sent = http.bytes_sent.load(std::sync::atomic::Ordering::Relaxed);
+        report.bytes_received = http
+            .bytes_received
+            .load(std::sync::atomic::Ordering::Relaxed);
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }
