@@ -18,7 +18,7 @@ pub use error::{Error, Result, ValidationError};
 pub use ops::chronology::{ChronologyEntry, ChronologyKind};
 pub use pocketbook_protocol::merge::Conflict;
 pub use pocketbook_protocol::{Entity, Mutation, MutationKind};
-pub use store::{Provisioning, StoreKey};
+pub use store::{activate_sqlcipher, Provisioning, StoreKey};
 pub use sync::{ConflictChoice, RejectedChange, SyncPhase, SyncProgress, SyncReport, SyncStatus};
 
 use model::{AuditEvent, Establishment, Officer, Team};

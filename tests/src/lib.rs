@@ -144,6 +144,7 @@ impl Default for Fixture {
 
 /// A raw SQLCipher connection to a store file opened with the fixture key.
 pub fn raw_connection(path: &Path) -> rusqlite::Connection {
+    pocketbook_core::activate_sqlcipher();
     let conn = rusqlite::Connection::open(path).expect("open raw");
     conn.execute_batch(&format!(
         "PRAGMA cipher_log_level = 'NONE'; PRAGMA key = \"x'{KEY_HEX}'\";"

@@ -21,6 +21,7 @@ pub(crate) use audit::{
 };
 pub(crate) use device::DeviceState;
 pub use key::StoreKey;
+
 pub(crate) use records::{
     capture, decode_fields, exists, get, list, load, outbox, versions_of, Scope, WriteKind,
 };
@@ -92,13 +93,39 @@ impl Store {
     }
 }
 
+/// Serialises applying keys across the process (see `open_connection`).
+static KEYING: Mutex<()> = Mutex::new(());
+
+/// Activates SQLCipher's crypto provider once, before any other keyed connection exists in
+/// the process. `Pocketbook::open` does this itself; a process that also opens SQLCipher
+/// connections of its own (tests, tools) calls it first.
+pub fn activate_sqlcipher() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _keying = KEYING.lock().unwrap_or_else(|p| p.into_inner());
+        if let Ok(conn) = Connection::open_in_memory() {
+            // The key and query only warm the provider up; an error here resurfaces, with
+            // its context, at the real open.
+            let _ = conn.execute_batch("PRAGMA cipher_log_level = 'NONE'; PRAGMA key = 'warm-up';");
+            let _ = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            });
+        }
+    });
+}
+
 /// Opens the SQLite connection, applies the key and the pragmas, and proves the key is right.
 pub(crate) fn open_connection(path: &Path, key: &StoreKey) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    activate_sqlcipher();
     create_owner_only(path)?;
     let conn = Connection::open_with_flags(path, flags)?;
+    // SQLCipher activates its crypto provider on the first keyed use in a process, and that
+    // activation races when two threads key their first connections at once ("An error
+    // occurred with PRAGMA key"). Keying is rare and fast, so it is serialised process-wide.
+    let _keying = KEYING.lock().unwrap_or_else(|p| p.into_inner());
     match key {
         StoreKey::Raw(bytes) => {
             conn.execute_batch("PRAGMA cipher_log_level = 'NONE';")?;
