@@ -45,8 +45,19 @@ async fn enrolment_installs_the_officer_and_keeps_the_token_in_the_store() {
         Err(Error::Forbidden { .. })
     ));
     // The token is inside the encrypted file, never in clear.
-    let raw = std::fs::read(&device.path).unwrap();
-    assert!(!raw.windows(6).any(|w| w == b"Bearer"));
+    let token: String = pocketbook_tests::raw_connection(&device.path)
+        .query_row("SELECT token FROM sync_state", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(token.len(), 64, "256 bits, hex");
+    for suffix in ["", "-wal"] {
+        let mut name = device.path.as_os_str().to_owned();
+        name.push(suffix);
+        let raw = std::fs::read(&name).unwrap_or_default();
+        assert!(
+            !raw.windows(64).any(|w| w == token.as_bytes()),
+            "token in clear in {name:?}"
+        );
+    }
     let devices = server.store.devices().await.unwrap();
     assert_eq!(devices.len(), 1);
     assert_eq!(devices[0].device_id, device.book.device_id().unwrap());
