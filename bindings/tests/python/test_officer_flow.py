@@ -1,0 +1,144 @@
+"""The officer flow through the generated Python bindings against a live server: enrol, record
+offline, sync, see it on a second device, meet a conflict, observe events, typed errors."""
+
+import asyncio
+import datetime as dt
+import os
+import time
+
+import pytest
+
+UTC = dt.timezone.utc
+
+
+def thrive(pb):
+    e = lambda what: pb.ThriveElement(finding=what, rationale=f"because {what}")
+    return pb.Thrive(threat=e("threat"), harm=e("harm"), risk=e("risk"),
+                     investigation=e("investigation"), vulnerability=e("vulnerability"),
+                     engagement=e("engagement"))
+
+
+def person(pb, school):
+    return pb.YoungPersonDraft(first_name="Amira", last_name="Example",
+                               date_of_birth="2012-04-03", age_band=None,
+                               establishment_id=school, year_group=9,
+                               flags=[pb.VulnerabilityFlag.CHILD_IN_NEED])
+
+
+def visit(pb, child, hours_ago=3, narrative="Food parcel delivered; mother anxious."):
+    start = dt.datetime.now(UTC) - dt.timedelta(hours=hours_ago)
+    return pb.VisitDraft(kind=pb.VisitKind.WELFARE_CHECK, prompted_by=pb.PromptedBy.SCHOOL,
+                         young_person_ids=[child], start=start,
+                         end=start + dt.timedelta(minutes=30), place="Home address",
+                         present=["mother"], outcome=pb.VisitOutcome.ADVICE_GIVEN,
+                         support_given=[pb.SupportGiven.FOOD], narrative=narrative,
+                         follow_up=None)
+
+
+def recorder(pb):
+    """An observer implemented in Python that remembers what it was told."""
+
+    class Recorder(pb.PocketbookObserver):
+        def __init__(self):
+            self.changes = []
+            self.progress = []
+
+        def data_changed(self, change):
+            self.changes.append(change)
+
+        def sync_progress(self, phase, done, total):
+            self.progress.append((phase, done, total))
+
+    return Recorder()
+
+
+def test_the_officer_flow_end_to_end(pb, server, new_device):
+    alice_id = server.officer("Alice")
+    bob_id = server.officer("Bob", role="supervisor")
+    a, _ = new_device("alice")
+    b, _ = new_device("bob")
+
+    session = asyncio.run(a.enroll(server.url, server.code(alice_id)))
+    assert session.officer_id == alice_id
+    asyncio.run(b.enroll(server.url, server.code(bob_id)))
+    school = a.establishments()[0].id
+
+    events = recorder(pb)
+    handle = a.observe(events)
+
+    # Offline: a young person, a visit and a concern.
+    child = a.add_young_person(person(pb, school)).id
+    v = a.record_visit(visit(pb, child))
+    concern = a.raise_concern(pb.ConcernDraft(
+        young_person_ids=[child], happened_at=dt.datetime.now(UTC) - dt.timedelta(days=1),
+        category=pb.ConcernCategory.NEGLECT, account="No food at weekends.",
+        childs_words="We wait for Monday.", risk_text="Ongoing neglect", action_text="DSL told",
+        thrive=thrive(pb), risk=pb.Risk.MEDIUM, marking=None))
+    assert concern.marking == pb.Marking.OFFICIAL_SENSITIVE
+    assert len(a.pending_changes()) == 3
+    assert events.changes.count(pb.DataChange.LOCAL) == 3
+
+    report = asyncio.run(a.sync())
+    assert report.pushed == 3 and report.rejected == 0
+    assert any(phase == "push" for phase, _, _ in events.progress)
+    assert pb.DataChange.SYNCED in events.changes
+
+    # The supervisor's device sees both.
+    asyncio.run(b.sync())
+    assert b.visit(v.id).narrative == v.narrative
+    assert b.concern(concern.id).account == "No food at weekends."
+    kinds = [e.kind for e in b.chronology(child, "Strategy meeting")]
+    assert kinds == [pb.ChronologyKind.CONCERN, pb.ChronologyKind.VISIT]
+
+    # Both edit the same field offline: one value wins, the other is one conflict.
+    a.update_visit(v.id, pb.VisitUpdate(narrative="Alice's note"))
+    b.update_visit(v.id, pb.VisitUpdate(narrative="Bob's note"))
+    asyncio.run(a.sync())
+    asyncio.run(b.sync())
+    asyncio.run(a.sync())
+    assert a.visit(v.id).narrative == b.visit(v.id).narrative == "Bob's note"
+    conflicts = a.conflicts()
+    assert len(conflicts) == 1 and conflicts[0].losing_value == '"Alice\'s note"'
+    a.resolve_conflict(conflicts[0].id, pb.ConflictChoice.KEEP_CURRENT)
+    assert a.conflicts() == []
+
+    # Dropping the handle stops delivery.
+    seen = len(events.changes)
+    del handle
+    a.add_young_person(person(pb, school))
+    assert len(events.changes) == seen
+
+
+def test_typed_errors(pb, server, new_device):
+    alice_id = server.officer("Alice")
+    book, key = new_device("alice")
+
+    with pytest.raises(pb.PocketbookError.NotEnrolled):
+        book.add_young_person(person(pb, None))
+
+    with pytest.raises(pb.PocketbookError.WrongKey):
+        new_device("alice", key=os.urandom(32))
+    with pytest.raises(pb.PocketbookError.InvalidInput) as short_key:
+        new_device("other", key=b"too short")
+    assert short_key.value.field == "key"
+
+    asyncio.run(book.enroll(server.url, server.code(alice_id)))
+    school = book.establishments()[0].id
+    child = book.add_young_person(person(pb, school)).id
+    backwards = visit(pb, child)
+    backwards.end = backwards.start - dt.timedelta(minutes=5)
+    with pytest.raises(pb.PocketbookError.InvalidInput) as err:
+        book.record_visit(backwards)
+    assert err.value.field == "end"
+    assert "end" in str(err.value)
+
+    with pytest.raises(pb.PocketbookError.Forbidden):
+        asyncio.run(new_device("thief")[0].enroll(server.url, "WRONG-CODE-0000"))
+
+    asyncio.run(book.sync())
+    device_id = book.session().device_id
+    server.admin("device", "revoke", device_id)
+    with pytest.raises(pb.PocketbookError.DeviceRevoked):
+        asyncio.run(book.sync())
+    with pytest.raises(pb.PocketbookError.DeviceRevoked):
+        book.visits(None)
