@@ -4,6 +4,7 @@
 //! tokio.
 
 mod error;
+mod more_types;
 mod observe;
 mod types;
 
@@ -14,6 +15,7 @@ use pocketbook_core::model as m;
 use uuid::Uuid;
 
 pub use error::{PocketbookError, Result};
+pub use more_types::*;
 pub use observe::{DataChange, ObserverHandle, PocketbookObserver};
 pub use types::*;
 
@@ -199,6 +201,53 @@ impl Pocketbook {
         Ok(types::list(
             self.inner.chronology(young_person_id, &reason)?,
         ))
+    }
+
+    /// Adds a referral or information-sharing action.
+    pub fn add_action(&self, draft: ActionDraft) -> Result<Action> {
+        Ok(self.local(self.inner.add_action(draft.into()))?.into())
+    }
+
+    /// Changes an action's status or due date.
+    pub fn update_action(&self, id: Uuid, update: ActionUpdate) -> Result<Action> {
+        Ok(self
+            .local(self.inner.update_action(id, update.into()))?
+            .into())
+    }
+
+    /// Actions, most recent first; optionally one young person's.
+    pub fn actions(&self, young_person_id: Option<Uuid>) -> Result<Vec<Action>> {
+        let filter = m::ActionFilter {
+            young_person_id,
+            ..m::ActionFilter::default()
+        };
+        Ok(types::list(self.inner.actions(&filter)?))
+    }
+
+    /// Records a school engagement.
+    pub fn record_engagement(&self, draft: EngagementDraft) -> Result<Engagement> {
+        Ok(self
+            .local(self.inner.record_engagement(draft.into()))?
+            .into())
+    }
+
+    /// Engagements, most recent first; optionally at one establishment.
+    pub fn engagements(&self, establishment_id: Option<Uuid>) -> Result<Vec<Engagement>> {
+        let filter = m::EngagementFilter {
+            establishment_id,
+            ..m::EngagementFilter::default()
+        };
+        Ok(types::list(self.inner.engagements(&filter)?))
+    }
+
+    /// A concern's addenda, oldest first.
+    pub fn addenda(&self, concern_id: Uuid) -> Result<Vec<Addendum>> {
+        Ok(types::list(self.inner.addenda(concern_id)?))
+    }
+
+    /// One young person.
+    pub fn young_person(&self, id: Uuid) -> Result<YoungPerson> {
+        Ok(self.inner.young_person(id)?.into())
     }
 
     /// Changes waiting to be pushed.

@@ -45,6 +45,8 @@ macro_rules! mirror_enum {
     };
 }
 
+pub(crate) use mirror_enum;
+
 mirror_enum!(
     /// Protective marking.
     Marking = m::Marking {

@@ -142,3 +142,43 @@ def test_typed_errors(pb, server, new_device):
         asyncio.run(book.sync())
     with pytest.raises(pb.PocketbookError.DeviceRevoked):
         book.visits(None)
+
+
+def test_actions_engagements_and_addenda_sync(pb, server, new_device):
+    alice_id = server.officer("Alice")
+    a, _ = new_device("alice")
+    b, _ = new_device("alice-tablet")
+    asyncio.run(a.enroll(server.url, server.code(alice_id)))
+    asyncio.run(b.enroll(server.url, server.code(alice_id)))
+    school = a.establishments()[0].id
+    child = a.add_young_person(person(pb, school)).id
+    concern = a.raise_concern(pb.ConcernDraft(
+        young_person_ids=[child], happened_at=dt.datetime.now(UTC) - dt.timedelta(hours=2),
+        category=pb.ConcernCategory.ONLINE_HARM, account="Threats in a group chat.",
+        childs_words=None, risk_text="Escalating", action_text="Screenshots kept",
+        thrive=thrive(pb), risk=pb.Risk.HIGH, marking=pb.Marking.OFFICIAL))
+    a.add_addendum(concern.id, "School has the screenshots too.")
+    action = a.add_action(pb.ActionDraft(
+        kind=pb.ActionKind.CEOP, young_person_id=child, concern_id=concern.id,
+        recipient="CEOP", justification="Online sexual harm risk; report required", due=None))
+    a.update_action(action.id, pb.ActionUpdate(status=pb.ActionStatus.SENT))
+    sweep = a.record_engagement(pb.EngagementDraft(
+        kind=pb.EngagementKind.WEAPONS_SWEEP, topics=[pb.EngagementTopic.KNIFE_CRIME],
+        establishment_id=school, year_groups=[10, 9], audience_size=0,
+        at=dt.datetime.now(UTC) - dt.timedelta(hours=1),
+        sweep_result=pb.SweepResult.NOTHING_FOUND, concerns_arising=""))
+    assert sweep.year_groups == [9, 10]
+    with pytest.raises(pb.PocketbookError.InvalidInput) as err:
+        a.record_engagement(pb.EngagementDraft(
+            kind=pb.EngagementKind.WEAPONS_SWEEP, topics=[], establishment_id=school,
+            year_groups=[], audience_size=0, at=dt.datetime.now(UTC), sweep_result=None,
+            concerns_arising=""))
+    assert err.value.field == "sweep_result"
+
+    asyncio.run(a.sync())
+    asyncio.run(b.sync())
+    assert [x.status for x in b.actions(child)] == [pb.ActionStatus.SENT]
+    assert [e.kind for e in b.engagements(school)] == [pb.EngagementKind.WEAPONS_SWEEP]
+    assert [x.text for x in b.addenda(concern.id)] == ["School has the screenshots too."]
+    kinds = [e.kind for e in b.chronology(child, "Review")]
+    assert kinds == [pb.ChronologyKind.CONCERN, pb.ChronologyKind.ADDENDUM, pb.ChronologyKind.ACTION]
