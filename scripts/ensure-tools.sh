@@ -11,7 +11,9 @@ command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v perl >/dev/null 2>&1 || missing+=(perl)
 command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} (apt)"
   as_root apt-get update -qq
