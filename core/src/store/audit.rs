@@ -144,6 +144,21 @@ pub(crate) fn events(conn: &Connection) -> Result<Vec<AuditEvent>> {
     rows.map(|row| row?).collect()
 }
 
+/// Up to `limit` events after `seq`, oldest first (what a push has not sent yet).
+pub(crate) fn events_after(conn: &Connection, seq: u64, limit: usize) -> Result<Vec<AuditEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT_EVENTS} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(
+        rusqlite::params![
+            seq.min(i64::MAX as u64) as i64,
+            limit.min(i64::MAX as usize) as i64
+        ],
+        event_from_row,
+    )?;
+    rows.map(|row| row?).collect()
+}
+
 /// The events about one record, oldest first.
 pub(crate) fn events_for(conn: &Connection, record_id: Uuid) -> Result<Vec<AuditEvent>> {
     let mut stmt = conn.prepare(&format!(

@@ -16,8 +16,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction};
 
 pub(crate) use audit::{
-    append as append_audit, events as audit_events, events_for as audit_events_for,
-    verify as audit_verify, AuditDraft,
+    append as append_audit, events as audit_events, events_after as audit_events_after,
+    events_for as audit_events_for, verify as audit_verify, AuditDraft,
 };
 pub(crate) use device::DeviceState;
 pub use key::StoreKey;

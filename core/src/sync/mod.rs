@@ -203,11 +203,8 @@ impl Pocketbook {
                 let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
                 let mut mutations = store::outbox(c)?;
                 mutations.truncate(batch);
-                let audit: Vec<_> = store::audit_events(c)?
-                    .into_iter()
-                    .filter(|e| e.seq > enrolled.audit_acked_seq)
-                    .take(batch.max(1) * 4)
-                    .collect();
+                let audit =
+                    store::audit_events_after(c, enrolled.audit_acked_seq, batch.max(1) * 4)?;
                 Ok((mutations, audit, store::sync_state::resolutions_to_push(c)?))
             })?;
             if mutations.is_empty() && audit.is_empty() && resolved.is_empty() {
