@@ -55,6 +55,12 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    #[error("postgres pool: {0}")]
+    Pool(#[from] r2d2::Error),
     /// Stored data could not be decoded.
     #[error("stored {0} could not be decoded")]
     Corrupt(&'static str),

@@ -2,28 +2,37 @@
 //! enrolment codes, devices, the quarantine and the audit log. The storage backend is chosen
 //! here, once; everything below is generic over it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pocketbook_protocol::{Establishment, EstablishmentKind, Role};
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::error::StoreError;
-use pocketbook_sync_server::store::{SqliteStore, Store};
+use pocketbook_sync_server::store::{PostgresOptions, PostgresStore, SqliteStore, Store};
 use uuid::Uuid;
 
 /// Pocketbook sync server.
 #[derive(Debug, Parser)]
 #[command(name = "pocketbook-server", version, about)]
 struct Cli {
-    /// The database: a SQLite file (created and migrated on first use).
+    /// The database: a SQLite file path, or a PostgreSQL URL (`postgres://user@host/db`);
+    /// created or migrated on first use.
     #[arg(
         long,
         env = "POCKETBOOK_SERVER_DB",
         default_value = "pocketbook-server.db",
         global = true
     )]
-    db: PathBuf,
+    db: String,
+    /// Most PostgreSQL connections this process opens (ignored for SQLite).
+    #[arg(
+        long,
+        env = "POCKETBOOK_SERVER_DB_POOL",
+        default_value_t = 16,
+        global = true
+    )]
+    db_pool: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -73,6 +82,22 @@ enum Command {
     Quarantine,
     /// Export the server audit log (JSON lines).
     Audit,
+    /// Bulk-provision teams of officers with one enrolment code each, for load tests and
+    /// rehearsals: prints one JSON line per officer (`team_id`, `officer_id`, `code`).
+    Provision {
+        /// Teams to add.
+        #[arg(long)]
+        teams: u32,
+        /// Officers in each team.
+        #[arg(long)]
+        officers_per_team: u32,
+        /// Name prefix of the teams (team names are unique).
+        #[arg(long, default_value = "Load team")]
+        prefix: String,
+        /// Hours until the codes expire.
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,9 +224,25 @@ fn print_lines<T: serde::Serialize>(items: &[T]) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Opens the backend `cli.db` names, then runs the command over it.
 async fn run(cli: Cli) -> Result<(), CliError> {
-    let store = SqliteStore::open(&cli.db)?;
-    match cli.command {
+    if cli.db.starts_with("postgres://") || cli.db.starts_with("postgresql://") {
+        let options = PostgresOptions {
+            pool_size: cli.db_pool,
+            ..Default::default()
+        };
+        let url = cli.db.clone();
+        let store = tokio::task::spawn_blocking(move || PostgresStore::connect(&url, options))
+            .await
+            .map_err(|_| CliError::Store(StoreError::Task))??;
+        run_on(store, cli.command).await
+    } else {
+        run_on(SqliteStore::open(Path::new(&cli.db))?, cli.command).await
+    }
+}
+
+async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
+    match command {
         Command::Serve {
             listen,
             lease_days,
@@ -311,6 +352,44 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .add_code(officer, code_hash(&code), ttl_hours * 3600)
                 .await?;
             println!("{code}");
+        }
+        Command::Provision {
+            teams,
+            officers_per_team,
+            prefix,
+            ttl_hours,
+        } => {
+            if !(1..=10_000).contains(&teams) || !(1..=1_000).contains(&officers_per_team) {
+                return Err(CliError::Usage(
+                    "--teams must be 1..=10000 and --officers-per-team 1..=1000".into(),
+                ));
+            }
+            if !(1..=24 * 14).contains(&ttl_hours) {
+                return Err(CliError::Usage(
+                    "--ttl-hours must be between 1 and 336".into(),
+                ));
+            }
+            for t in 0..teams {
+                let team = store.add_team(format!("{prefix} {}", t + 1)).await?;
+                for n in 0..officers_per_team {
+                    let officer = store
+                        .add_officer(
+                            format!("Officer {}-{}", t + 1, n + 1),
+                            format!("{}", 10_000 + t * officers_per_team + n),
+                            Role::Officer,
+                            vec![team.id],
+                        )
+                        .await?;
+                    let code = new_code();
+                    store
+                        .add_code(officer.id, code_hash(&code), ttl_hours * 3600)
+                        .await?;
+                    println!(
+                        "{}",
+                        serde_json::json!({ "team_id": team.id, "officer_id": officer.id, "code": code })
+                    );
+                }
+            }
         }
         Command::Device(DeviceCommand::List) => print_lines(&store.devices().await?)?,
         Command::Device(DeviceCommand::Revoke { id }) => {

@@ -3,7 +3,9 @@
 //! database file for checks the public API does not offer.
 
 pub mod openapi;
+pub mod pg;
 pub mod server;
+pub mod store_fixture;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,13 @@
 //! The server's storage, behind one trait so the backend is chosen once in `main` and all
-//! above it is generic (SQLite now; PostgreSQL with the scale issue). Every method is one
-//! transaction: it lands whole or not at all.
+//! above it is generic. One implementation of the trait ([`SqlStore`]) runs the same logic over
+//! two backends: embedded SQLite and PostgreSQL. Every method is one transaction: it lands
+//! whole or not at all.
 
+mod postgres;
+mod records;
+mod shared;
+pub mod sql;
+mod sql_store;
 mod sqlite;
 
 use std::future::Future;
@@ -12,7 +18,9 @@ use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use sqlite::SqliteStore;
+pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};
+pub use sql_store::{Backend, SqlStore};
+pub use sqlite::{SqliteBackend, SqliteStore};
 
 use crate::error::StoreError;
 

@@ -1,0 +1,418 @@
+//! The PostgreSQL backend, for a force that runs several server processes in front of one
+//! database. Connections come from an r2d2 pool and keep their prepared statements; each
+//! operation is one transaction on the blocking pool, retried after a deadlock or
+//! serialization failure. Writers of changes take one transaction-level advisory lock, so
+//! change numbers commit in the order they were handed out and a pull never skips one
+//! (DESIGN §5). Migrations run under a session advisory lock, so servers starting together
+//! migrate once. Every piece of server state, enrolment rate limits included, is in the
+//! database.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use postgres::error::SqlState;
+use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+use uuid::Uuid;
+
+use super::sql::{dollar_placeholders, Cell, Db, Param, Row};
+use super::sql_store::{Backend, SqlStore};
+use crate::error::StoreError;
+
+/// The store over PostgreSQL.
+pub type PostgresStore = SqlStore<PostgresBackend>;
+
+/// Advisory lock key held by every transaction that writes changes ("pbwrites").
+const WRITERS_LOCK: i64 = 0x7062_7772_6974_6573;
+/// Advisory lock key held while migrating ("pbmigrat").
+const MIGRATION_LOCK: i64 = 0x7062_6d69_6772_6174;
+/// Times an operation is tried when PostgreSQL reports a deadlock or serialization failure.
+const ATTEMPTS: u32 = 5;
+
+/// Forward-only schema migrations; `schema_migrations` records those applied.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+    INSERT INTO counters VALUES ('change', 0);
+    -- Used only by Sequencing::NaiveSequence, the hazard the advisory lock exists to avoid.
+    CREATE SEQUENCE change_seq;
+    CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE officers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE establishments (urn TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+    CREATE TABLE enrol_codes (
+        code_hash  TEXT PRIMARY KEY,
+        officer_id TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at    BIGINT
+    );
+    CREATE TABLE enrol_attempts (client TEXT NOT NULL, at BIGINT NOT NULL);
+    CREATE INDEX enrol_attempts_by_client ON enrol_attempts (client, at);
+    CREATE INDEX enrol_attempts_by_at ON enrol_attempts (at);
+    CREATE TABLE devices (
+        device_id    TEXT PRIMARY KEY,
+        officer_id   TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        enrolled_at  TEXT NOT NULL,
+        last_sync_at TEXT,
+        revoked_at   TEXT,
+        high_water   BIGINT NOT NULL DEFAULT 0,
+        audit_seq    BIGINT NOT NULL DEFAULT 0,
+        audit_head   TEXT NOT NULL
+    );
+    CREATE TABLE records (
+        id         TEXT PRIMARY KEY,
+        entity     TEXT NOT NULL,
+        team_id    TEXT NOT NULL,
+        marking    TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        fields     TEXT NOT NULL,
+        versions   TEXT NOT NULL,
+        deleted    BOOLEAN NOT NULL
+    );
+    CREATE TABLE conflicts (
+        id        TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        resolved  BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE INDEX conflicts_by_record ON conflicts (record_id);
+    CREATE TABLE bucket_entries (
+        bucket TEXT NOT NULL,
+        item   TEXT NOT NULL,
+        kind   TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        seq    BIGINT NOT NULL,
+        PRIMARY KEY (bucket, item)
+    );
+    CREATE INDEX bucket_entries_by_seq ON bucket_entries (bucket, seq);
+    CREATE INDEX bucket_entries_by_item ON bucket_entries (item);
+    CREATE TABLE quarantine (
+        id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at        TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        seq       BIGINT NOT NULL,
+        code      TEXT NOT NULL,
+        mutation  TEXT NOT NULL
+    );
+    CREATE TABLE device_audit (
+        device_id TEXT NOT NULL,
+        seq       BIGINT NOT NULL,
+        event     TEXT NOT NULL,
+        PRIMARY KEY (device_id, seq)
+    );
+    CREATE TABLE audit (
+        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at         TEXT NOT NULL,
+        operation  TEXT NOT NULL,
+        officer_id TEXT,
+        device_id  TEXT,
+        detail     TEXT NOT NULL
+    );
+"#];
+
+/// How change sequence numbers are handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sequencing {
+    /// Under a transaction-level advisory lock: numbers commit in order. The only mode a
+    /// server uses.
+    AdvisoryLock,
+    /// From a plain sequence with no lock, as a `bigserial` would: two pushes can commit out of
+    /// order and a pull between them skips a change. Exists so a test can show the hazard.
+    NaiveSequence,
+}
+
+/// Options of a PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Most connections this process opens.
+    pub pool_size: u32,
+    /// How change numbers are handed out.
+    pub sequencing: Sequencing,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 16,
+            sequencing: Sequencing::AdvisoryLock,
+        }
+    }
+}
+
+/// A pooled connection and the statements it has prepared.
+pub struct Connection {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+/// Opens pooled connections.
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection {
+            client: self.config.connect(NoTls)?,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+/// A pool of connections to one PostgreSQL database.
+pub struct PostgresBackend {
+    /// Always `Some` until dropped.
+    pool: Option<r2d2::Pool<Manager>>,
+    sequencing: Sequencing,
+}
+
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        // A `postgres::Client` blocks on its own runtime while closing, which panics inside an
+        // async context (a store dropped by async code): close the connections on a thread.
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::Builder::new()
+                .name("pocketbook-pg-close".into())
+                .spawn(move || drop(pool));
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`), creating and
+    /// migrating its schema under an advisory lock. Blocking: call before serving, or from the
+    /// blocking pool.
+    pub fn connect(url: &str, options: PostgresOptions) -> Result<Self, StoreError> {
+        let config = postgres::Config::from_str(url)
+            .map_err(|_| StoreError::Invalid("the PostgreSQL URL is not valid".into()))?;
+        let mut first = config.connect(NoTls)?;
+        migrate(&mut first)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(30))
+            .build(Manager { config })?;
+        Ok(SqlStore::new(PostgresBackend {
+            pool: Some(pool),
+            sequencing: options.sequencing,
+        }))
+    }
+}
+
+/// Applies the migrations this database lacks, one transaction each, holding the migration
+/// lock so concurrent servers wait for the first.
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let result = (|| {
+        let fresh: bool = client
+            .query_one("SELECT to_regclass('schema_migrations') IS NULL", &[])?
+            .get(0);
+        if fresh {
+            client.batch_execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)")?;
+        }
+        let found: i32 = client
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .get(0);
+        let found = found as usize;
+        if found > MIGRATIONS.len() {
+            return Err(StoreError::Invalid(
+                "the database was made by a newer server".into(),
+            ));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
+            let mut tx = client.transaction()?;
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&((i + 1) as i32)],
+            )?;
+            tx.commit()?;
+        }
+        for key in ["server_id", "epoch"] {
+            client.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[&key, &Uuid::now_v7().to_string()],
+            )?;
+        }
+        Ok(())
+    })();
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+    result
+}
+
+/// Whether PostgreSQL asks for the transaction to be tried again.
+fn retryable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Postgres(e) => matches!(
+            e.code(),
+            Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+        ),
+        _ => false,
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn transaction<T>(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Db) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pool = self.pool.as_ref().ok_or(StoreError::Task)?;
+        let mut conn = pool.get()?;
+        let Connection { client, statements } = &mut *conn;
+        let mut attempt = 1;
+        loop {
+            let mut tx = client.transaction()?;
+            let result = f(&mut PostgresTx {
+                tx: &mut tx,
+                statements,
+                sequencing: self.sequencing,
+                writing: false,
+            });
+            let result = match result {
+                Ok(value) => tx.commit().map(|()| value).map_err(StoreError::from),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if attempt < ATTEMPTS && retryable(&e) => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+}
+
+/// An open PostgreSQL transaction seen through [`Db`].
+struct PostgresTx<'a, 'c> {
+    tx: &'a mut postgres::Transaction<'c>,
+    statements: &'a mut HashMap<&'static str, Statement>,
+    sequencing: Sequencing,
+    writing: bool,
+}
+
+impl PostgresTx<'_, '_> {
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self.tx.prepare(&dollar_placeholders(sql))?;
+        self.statements.insert(sql, prepared.clone());
+        Ok(prepared)
+    }
+}
+
+impl ToSql for Param {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Param::Text(s) => s.to_sql(ty, out),
+            Param::Int(v) if *ty == Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+            Param::Int(v) => v.to_sql(ty, out),
+            Param::Bool(v) => v.to_sql(ty, out),
+            Param::Null => Ok(IsNull::Yes),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <String as ToSql>::accepts(ty)
+            || <i64 as ToSql>::accepts(ty)
+            || <i32 as ToSql>::accepts(ty)
+            || <bool as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+fn params(args: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+fn read_row(row: &postgres::Row) -> Result<Row, StoreError> {
+    let cells = row
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let ty = column.type_();
+            Ok(if *ty == Type::INT8 {
+                row.try_get::<_, Option<i64>>(i)?
+                    .map_or(Cell::Null, Cell::Int)
+            } else if *ty == Type::INT4 {
+                row.try_get::<_, Option<i32>>(i)?
+                    .map_or(Cell::Null, |v| Cell::Int(v.into()))
+            } else if *ty == Type::BOOL {
+                row.try_get::<_, Option<bool>>(i)?
+                    .map_or(Cell::Null, Cell::Bool)
+            } else if <String as postgres::types::FromSql>::accepts(ty) {
+                row.try_get::<_, Option<String>>(i)?
+                    .map_or(Cell::Null, Cell::Text)
+            } else {
+                return Err(StoreError::Corrupt("column type"));
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Row(cells))
+}
+
+impl Db for PostgresTx<'_, '_> {
+    fn execute(&mut self, sql: &'static str, args: &[Param]) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        Ok(self.tx.execute(&statement, &params(args))?)
+    }
+
+    fn query(&mut self, sql: &'static str, args: &[Param]) -> Result<Vec<Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        self.tx
+            .query(&statement, &params(args))?
+            .iter()
+            .map(read_row)
+            .collect()
+    }
+
+    fn serialize_writers(&mut self) -> Result<(), StoreError> {
+        if self.sequencing == Sequencing::AdvisoryLock && !self.writing {
+            self.execute(
+                "SELECT pg_advisory_xact_lock(?1)",
+                &[Param::Int(WRITERS_LOCK)],
+            )?;
+            self.writing = true;
+        }
+        Ok(())
+    }
+
+    fn next_seq(&mut self) -> Result<i64, StoreError> {
+        match self.sequencing {
+            Sequencing::AdvisoryLock => {
+                self.serialize_writers()?;
+                self.query_one(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'change' RETURNING value",
+                    &[],
+                )?
+                .int(0)
+            }
+            Sequencing::NaiveSequence => {
+                self.query_one("SELECT nextval('change_seq')", &[])?.int(0)
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Driving a server [`Store`] directly, below HTTP: officers and enrolled devices, mutations
+//! as a device would send them, and pulls to the end. Shared by the backend conformance suite
+//! and the PostgreSQL concurrency tests.
+
+use std::collections::BTreeMap;
+
+use pocketbook_protocol::wire::{PullEntry, PullRequest, PushOutcome, PushRequest, PushResponse};
+use pocketbook_protocol::{Entity, Hlc, Marking, Mutation, MutationKind, Officer, Role, Version};
+use pocketbook_sync_server::auth::{code_hash, new_code};
+use pocketbook_sync_server::store::{Device, Enrolment, Store, TokenCheck};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// An officer with an enrolled device and that device's next sequence number.
+pub struct Phone {
+    /// The device as the server sees it.
+    pub device: Device,
+    /// Its token.
+    pub token: String,
+    /// The next outbox sequence number.
+    pub next_seq: u64,
+    /// Its clock's last reading.
+    pub millis: u64,
+}
+
+/// Adds an officer of `role` in `teams`.
+pub async fn officer<S: Store>(store: &S, role: Role, teams: &[Uuid]) -> Officer {
+    store
+        .add_officer("Test Officer".into(), "1234".into(), role, teams.to_vec())
+        .await
+        .expect("officer")
+}
+
+/// Enrols a new device for `officer` with a fresh code.
+pub async fn phone<S: Store>(store: &S, officer: &Officer) -> Phone {
+    let code = new_code();
+    store
+        .add_code(officer.id, code_hash(&code), 3600)
+        .await
+        .expect("code");
+    let token = new_code();
+    let device_id = Uuid::now_v7();
+    let enrolled = store
+        .enroll(
+            code_hash(&code),
+            device_id,
+            "test phone".into(),
+            code_hash(&token),
+            format!("client-{device_id}"),
+        )
+        .await
+        .expect("enrol");
+    assert!(matches!(enrolled, Enrolment::Enrolled(_)), "{enrolled:?}");
+    let TokenCheck::Valid(device) = store.check_token(code_hash(&token)).await.expect("token")
+    else {
+        panic!("a fresh token must be valid");
+    };
+    Phone {
+        device,
+        token,
+        next_seq: 1,
+        millis: chrono::Utc::now().timestamp_millis() as u64,
+    }
+}
+
+impl Phone {
+    /// A version stamped by this phone now.
+    pub fn stamp(&mut self) -> Version {
+        self.millis = self
+            .millis
+            .max(chrono::Utc::now().timestamp_millis() as u64)
+            + 1;
+        Version {
+            hlc: Hlc {
+                millis: self.millis,
+                counter: 0,
+            },
+            node: self.device.device_id,
+        }
+    }
+
+    /// A mutation creating a visit record in `team` with `fields` (plus the author and team).
+    pub fn create(
+        &mut self,
+        entity: Entity,
+        team: Uuid,
+        marking: Marking,
+        fields: Value,
+    ) -> Mutation {
+        let mut map: BTreeMap<String, Value> = serde_json::from_value(fields).expect("fields");
+        map.insert("created_by".into(), json!(self.device.officer.id));
+        map.insert("team_id".into(), json!(team));
+        map.insert("marking".into(), json!(marking));
+        let seq = self.take_seq();
+        let version = self.stamp();
+        Mutation {
+            seq,
+            entity,
+            record_id: Uuid::now_v7(),
+            kind: MutationKind::Create,
+            team_id: team,
+            marking,
+            base: map.keys().map(|k| (k.clone(), None)).collect(),
+            fields: map,
+            sets: BTreeMap::new(),
+            version,
+        }
+    }
+
+    /// A mutation changing `fields` of an existing record, made on top of `base` versions.
+    pub fn update(&mut self, of: &Mutation, fields: Value, base: Option<Version>) -> Mutation {
+        let map: BTreeMap<String, Value> = serde_json::from_value(fields).expect("fields");
+        let seq = self.take_seq();
+        let version = self.stamp();
+        Mutation {
+            seq,
+            entity: of.entity,
+            record_id: of.record_id,
+            kind: MutationKind::Update,
+            team_id: of.team_id,
+            marking: of.marking,
+            base: map.keys().map(|k| (k.clone(), base)).collect(),
+            fields: map,
+            sets: BTreeMap::new(),
+            version,
+        }
+    }
+
+    /// A mutation deleting a record.
+    pub fn delete(&mut self, of: &Mutation) -> Mutation {
+        let seq = self.take_seq();
+        let version = self.stamp();
+        Mutation {
+            seq,
+            entity: of.entity,
+            record_id: of.record_id,
+            kind: MutationKind::Delete,
+            team_id: of.team_id,
+            marking: of.marking,
+            base: BTreeMap::new(),
+            fields: BTreeMap::new(),
+            sets: BTreeMap::new(),
+            version,
+        }
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq - 1
+    }
+
+    /// Pushes `mutations`; the response (a refused request panics).
+    pub async fn push<S: Store>(&self, store: &S, mutations: Vec<Mutation>) -> PushResponse {
+        store
+            .push(
+                self.device.clone(),
+                PushRequest {
+                    mutations,
+                    audit: Vec::new(),
+                    resolved: Vec::new(),
+                },
+            )
+            .await
+            .expect("push")
+            .expect("push accepted")
+    }
+}
+
+/// Whether every mutation of a push response was applied as sent.
+pub fn all_applied(response: &PushResponse) -> bool {
+    response
+        .results
+        .iter()
+        .all(|r| r.outcome == PushOutcome::Applied)
+}
+
+/// What a device holds after pulls: record snapshots by id, and the cursors and epoch.
+#[derive(Debug, Default, Clone)]
+pub struct Replica {
+    /// Records by id: their fields and deletion.
+    pub records: BTreeMap<Uuid, (BTreeMap<String, Value>, bool)>,
+    /// Conflicts by id: resolved or not.
+    pub conflicts: BTreeMap<String, bool>,
+    /// Cursor per bucket.
+    pub cursors: BTreeMap<String, u64>,
+    /// The server epoch.
+    pub epoch: Option<String>,
+    /// Pages pulled so far.
+    pub pages: usize,
+}
+
+impl Replica {
+    /// Pulls pages of `limit` until nothing remains; applies them like a device does.
+    pub async fn pull_all<S: Store>(&mut self, store: &S, device: &Device, limit: u32) {
+        loop {
+            let page = store
+                .pull(
+                    device.clone(),
+                    PullRequest {
+                        epoch: self.epoch.clone(),
+                        cursors: self.cursors.clone(),
+                        limit: Some(limit),
+                        reference: false,
+                    },
+                )
+                .await
+                .expect("pull");
+            self.pages += 1;
+            if self.epoch.as_deref() != Some(page.epoch.as_str()) {
+                self.records.clear();
+                self.conflicts.clear();
+            }
+            for entry in page.entries {
+                match entry {
+                    PullEntry::Snapshot {
+                        id,
+                        fields,
+                        deleted,
+                        ..
+                    } => {
+                        self.records
+                            .insert(id, (fields.into_iter().collect(), deleted));
+                    }
+                    PullEntry::Remove { id, .. } => {
+                        self.records.remove(&id);
+                    }
+                    PullEntry::Conflict {
+                        conflict, resolved, ..
+                    } => {
+                        self.conflicts.insert(conflict.id, resolved);
+                    }
+                }
+            }
+            self.epoch = Some(page.epoch);
+            self.cursors = page.cursors;
+            if page.remaining == 0 {
+                return;
+            }
+        }
+    }
+}
