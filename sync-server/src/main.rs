@@ -25,6 +25,14 @@ struct Cli {
         global = true
     )]
     db: String,
+    /// Enrolment attempts allowed per client address per minute.
+    #[arg(
+        long,
+        env = "POCKETBOOK_ENROL_LIMIT",
+        default_value_t = 10,
+        global = true
+    )]
+    enrol_limit_per_minute: u32,
     /// Most PostgreSQL connections this process opens (ignored for SQLite).
     #[arg(
         long,
@@ -235,9 +243,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         let store = tokio::task::spawn_blocking(move || PostgresStore::connect(&url, options))
             .await
             .map_err(|_| CliError::Store(StoreError::Task))??;
-        run_on(store, cli.command).await
+        run_on(
+            store.with_enrol_limit(cli.enrol_limit_per_minute),
+            cli.command,
+        )
+        .await
     } else {
-        run_on(SqliteStore::open(Path::new(&cli.db))?, cli.command).await
+        let store = SqliteStore::open(Path::new(&cli.db))?;
+        run_on(
+            store.with_enrol_limit(cli.enrol_limit_per_minute),
+            cli.command,
+        )
+        .await
     }
 }
 

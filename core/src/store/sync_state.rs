@@ -222,7 +222,7 @@ fn write_view(conn: &Connection, entity: Entity, id: Uuid, view: &RecordState) -
         marking.as_str(),
         time_text(happened_at),
         view.deleted,
-        Value::Object(view.fields.clone()).to_string(),
+        serde_json::to_string(&view.fields).map_err(|_| corrupt())?,
         versions::encode(&view.versions)?
     ])?;
     unlink_people(conn, id)?;
@@ -256,7 +256,7 @@ pub(crate) struct Pulled {
 
 /// Applies one pull page: snapshots under pending edits, removals, conflicts, dropped
 /// buckets, cursors and epoch — in the caller's one transaction.
-pub(crate) fn apply_pull(conn: &Connection, page: &PullResponse) -> Result<Pulled> {
+pub(crate) fn apply_pull(conn: &Connection, page: PullResponse) -> Result<Pulled> {
     let pending_all = outbox(conn)?;
     let pending_ids: BTreeSet<Uuid> = pending_all.iter().map(|m| m.record_id).collect();
     let mut device = DeviceState::load(conn)?;
@@ -284,7 +284,7 @@ pub(crate) fn apply_pull(conn: &Connection, page: &PullResponse) -> Result<Pulle
             }
         }
     }
-    for entry in &page.entries {
+    for entry in page.entries {
         match entry {
             PullEntry::Snapshot {
                 bucket,
@@ -294,22 +294,27 @@ pub(crate) fn apply_pull(conn: &Connection, page: &PullResponse) -> Result<Pulle
                 versions,
                 deleted,
             } => {
-                let server = RecordState {
-                    fields: fields.clone(),
-                    versions: versions.clone(),
-                    deleted: *deleted,
-                };
                 for v in versions.values() {
                     newest = newest.max(Some(*v));
                 }
-                let mine = pending_all.iter().filter(|m| m.record_id == *id);
-                let view = rebase(Some(&server), mine).unwrap_or(server);
-                write_view(conn, *entity, *id, &view)?;
+                let server = RecordState {
+                    fields,
+                    versions,
+                    deleted,
+                };
+                // Still-pending edits of this record are laid over what the server holds.
+                let view = if pending_ids.contains(&id) {
+                    let mine = pending_all.iter().filter(|m| m.record_id == id);
+                    rebase(Some(&server), mine).unwrap_or(server)
+                } else {
+                    server
+                };
+                write_view(conn, entity, id, &view)?;
                 conn.prepare_cached(
                     "INSERT OR IGNORE INTO record_buckets (record_id, bucket) VALUES (?1, ?2)",
                 )?
                 .execute(params![id.to_string(), bucket])?;
-                if *deleted {
+                if deleted {
                     conn.execute(
                         "DELETE FROM conflicts WHERE record_id = ?1",
                         [id.to_string()],
@@ -322,13 +327,13 @@ pub(crate) fn apply_pull(conn: &Connection, page: &PullResponse) -> Result<Pulle
                     "DELETE FROM record_buckets WHERE record_id = ?1 AND bucket = ?2",
                     params![id.to_string(), bucket],
                 )?;
-                forget(conn, *id, &pending_ids)?;
+                forget(conn, id, &pending_ids)?;
                 pulled.removed += 1;
             }
             PullEntry::Conflict {
                 conflict, resolved, ..
             } => {
-                save_conflict(conn, conflict, *resolved)?;
+                save_conflict(conn, &conflict, resolved)?;
                 pulled.conflicts += 1;
             }
         }

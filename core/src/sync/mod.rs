@@ -185,7 +185,11 @@ impl Pocketbook {
             .read(store::sync_state::enrolled)?
             .ok_or(Error::NotEnrolled)?;
         let trusted = self.store.read(store::sync_state::trusted)?;
-        let http = Http::new(&enrolled.server_url, Some(enrolled.token.clone()), &trusted)?;
+        let http = std::sync::Arc::new(Http::new(
+            &enrolled.server_url,
+            Some(enrolled.token.clone()),
+            &trusted,
+        )?);
         let mut report = SyncReport::default();
 
         // Push, in batches, halving a batch the server finds too large.
@@ -254,40 +258,67 @@ impl Pocketbook {
             }
         }
 
-        // Pull, page by page; the first page also brings the reference data.
+        // Pull, page by page; the first page also brings the reference data. The next page is
+        // asked for (from the cursors the server just gave) while this one is being applied,
+        // so the server's work and the device's overlap.
         let mut pulled_so_far = 0;
-        let mut first_page = true;
+        let mut in_flight: Option<
+            tokio::task::JoinHandle<std::result::Result<PullResponse, CallError>>,
+        > = None;
         loop {
-            let request = self.store.read(|c| {
-                let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
-                Ok(PullRequest {
-                    epoch: enrolled.epoch,
-                    cursors: store::sync_state::cursors(c)?,
+            let page: PullResponse = match in_flight.take() {
+                Some(next) => next
+                    .await
+                    .map_err(|_| Error::Network {
+                        reason: "the pull was interrupted".into(),
+                    })?
+                    .map_err(flatten)?,
+                None => {
+                    let request = self.store.read(|c| {
+                        let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
+                        Ok(PullRequest {
+                            epoch: enrolled.epoch,
+                            cursors: store::sync_state::cursors(c)?,
+                            limit: Some(PULL_PAGE),
+                            reference: true,
+                        })
+                    })?;
+                    http.post("/v1/sync/pull", &request)
+                        .await
+                        .map_err(flatten)?
+                }
+            };
+            let entries = page.entries.len() as u64;
+            let remaining = page.remaining;
+            let more = remaining > 0 && entries > 0;
+            if more {
+                let next = PullRequest {
+                    epoch: Some(page.epoch.clone()),
+                    cursors: page.cursors.clone(),
                     limit: Some(PULL_PAGE),
-                    reference: first_page,
-                })
-            })?;
-            let page: PullResponse = http
-                .post("/v1/sync/pull", &request)
-                .await
-                .map_err(flatten)?;
-            first_page = false;
+                    reference: false,
+                };
+                let http = http.clone();
+                in_flight = Some(tokio::spawn(async move {
+                    http.post::<_, PullResponse>("/v1/sync/pull", &next).await
+                }));
+            }
             let applied = self.store.write(|tx| {
                 if let Some(reference) = &page.reference {
                     store::reference_install(tx, reference)?;
                 }
-                store::sync_state::apply_pull(tx, &page)
+                store::sync_state::apply_pull(tx, page)
             })?;
             report.pulled += applied.snapshots;
             report.removed += applied.removed;
             report.conflicts += applied.conflicts;
-            pulled_so_far += page.entries.len() as u64;
+            pulled_so_far += entries;
             progress(SyncProgress {
                 phase: SyncPhase::Pull,
                 done: pulled_so_far,
-                total: pulled_so_far + page.remaining,
+                total: pulled_so_far + remaining,
             });
-            if page.remaining == 0 || page.entries.is_empty() {
+            if !more {
                 break;
             }
         }

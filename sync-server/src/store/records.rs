@@ -429,41 +429,41 @@ pub fn mark_conflict_resolved(
     Ok(true)
 }
 
-fn pull_entry(
-    db: &mut dyn Db,
-    bucket: &str,
-    item: &str,
-    kind: &str,
-    entity: Entity,
-) -> Result<Option<PullEntry>, StoreError> {
-    match kind {
+/// One bucket entry as a pull entry, from a row of the page query (`None` when the record or
+/// conflict it names is gone).
+fn pull_entry(bucket: &str, row: &super::sql::Row) -> Result<Option<PullEntry>, StoreError> {
+    let (item, kind) = (row.text(0)?, row.text(1)?);
+    let entity: Entity = row
+        .text(2)?
+        .parse()
+        .map_err(|_| StoreError::Corrupt("entity"))?;
+    match kind.as_str() {
         "remove" => Ok(Some(PullEntry::Remove {
             bucket: bucket.to_string(),
             entity,
-            id: parse_id(item)?,
+            id: parse_id(&item)?,
         })),
-        "conflict" => db
-            .query_opt(
-                "SELECT data, resolved FROM conflicts WHERE id = ?1",
-                args![item],
-            )?
-            .map(|row| {
-                Ok(PullEntry::Conflict {
-                    bucket: bucket.to_string(),
-                    conflict: serde_json::from_str(&row.text(0)?).map_err(corrupt("conflict"))?,
-                    resolved: row.bool(1)?,
-                })
-            })
-            .transpose(),
-        _ => {
-            let id = parse_id(item)?;
-            Ok(load_record(db, id)?.map(|cur| PullEntry::Snapshot {
+        "conflict" => {
+            let Some(data) = row.opt_text(7)? else {
+                return Ok(None);
+            };
+            Ok(Some(PullEntry::Conflict {
                 bucket: bucket.to_string(),
-                entity: cur.entity,
-                id,
-                fields: cur.state.fields,
-                versions: cur.state.versions,
-                deleted: cur.state.deleted,
+                conflict: serde_json::from_str(&data).map_err(corrupt("conflict"))?,
+                resolved: row.bool(8)?,
+            }))
+        }
+        _ => {
+            let (Some(fields), Some(versions)) = (row.opt_text(4)?, row.opt_text(5)?) else {
+                return Ok(None);
+            };
+            Ok(Some(PullEntry::Snapshot {
+                bucket: bucket.to_string(),
+                entity,
+                id: parse_id(&item)?,
+                fields: serde_json::from_str(&fields).map_err(corrupt("record"))?,
+                versions: serde_json::from_str(&versions).map_err(corrupt("versions"))?,
+                deleted: row.bool(6)?,
             }))
         }
     }
@@ -492,24 +492,24 @@ pub fn pull(
             0
         };
         if budget > 0 {
+            // One query per bucket brings each entry with the record or conflict it names.
             let rows = db.query(
-                "SELECT item, kind, entity, seq FROM bucket_entries
-                 WHERE bucket = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                "SELECT e.item, e.kind, e.entity, e.seq, r.fields, r.versions, r.deleted,
+                        c.data, c.resolved
+                 FROM bucket_entries e
+                 LEFT JOIN records r ON e.kind = 'snapshot' AND r.id = e.item
+                 LEFT JOIN conflicts c ON e.kind = 'conflict' AND c.id = e.item
+                 WHERE e.bucket = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3",
                 args![bucket, cursor, budget],
             )?;
             for row in rows {
-                let (item, kind, seq) = (row.text(0)?, row.text(1)?, row.int(3)?);
-                let entity: Entity = row
-                    .text(2)?
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt("entity"))?;
-                if let Some(entry) = pull_entry(db, bucket, &item, &kind, entity)? {
-                    if kind == "snapshot" {
-                        sent.push(item);
+                if let Some(entry) = pull_entry(bucket, &row)? {
+                    if let PullEntry::Snapshot { id, .. } = &entry {
+                        sent.push(id.to_string());
                     }
                     entries.push(entry);
                 }
-                cursor = seq;
+                cursor = row.int(3)?;
                 budget -= 1;
             }
         }

@@ -20,8 +20,8 @@ use super::sql::{args, Db};
 use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, TokenCheck};
 use crate::error::StoreError;
 
-/// Enrolment attempts allowed per client per minute.
-const ENROL_ATTEMPTS_PER_MINUTE: i64 = 10;
+/// Enrolment attempts allowed per client per minute, unless set otherwise.
+pub const ENROL_ATTEMPTS_PER_MINUTE: i64 = 10;
 
 /// A database that runs a closure inside one transaction.
 pub trait Backend: Send + Sync + 'static {
@@ -36,12 +36,14 @@ pub trait Backend: Send + Sync + 'static {
 /// The server's store over a SQL backend.
 pub struct SqlStore<B> {
     backend: Arc<B>,
+    enrol_limit: i64,
 }
 
 impl<B> Clone for SqlStore<B> {
     fn clone(&self) -> Self {
         SqlStore {
             backend: self.backend.clone(),
+            enrol_limit: self.enrol_limit,
         }
     }
 }
@@ -51,7 +53,16 @@ impl<B: Backend> SqlStore<B> {
     pub fn new(backend: B) -> Self {
         SqlStore {
             backend: Arc::new(backend),
+            enrol_limit: ENROL_ATTEMPTS_PER_MINUTE,
         }
+    }
+
+    /// Allows `per_minute` enrolment attempts per client address (default
+    /// [`ENROL_ATTEMPTS_PER_MINUTE`]); a rehearsal enrolling a whole force from one address
+    /// raises it.
+    pub fn with_enrol_limit(mut self, per_minute: u32) -> Self {
+        self.enrol_limit = i64::from(per_minute.max(1));
+        self
     }
 
     /// The backend, for tests that need to reach below the trait.
@@ -86,6 +97,7 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> Result<Enrolment, StoreError> {
         // The rate limit must count even failed attempts, so it commits on its own first. It
         // lives in the database, so every server process sharing it counts the same attempts.
+        let limit = self.enrol_limit;
         let limited = self
             .run(move |db| {
                 let now = now_ms();
@@ -103,7 +115,7 @@ impl<B: Backend> Store for SqlStore<B> {
                     "INSERT INTO enrol_attempts (client, at) VALUES (?1, ?2)",
                     args![&client, now],
                 )?;
-                Ok(recent >= ENROL_ATTEMPTS_PER_MINUTE)
+                Ok(recent >= limit)
             })
             .await?;
         if limited {

@@ -1,0 +1,221 @@
+//! First sync: a fresh, encrypted device enrols and pulls 100k visit records (about 600 bytes of
+//! JSON each, narratives from a varied vocabulary) from a real server over HTTP on loopback.
+//! Reports records/s applied, the client's peak RSS (the client is a separate process: this
+//! binary run again in client mode) and bytes on the wire per record against the same records
+//! as uncompressed JSON. In the same run, the same records are pulled by a fresh PouchDB client
+//! from a CouchDB-protocol server (`bench/pouchdb`, express-pouchdb, both on disk) and the
+//! ratios are printed.
+//!
+//! `cargo bench -p pocketbook-tests --bench first_sync [-- --records 100000 --no-peer]`
+//! For profiling, `FIRST_SYNC_HOLD=1` seeds, serves and prints the client's environment line
+//! instead of running it (run the client by hand, e.g. under `perf record`), and
+//! `FIRST_SYNC_SERVER_ONLY=1` also times the server's side alone (pages pulled in process).
+//! Targets on a 2-core machine: ≥ 35k records/s, ≤ 100 MB, ≤ 150 bytes per record; against
+//! PouchDB at least 10× the records/s with half the memory.
+
+use std::io::Write;
+use std::process::Command;
+use std::time::Instant;
+
+use pocketbook_core::{OpenConfig, Pocketbook};
+use pocketbook_protocol::Role;
+use pocketbook_sync_server::auth::{code_hash, new_code};
+use pocketbook_sync_server::store::{SqliteStore, Store};
+use pocketbook_tests::bench_data::{peak_rss_mb, visit_template, VisitMaker};
+use pocketbook_tests::store_fixture::{officer, phone};
+use serde_json::{json, Value};
+
+const CLIENT_ENV: &str = "POCKETBOOK_FIRST_SYNC_CLIENT";
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// Client mode: enrol a fresh encrypted store, time one sync, print one JSON line.
+async fn client(spec: &str) {
+    let (url, code) = spec.split_once(' ').expect("client spec: URL CODE");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let book = Pocketbook::open(OpenConfig {
+        db_path: dir.path().join("device.db"),
+        key: pocketbook_tests::key(),
+        device_name: "first sync bench".into(),
+    })
+    .expect("open store");
+    book.enroll(url, code).await.expect("enrol");
+    let rss_before = peak_rss_mb("self").unwrap_or(f64::NAN);
+    let started = Instant::now();
+    let report = book.sync().await.expect("sync");
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mb("self");
+    // Every record pulled must read back as a visit (after the memory reading).
+    let held = book
+        .visits(&Default::default())
+        .map(|v| v.len())
+        .unwrap_or(0);
+    println!(
+        "{}",
+        json!({
+            "peer": "pocketbook",
+            "records": report.pulled,
+            "records_held": held,
+            "seconds": seconds,
+            "records_per_s": report.pulled as f64 / seconds,
+            "client_peak_rss_mb": peak,
+            "client_rss_before_sync_mb": rss_before,
+            "wire_bytes": report.bytes_received,
+            "wire_bytes_per_record": report.bytes_received as f64 / report.pulled.max(1) as f64,
+        })
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if let Ok(spec) = std::env::var(CLIENT_ENV) {
+        client(&spec).await;
+        return;
+    }
+    let records: u64 = arg("--records").map_or(100_000, |v| v.parse().expect("--records"));
+    let with_peer = !std::env::args().any(|a| a == "--no-peer");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("server.db")).expect("server store");
+    let team = store.add_team("Team A".into()).await.expect("team").id;
+    let author = officer(&store, Role::Officer, &[team]).await;
+    let reader = officer(&store, Role::Officer, &[team]).await;
+    let writer = phone(&store, &author).await;
+
+    eprintln!("seeding {records} visits");
+    let jsonl = dir.path().join("records.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&jsonl).expect("jsonl"));
+    let mut maker = VisitMaker::new(
+        visit_template(),
+        42,
+        author.id,
+        team,
+        writer.device.device_id,
+    );
+    let (mut seeded, mut json_bytes) = (0u64, 0u64);
+    while seeded < records {
+        let n = (records - seeded).min(1_000);
+        let batch: Vec<_> = (0..n).map(|_| maker.next_visit()).collect();
+        for m in &batch {
+            let mut doc = serde_json::Map::new();
+            doc.insert("id".into(), json!(m.record_id));
+            doc.extend(m.fields.clone());
+            let line = Value::Object(doc).to_string();
+            json_bytes += line.len() as u64;
+            writeln!(out, "{line}").expect("write jsonl");
+        }
+        writer.push(&store, batch).await;
+        seeded += n;
+    }
+    out.flush().expect("flush");
+    drop(out);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(pocketbook_sync_server::serve(
+        listener,
+        store.clone(),
+        Default::default(),
+        std::future::pending(),
+    ));
+    let code = new_code();
+    store
+        .add_code(reader.id, code_hash(&code), 3600)
+        .await
+        .expect("code");
+    if std::env::var("FIRST_SYNC_SERVER_ONLY").is_ok() {
+        let t = Instant::now();
+        let mut replica = pocketbook_tests::store_fixture::Replica::default();
+        replica.pull_all(&store, &writer.device, 1_000).await;
+        eprintln!(
+            "server side: {} records in {:.2}s",
+            replica.records.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+
+    if std::env::var("FIRST_SYNC_HOLD").is_ok() {
+        // For profiling: run the client by hand with this spec, e.g. under perf.
+        println!("{CLIENT_ENV}='{url} {code}'");
+        tokio::time::sleep(std::time::Duration::from_secs(900)).await;
+        return;
+    }
+    eprintln!("pulling with a fresh device");
+    let exe = std::env::current_exe().expect("this binary");
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(exe)
+            .env(CLIENT_ENV, format!("{url} {code}"))
+            .output()
+            .expect("run client")
+    })
+    .await
+    .expect("client task");
+    let ours: Value = serde_json::from_slice(
+        output
+            .stdout
+            .split(|b| *b == b'\n')
+            .find(|l| l.starts_with(b"{"))
+            .unwrap_or_else(|| panic!("client said: {}", String::from_utf8_lossy(&output.stderr))),
+    )
+    .expect("client JSON");
+    let json_per_record = json_bytes as f64 / records as f64;
+    println!("{ours}");
+    println!(
+        "pocketbook: {:.0} records/s, peak RSS {:.1} MB, {:.0} bytes/record on the wire vs {:.0} bytes/record as JSON",
+        ours["records_per_s"].as_f64().unwrap_or(f64::NAN),
+        ours["client_peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
+        ours["wire_bytes_per_record"].as_f64().unwrap_or(f64::NAN),
+        json_per_record
+    );
+    assert_eq!(ours["records"], json!(records), "every record arrived");
+
+    if !with_peer {
+        return;
+    }
+    let peer_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/pouchdb");
+    if !peer_dir.join("node_modules").exists() {
+        eprintln!("installing the PouchDB harness (npm ci)");
+        let status = Command::new("npm")
+            .args(["ci", "--silent"])
+            .current_dir(&peer_dir)
+            .status()
+            .expect("npm");
+        assert!(status.success(), "npm ci failed");
+    }
+    eprintln!("pulling the same records with PouchDB");
+    let peer = Command::new("node")
+        .arg("run.js")
+        .arg("--records")
+        .arg(&jsonl)
+        .current_dir(&peer_dir)
+        .output()
+        .expect("node");
+    let theirs: Value = serde_json::from_slice(
+        peer.stdout
+            .split(|b| *b == b'\n')
+            .find(|l| l.starts_with(b"{"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "PouchDB harness said: {}",
+                    String::from_utf8_lossy(&peer.stderr)
+                )
+            }),
+    )
+    .expect("peer JSON");
+    println!("{theirs}");
+    let ratio = |key: &str| {
+        ours[key].as_f64().unwrap_or(f64::NAN) / theirs[key].as_f64().unwrap_or(f64::NAN)
+    };
+    println!(
+        "ours / PouchDB: records/s ×{:.1}, peak RSS ×{:.2}, wire bytes per record ×{:.2}",
+        ratio("records_per_s"),
+        ratio("client_peak_rss_mb"),
+        ratio("wire_bytes_per_record")
+    );
+}

@@ -1,0 +1,300 @@
+//! Records for the sync benchmarks: visits shaped exactly as the core writes them (the fields
+//! of a real `record_visit` mutation), with narratives drawn from a varied vocabulary so they
+//! compress like real notes rather than a repeated sentence. Deterministic for a seed.
+
+use chrono::{Duration, Utc};
+use pocketbook_protocol::{Hlc, Mutation, Version};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{visit_draft, Fixture};
+
+const OPENERS: &[&str] = &[
+    "Attended",
+    "Visited",
+    "Called at",
+    "Met staff at",
+    "Spoke with the family at",
+    "Arrived at",
+    "Followed up at",
+    "Returned to",
+    "Checked in at",
+    "Dropped by",
+];
+const PLACES: &[&str] = &[
+    "the family home",
+    "the school office",
+    "the pastoral base",
+    "the youth centre",
+    "the library",
+    "the community hub",
+    "the sports hall",
+    "the front reception",
+    "the children's centre",
+    "the flat on the estate",
+    "the food bank",
+    "the nurture room",
+];
+const PEOPLE: &[&str] = &[
+    "mother",
+    "father",
+    "grandmother",
+    "older sister",
+    "foster carer",
+    "head of year",
+    "designated safeguarding lead",
+    "school nurse",
+    "social worker",
+    "family support worker",
+    "learning mentor",
+    "youth worker",
+    "aunt",
+    "stepfather",
+    "key worker",
+];
+const VERBS: &[&str] = &[
+    "reported",
+    "explained",
+    "mentioned",
+    "confirmed",
+    "disclosed",
+    "raised",
+    "described",
+    "noted",
+    "said",
+    "agreed",
+    "asked about",
+    "was worried about",
+    "denied",
+    "recalled",
+];
+const TOPICS: &[&str] = &[
+    "missed meals over the weekend",
+    "a dispute with a neighbour",
+    "messages on a group chat",
+    "a change in behaviour at school",
+    "attendance dropping since half term",
+    "an older male waiting near the gates",
+    "a broken window that has not been repaired",
+    "money going missing at home",
+    "tiredness in morning lessons",
+    "a new phone with no explanation",
+    "being excluded from a friendship group",
+    "arguments at home late at night",
+    "a sibling's hospital appointment",
+    "the electricity meter running out",
+    "images shared without consent",
+    "walking home alone after dark",
+    "a knife seen in a bag",
+    "no heating in the bedroom",
+    "a referral to early help",
+    "bruising that was explained",
+    "being asked to carry a parcel",
+    "anxiety before exams",
+    "sleeping at a friend's house",
+    "a cousin staying at the address",
+    "worries about online gaming contacts",
+];
+const ACTIONS: &[&str] = &[
+    "Advice given on staying safe online.",
+    "Food parcel delivered and unpacked.",
+    "Signposted to the school counsellor.",
+    "Details passed to the MASH.",
+    "Agreed to review at the next visit.",
+    "Safety plan discussed with the carer.",
+    "School informed through the DSL.",
+    "Leaflet on exploitation left with the family.",
+    "Will check attendance with the office on Monday.",
+    "No further concerns at this time.",
+    "Supervisor updated by phone.",
+    "Arranged a joint visit with the social worker.",
+];
+const MOODS: &[&str] = &[
+    "calm",
+    "quiet",
+    "tearful",
+    "chatty",
+    "withdrawn",
+    "cheerful",
+    "tired",
+    "anxious",
+    "settled",
+    "guarded",
+    "relaxed",
+    "restless",
+];
+
+fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
+    list[rng.random_range(0..list.len())]
+}
+
+/// A narrative of about `len` characters built from varied sentences.
+pub fn narrative(rng: &mut StdRng, len: usize) -> String {
+    let mut out = String::with_capacity(len + 120);
+    while out.len() < len {
+        let sentence = match rng.random_range(0..4) {
+            0 => format!(
+                "{} {} at {:02}:{:02}. ",
+                pick(rng, OPENERS),
+                pick(rng, PLACES),
+                rng.random_range(7..21),
+                rng.random_range(0..60)
+            ),
+            1 => format!(
+                "The {} {} {}. ",
+                pick(rng, PEOPLE),
+                pick(rng, VERBS),
+                pick(rng, TOPICS)
+            ),
+            2 => format!(
+                "Young person was {} and {} {}. ",
+                pick(rng, MOODS),
+                pick(rng, VERBS),
+                pick(rng, TOPICS)
+            ),
+            _ => format!("{} ", pick(rng, ACTIONS)),
+        };
+        out.push_str(&sentence);
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// The fields of a visit exactly as the core's `record_visit` sends them (one real mutation).
+pub fn visit_template() -> Mutation {
+    let fixture = Fixture::new();
+    let person = fixture.young_person();
+    fixture
+        .book
+        .record_visit(visit_draft(person, 3))
+        .expect("record a visit");
+    fixture
+        .book
+        .pending_changes()
+        .expect("outbox")
+        .into_iter()
+        .rev()
+        .find(|m| m.entity == pocketbook_protocol::Entity::Visit)
+        .expect("a visit mutation")
+}
+
+/// Makes visit creates from `template` for an officer of a team, stamped by `node`, numbered
+/// from `first_seq`, each serialising to about `bytes` of JSON fields.
+pub struct VisitMaker {
+    template: Mutation,
+    rng: StdRng,
+    officer: Uuid,
+    team: Uuid,
+    node: Uuid,
+    millis: u64,
+    seq: u64,
+    bytes: usize,
+}
+
+impl VisitMaker {
+    /// A maker for `officer` in `team`, on device `node`.
+    pub fn new(template: Mutation, seed: u64, officer: Uuid, team: Uuid, node: Uuid) -> Self {
+        VisitMaker {
+            template,
+            rng: StdRng::seed_from_u64(seed),
+            officer,
+            team,
+            node,
+            millis: Utc::now().timestamp_millis() as u64,
+            seq: 0,
+            bytes: 600,
+        }
+    }
+
+    /// Sets the JSON size of each visit's fields.
+    pub fn bytes(mut self, bytes: usize) -> Self {
+        self.bytes = bytes;
+        self
+    }
+
+    /// Sets the next sequence number minus one (the device's last used).
+    pub fn after_seq(mut self, seq: u64) -> Self {
+        self.seq = seq;
+        self
+    }
+
+    /// The next visit create.
+    pub fn next_visit(&mut self) -> Mutation {
+        let mut m = self.template.clone();
+        self.seq += 1;
+        self.millis += 1;
+        m.seq = self.seq;
+        m.record_id = Uuid::now_v7();
+        m.team_id = self.team;
+        m.version = Version {
+            hlc: Hlc {
+                millis: self.millis,
+                counter: 0,
+            },
+            node: self.node,
+        };
+        let start = Utc::now() - Duration::minutes(self.rng.random_range(60..60 * 24 * 90));
+        let set = |m: &mut Mutation, k: &str, v: Value| {
+            m.fields.insert(k.to_string(), v);
+        };
+        set(&mut m, "created_by", json!(self.officer));
+        set(&mut m, "team_id", json!(self.team));
+        set(&mut m, "officer_ids", json!([self.officer]));
+        set(&mut m, "young_person_ids", json!([Uuid::now_v7()]));
+        set(&mut m, "start", json!(start));
+        set(
+            &mut m,
+            "end",
+            json!(start + Duration::minutes(self.rng.random_range(10..90))),
+        );
+        set(&mut m, "place", json!(pick(&mut self.rng, PLACES)));
+        set(&mut m, "present", json!([pick(&mut self.rng, PEOPLE)]));
+        set(&mut m, "narrative", json!(""));
+        let others = serde_json::to_string(&m.fields)
+            .map(|s| s.len())
+            .unwrap_or(0);
+        let len = self.bytes.saturating_sub(others).max(80);
+        let text = narrative(&mut self.rng, len);
+        set(&mut m, "narrative", json!(text));
+        m
+    }
+}
+
+/// The `q` quantile (0..=1) of durations in seconds (sorts them).
+pub fn quantile(samples: &mut [f64], q: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_by(f64::total_cmp);
+    let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    samples[i]
+}
+
+/// A process's peak resident set (VmHWM) in MB, from `/proc/<pid>/status` (`self` for this one).
+pub fn peak_rss_mb(pid: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// CPU seconds (user + system) this process has used so far.
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
