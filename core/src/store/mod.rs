@@ -152,7 +152,8 @@ pub(crate) fn open_connection(path: &Path, key: &StoreKey) -> Result<Connection>
         "PRAGMA synchronous = NORMAL;
          PRAGMA secure_delete = ON;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16384;",
     )?;
     Ok(conn)
 }
