@@ -143,9 +143,11 @@ pub struct PullRequest {
     pub reference: bool,
 }
 
-/// One entry of a pull page.
+/// One entry of a pull page. On the wire an object tagged by `type`; read through
+/// [`RawPullEntry`] so a page of snapshots streams into place instead of being buffered and
+/// parsed twice, as serde's internally tagged enums are.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "RawPullEntry")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PullEntry {
     /// A record's current state.
@@ -184,6 +186,77 @@ pub enum PullEntry {
     },
 }
 
+/// The kinds of pull entry, as the `type` tag names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PullEntryType {
+    /// [`PullEntry::Snapshot`].
+    Snapshot,
+    /// [`PullEntry::Remove`].
+    Remove,
+    /// [`PullEntry::Conflict`].
+    Conflict,
+}
+
+/// Every field any pull entry has, flat: what a [`PullEntry`] is read as before it is checked.
+#[derive(Debug, Deserialize)]
+pub struct RawPullEntry {
+    /// Which entry.
+    #[serde(rename = "type")]
+    pub kind: PullEntryType,
+    /// The bucket.
+    pub bucket: String,
+    /// A snapshot's or removal's kind of record.
+    #[serde(default)]
+    pub entity: Option<Entity>,
+    /// A snapshot's or removal's record id.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    /// A snapshot's fields.
+    #[serde(default)]
+    pub fields: Option<Map<String, Value>>,
+    /// A snapshot's field versions.
+    #[serde(default)]
+    pub versions: Option<BTreeMap<String, Version>>,
+    /// Whether a snapshot is a tombstone.
+    #[serde(default)]
+    pub deleted: Option<bool>,
+    /// A conflict entry's conflict.
+    #[serde(default)]
+    pub conflict: Option<Conflict>,
+    /// Whether a conflict is resolved.
+    #[serde(default)]
+    pub resolved: Option<bool>,
+}
+
+impl TryFrom<RawPullEntry> for PullEntry {
+    type Error = String;
+
+    fn try_from(raw: RawPullEntry) -> Result<Self, String> {
+        let missing = |field: &str| format!("a {:?} entry needs `{field}`", raw.kind);
+        Ok(match raw.kind {
+            PullEntryType::Snapshot => PullEntry::Snapshot {
+                entity: raw.entity.ok_or_else(|| missing("entity"))?,
+                id: raw.id.ok_or_else(|| missing("id"))?,
+                fields: raw.fields.ok_or_else(|| missing("fields"))?,
+                versions: raw.versions.ok_or_else(|| missing("versions"))?,
+                deleted: raw.deleted.ok_or_else(|| missing("deleted"))?,
+                bucket: raw.bucket,
+            },
+            PullEntryType::Remove => PullEntry::Remove {
+                entity: raw.entity.ok_or_else(|| missing("entity"))?,
+                id: raw.id.ok_or_else(|| missing("id"))?,
+                bucket: raw.bucket,
+            },
+            PullEntryType::Conflict => PullEntry::Conflict {
+                conflict: raw.conflict.ok_or_else(|| missing("conflict"))?,
+                resolved: raw.resolved.ok_or_else(|| missing("resolved"))?,
+                bucket: raw.bucket,
+            },
+        })
+    }
+}
+
 /// A page of a pull.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -211,4 +284,74 @@ pub fn team_bucket(team_id: Uuid) -> String {
 /// Name of a team's sensitive bucket.
 pub fn sensitive_bucket(team_id: Uuid) -> String {
     format!("sensitive:{team_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Hlc;
+    use serde_json::json;
+
+    fn version() -> Version {
+        Version {
+            hlc: Hlc {
+                millis: 1_700_000_000_000,
+                counter: 2,
+            },
+            node: Uuid::from_u128(7),
+        }
+    }
+
+    #[test]
+    fn every_pull_entry_round_trips_through_its_tagged_wire_form() {
+        let id = Uuid::from_u128(1);
+        let entries = vec![
+            PullEntry::Snapshot {
+                bucket: "team:a".into(),
+                entity: Entity::Visit,
+                id,
+                fields: json!({"narrative": "n", "team_id": "t"})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                versions: [("narrative".to_string(), version())].into(),
+                deleted: false,
+            },
+            PullEntry::Remove {
+                bucket: "team:a".into(),
+                entity: Entity::Concern,
+                id,
+            },
+            PullEntry::Conflict {
+                bucket: "team:a".into(),
+                conflict: Conflict {
+                    id: "c1".into(),
+                    entity: Entity::Visit,
+                    record_id: id,
+                    field: "narrative".into(),
+                    losing_value: json!("a"),
+                    losing_version: version(),
+                    winning_value: json!("b"),
+                    winning_version: version(),
+                },
+                resolved: true,
+            },
+        ];
+        for entry in entries {
+            let wire = serde_json::to_value(&entry).unwrap();
+            assert!(wire["type"].is_string(), "tagged by type: {wire}");
+            let back: PullEntry = serde_json::from_value(wire).unwrap();
+            assert_eq!(back, entry);
+        }
+    }
+
+    #[test]
+    fn a_pull_entry_missing_a_field_or_of_an_unknown_type_is_refused() {
+        let missing = json!({"type": "snapshot", "bucket": "b", "entity": "visit",
+            "id": Uuid::from_u128(1), "fields": {}, "versions": {}});
+        let err = serde_json::from_value::<PullEntry>(missing).unwrap_err();
+        assert!(err.to_string().contains("deleted"), "{err}");
+        let unknown = json!({"type": "rumour", "bucket": "b"});
+        assert!(serde_json::from_value::<PullEntry>(unknown).is_err());
+    }
 }

@@ -172,10 +172,10 @@ pub(crate) fn apply_push(
 fn projection(
     entity: Entity,
     id: Uuid,
-    fields: &Map<String, Value>,
+    fields: Map<String, Value>,
 ) -> Result<(DateTime<Utc>, Vec<Uuid>)> {
-    fn of<T: Record>(id: Uuid, fields: &Map<String, Value>) -> Result<(DateTime<Utc>, Vec<Uuid>)> {
-        let record: T = decode_fields(&id.to_string(), fields.clone())?;
+    fn of<T: Record>(id: Uuid, fields: Map<String, Value>) -> Result<(DateTime<Utc>, Vec<Uuid>)> {
+        let record: T = decode_fields(&id.to_string(), fields)?;
         Ok((record.happened_at(), record.young_people()))
     }
     match entity {
@@ -192,22 +192,28 @@ fn text_field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a str>
     fields.get(name).and_then(Value::as_str)
 }
 
-/// Writes a record's view (the server's state with pending edits on top).
-fn write_view(conn: &Connection, entity: Entity, id: Uuid, view: &RecordState) -> Result<()> {
+/// Writes a record's view (the server's state with pending edits on top). Takes the view:
+/// its fields are serialised once and then decoded into the record they describe (which checks
+/// their shape and gives the chronology time and people) without copying them.
+fn write_view(conn: &Connection, entity: Entity, id: Uuid, view: RecordState) -> Result<()> {
     let corrupt = || Error::Corrupt {
         what: "pulled record",
     };
-    let (happened_at, people) = if view.deleted {
-        let created = text_field(&view.fields, "created_at").ok_or_else(corrupt)?;
-        (parse_time(created)?, Vec::new())
-    } else {
-        projection(entity, id, &view.fields)?
-    };
-    let team = text_field(&view.fields, "team_id").ok_or_else(corrupt)?;
+    let team = text_field(&view.fields, "team_id")
+        .ok_or_else(corrupt)?
+        .to_string();
     let marking: Marking = text_field(&view.fields, "marking")
         .ok_or_else(corrupt)?
         .parse()
         .map_err(|_| corrupt())?;
+    let data = serde_json::to_string(&view.fields).map_err(|_| corrupt())?;
+    let versions = versions::encode(&view.versions)?;
+    let (happened_at, people) = if view.deleted {
+        let created = text_field(&view.fields, "created_at").ok_or_else(corrupt)?;
+        (parse_time(created)?, Vec::new())
+    } else {
+        projection(entity, id, view.fields)?
+    };
     conn.prepare_cached(
         "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -222,8 +228,8 @@ fn write_view(conn: &Connection, entity: Entity, id: Uuid, view: &RecordState) -
         marking.as_str(),
         time_text(happened_at),
         view.deleted,
-        serde_json::to_string(&view.fields).map_err(|_| corrupt())?,
-        versions::encode(&view.versions)?
+        data,
+        versions
     ])?;
     unlink_people(conn, id)?;
     link_people(conn, id, &people)?;
@@ -309,7 +315,7 @@ pub(crate) fn apply_pull(conn: &Connection, page: PullResponse) -> Result<Pulled
                 } else {
                     server
                 };
-                write_view(conn, entity, id, &view)?;
+                write_view(conn, entity, id, view)?;
                 conn.prepare_cached(
                     "INSERT OR IGNORE INTO record_buckets (record_id, bucket) VALUES (?1, ?2)",
                 )?
