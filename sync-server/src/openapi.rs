@@ -59,11 +59,8 @@ fn push() {}
 )]
 fn pull() {}
 
-/// Readiness: serving and the database answers.
-#[utoipa::path(get, path = "/healthz", responses(
-    (status = 200, description = "Serving"),
-    (status = 503, description = "The database does not answer", body = ErrorBody),
-))]
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Serving")))]
 fn healthz() {}
 
 /// Prometheus metrics (text exposition format).
