@@ -80,7 +80,7 @@ pub fn router<S: Store>(store: S, config: Config) -> Router {
         metrics: Arc::new(Metrics::default()),
     };
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
         .route("/v1/openapi.json", get(openapi_document))
         .route("/v1/enroll", post(enroll::<S>))
@@ -126,8 +126,16 @@ async fn openapi_document() -> impl IntoResponse {
     Json(crate::openapi::document())
 }
 
-async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok" }))
+/// Ready when the database answers: a load balancer in front of several servers takes a
+/// server whose database is unreachable out of rotation.
+async fn healthz<S: Store>(State(app): State<AppState<S>>) -> Result<impl IntoResponse, ApiError> {
+    match app.store.identity().await {
+        Ok(_) => Ok(Json(serde_json::json!({ "status": "ok" }))),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the database did not answer");
+            Err(ApiError::Unavailable)
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

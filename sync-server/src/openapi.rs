@@ -59,8 +59,11 @@ fn push() {}
 )]
 fn pull() {}
 
-/// Liveness.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Serving")))]
+/// Readiness: serving and the database answers.
+#[utoipa::path(get, path = "/healthz", responses(
+    (status = 200, description = "Serving"),
+    (status = 503, description = "The database does not answer", body = ErrorBody),
+))]
 fn healthz() {}
 
 /// Prometheus metrics (text exposition format).

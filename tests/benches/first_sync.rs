@@ -21,18 +21,11 @@ use pocketbook_core::{OpenConfig, Pocketbook};
 use pocketbook_protocol::Role;
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::store::{SqliteStore, Store};
-use pocketbook_tests::bench_data::{peak_rss_mb, visit_template, VisitMaker};
+use pocketbook_tests::bench_data::{bench_arg, peak_rss_mb, visit_template, VisitMaker};
 use pocketbook_tests::store_fixture::{officer, phone};
 use serde_json::{json, Value};
 
 const CLIENT_ENV: &str = "POCKETBOOK_FIRST_SYNC_CLIENT";
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 /// Client mode: enrol a fresh encrypted store, time one sync, print one JSON line.
 async fn client(spec: &str) {
@@ -77,7 +70,7 @@ async fn main() {
         client(&spec).await;
         return;
     }
-    let records: u64 = arg("--records").map_or(100_000, |v| v.parse().expect("--records"));
+    let records: u64 = bench_arg("--records").map_or(100_000, |v| v.parse().expect("--records"));
     let with_peer = !std::env::args().any(|a| a == "--no-peer");
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("server.db")).expect("server store");

@@ -14,7 +14,7 @@ use std::time::Instant;
 use pocketbook_protocol::wire::{team_bucket, PullRequest};
 use pocketbook_protocol::Role;
 use pocketbook_sync_server::store::{PostgresOptions, SqliteStore, Store};
-use pocketbook_tests::bench_data::{quantile, visit_template, VisitMaker};
+use pocketbook_tests::bench_data::{bench_arg, quantile, visit_template, VisitMaker};
 use pocketbook_tests::pg::pg_store;
 use pocketbook_tests::store_fixture::{officer, phone, Phone};
 
@@ -176,23 +176,16 @@ async fn measure_all<S: Store>(
     seeded.iter_mut().map(Seeded::figures).collect()
 }
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let history: Vec<u64> = arg("--history")
+    let history: Vec<u64> = bench_arg("--history")
         .unwrap_or_else(|| "1000,1000000".into())
         .split(',')
         .map(|v| v.parse().expect("--history: numbers"))
         .collect();
-    let rounds: usize = arg("--rounds").map_or(200, |v| v.parse().expect("--rounds"));
+    let rounds: usize = bench_arg("--rounds").map_or(200, |v| v.parse().expect("--rounds"));
     let have_pg = std::env::var(pocketbook_tests::pg::PG_ENV).is_ok();
-    let backends: Vec<String> = arg("--backends")
+    let backends: Vec<String> = bench_arg("--backends")
         .unwrap_or_else(|| if have_pg { "sqlite,postgres" } else { "sqlite" }.into())
         .split(',')
         .map(str::to_string)

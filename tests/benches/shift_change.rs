@@ -20,17 +20,10 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use pocketbook_core::model::{EngagementDraft, EngagementKind, EngagementTopic};
 use pocketbook_core::{OpenConfig, Pocketbook};
-use pocketbook_tests::bench_data::{cpu_seconds, peak_rss_mb, quantile};
+use pocketbook_tests::bench_data::{bench_arg, cpu_seconds, peak_rss_mb, quantile};
 use pocketbook_tests::{concern_draft, person_draft, visit_draft};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 /// The release server binary beside this bench.
 fn server_binary() -> PathBuf {
@@ -232,11 +225,11 @@ async fn run(db: &str, teams: u32, per_team: u32, window: f64) -> Outcome {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 8)]
 async fn main() {
-    let teams: u32 = arg("--teams").map_or(100, |v| v.parse().expect("--teams"));
-    let per_team: u32 = arg("--per-team").map_or(10, |v| v.parse().expect("--per-team"));
-    let window: f64 = arg("--window").map_or(60.0, |v| v.parse().expect("--window"));
+    let teams: u32 = bench_arg("--teams").map_or(100, |v| v.parse().expect("--teams"));
+    let per_team: u32 = bench_arg("--per-team").map_or(10, |v| v.parse().expect("--per-team"));
+    let window: f64 = bench_arg("--window").map_or(60.0, |v| v.parse().expect("--window"));
     let have_pg = std::env::var(pocketbook_tests::pg::PG_ENV).is_ok();
-    let backends: Vec<String> = arg("--backends")
+    let backends: Vec<String> = bench_arg("--backends")
         .unwrap_or_else(|| if have_pg { "sqlite,postgres" } else { "sqlite" }.into())
         .split(',')
         .map(str::to_string)

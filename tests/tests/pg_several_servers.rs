@@ -225,3 +225,31 @@ async fn the_enrolment_rate_limit_is_shared_by_every_server() {
         assert_eq!(attempt(s.url.clone()).await, 429);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_whose_database_is_gone_reports_itself_unavailable() {
+    let db = pg_database().await;
+    let servers = ServerProcess::start_together(&db, 1);
+    let http = pocketbook_tests::http_client();
+    let health = || async {
+        let answer = http
+            .get(format!("{}/healthz", servers[0].url))
+            .timeout(std::time::Duration::from_secs(60))
+            .send()
+            .await
+            .expect("healthz");
+        let status = answer.status().as_u16();
+        let body: serde_json::Value = answer.json().await.expect("JSON body");
+        (status, body)
+    };
+    assert_eq!(health().await.0, 200);
+    let name = db.rsplit('/').next().expect("database name").to_string();
+    pocketbook_tests::pg::with_client(&pocketbook_tests::pg::admin_url(), move |c| {
+        c.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .expect("drop database");
+    })
+    .await;
+    let (status, body) = health().await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "unavailable");
+}

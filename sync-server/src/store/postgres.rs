@@ -206,7 +206,7 @@ impl PostgresStore {
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(30))
+            .connection_timeout(Duration::from_secs(10))
             .build(Manager { config })?;
         Ok(SqlStore::new(PostgresBackend {
             pool: Some(pool),
