@@ -214,12 +214,6 @@ impl VisitMaker {
         self
     }
 
-    /// Sets the next sequence number minus one (the device's last used).
-    pub fn after_seq(mut self, seq: u64) -> Self {
-        self.seq = seq;
-        self
-    }
-
     /// The next visit create.
     pub fn next_visit(&mut self) -> Mutation {
         let mut m = self.template.clone();

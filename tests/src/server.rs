@@ -12,6 +12,21 @@ use pocketbook_sync_server::store::{SqliteStore, Store};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+/// The one school test servers know (URN 100001).
+pub fn test_school(id: Uuid) -> Establishment {
+    Establishment {
+        id,
+        urn: "100001".into(),
+        name: "Northfield Academy".into(),
+        kind: EstablishmentKind::Secondary,
+        ward: None,
+        dsl_contact: None,
+        dedicated_officer: None,
+        priority: 1,
+        closed: false,
+    }
+}
+
 /// A running server.
 pub struct TestServer {
     /// Base URL, e.g. `http://127.0.0.1:40123`.
@@ -42,17 +57,7 @@ impl TestServer {
         let team_b = store.add_team("Team B".into()).await.expect("team").id;
         let school = Uuid::now_v7();
         store
-            .put_establishments(vec![Establishment {
-                id: school,
-                urn: "100001".into(),
-                name: "Northfield Academy".into(),
-                kind: EstablishmentKind::Secondary,
-                ward: None,
-                dsl_contact: None,
-                dedicated_officer: None,
-                priority: 1,
-                closed: false,
-            }])
+            .put_establishments(vec![test_school(school)])
             .await
             .expect("establishment");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

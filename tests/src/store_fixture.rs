@@ -79,7 +79,8 @@ impl Phone {
         }
     }
 
-    /// A mutation creating a visit record in `team` with `fields` (plus the author and team).
+    /// A mutation creating a record of `entity` in `team` with `fields` (plus the author, team and
+    /// marking).
     pub fn create(
         &mut self,
         entity: Entity,

@@ -9,11 +9,11 @@ use std::process::{Child, Command, Stdio};
 
 use pocketbook_core::model::VisitUpdate;
 use pocketbook_protocol::wire::{EnrollRequest, PROTOCOL_HEADER};
-use pocketbook_protocol::{Establishment, EstablishmentKind, Role};
+use pocketbook_protocol::Role;
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::store::{PostgresOptions, PostgresStore, Store};
 use pocketbook_tests::pg::pg_database;
-use pocketbook_tests::server::TestDevice;
+use pocketbook_tests::server::{test_school, TestDevice};
 use pocketbook_tests::{person_draft, visit_draft};
 use uuid::Uuid;
 
@@ -94,17 +94,7 @@ async fn devices_syncing_through_three_servers_on_one_database_converge() {
     let team = admin.add_team("Team A".into()).await.expect("team").id;
     let school = Uuid::now_v7();
     admin
-        .put_establishments(vec![Establishment {
-            id: school,
-            urn: "100001".into(),
-            name: "Northfield Academy".into(),
-            kind: EstablishmentKind::Secondary,
-            ward: None,
-            dsl_contact: None,
-            dedicated_officer: None,
-            priority: 1,
-            closed: false,
-        }])
+        .put_establishments(vec![test_school(school)])
         .await
         .expect("establishment");
     let http = pocketbook_tests::http_client();

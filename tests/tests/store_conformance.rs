@@ -2,15 +2,13 @@
 //! written once against the `Store` trait and run on embedded SQLite and on PostgreSQL (a fresh
 //! database on the throwaway cluster the test command starts).
 
-use std::future::Future;
-
 use pocketbook_protocol::wire::{PullRequest, PushOutcome, PushRequest};
 use pocketbook_protocol::{Entity, Establishment, EstablishmentKind, Marking, Role};
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::error::StoreError;
 use pocketbook_sync_server::store::{Enrolment, PostgresOptions, SqliteStore, Store, TokenCheck};
 use pocketbook_tests::pg::pg_store;
-use pocketbook_tests::store_fixture::{all_applied, officer, phone, Replica};
+use pocketbook_tests::store_fixture::{all_applied, officer, phone, Phone, Replica};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -75,17 +73,25 @@ fn school(urn: &str, name: &str, closed: bool) -> Establishment {
     }
 }
 
-fn pull_all_of<S: Store>(
-    store: &S,
-    phone: &pocketbook_tests::store_fixture::Phone,
-) -> impl Future<Output = Replica> {
-    let store = store.clone();
-    let device = phone.device.clone();
-    async move {
-        let mut replica = Replica::default();
-        replica.pull_all(&store, &device, 7).await;
-        replica
-    }
+/// Everything a phone sees, pulled from nothing in pages of 7.
+async fn pull_all_of<S: Store>(store: &S, phone: &Phone) -> Replica {
+    let mut replica = Replica::default();
+    replica.pull_all(store, &phone.device, 7).await;
+    replica
+}
+
+/// Tries to enrol a new device with `code` from `client`.
+async fn try_enrol<S: Store>(store: &S, code: &str, client: &str) -> Enrolment {
+    store
+        .enroll(
+            code_hash(code),
+            Uuid::now_v7(),
+            "p".into(),
+            code_hash(&new_code()),
+            client.into(),
+        )
+        .await
+        .expect("enrol")
 }
 
 async fn identity_is_stable_across_calls<S: Store>(store: S) {
@@ -159,17 +165,7 @@ async fn establishments_are_upserted_by_urn_and_closed_ones_not_provisioned<S: S
         .add_code(o.id, code_hash(&code), 60)
         .await
         .expect("code");
-    let Enrolment::Enrolled(p) = store
-        .enroll(
-            code_hash(&code),
-            Uuid::now_v7(),
-            "p".into(),
-            code_hash(&new_code()),
-            "c".into(),
-        )
-        .await
-        .expect("enrol")
-    else {
+    let Enrolment::Enrolled(p) = try_enrol(&store, &code, "c").await else {
         panic!("enrolment refused");
     };
     let names: Vec<&str> = p.establishments.iter().map(|e| e.name.as_str()).collect();
@@ -192,21 +188,12 @@ async fn codes_enrol_once_and_expire<S: Store>(store: S) {
         .add_code(o.id, code_hash(&code), 60)
         .await
         .expect("code");
-    let enrol = |client: &str| {
-        store.enroll(
-            code_hash(&code),
-            Uuid::now_v7(),
-            "p".into(),
-            code_hash(&new_code()),
-            client.into(),
-        )
-    };
     assert!(matches!(
-        enrol("a").await.expect("enrol"),
+        try_enrol(&store, &code, "a").await,
         Enrolment::Enrolled(_)
     ));
     assert!(matches!(
-        enrol("b").await.expect("enrol"),
+        try_enrol(&store, &code, "b").await,
         Enrolment::BadCode
     ));
     let expired = new_code();
@@ -214,55 +201,19 @@ async fn codes_enrol_once_and_expire<S: Store>(store: S) {
         .add_code(o.id, code_hash(&expired), -1)
         .await
         .expect("code");
-    let outcome = store
-        .enroll(
-            code_hash(&expired),
-            Uuid::now_v7(),
-            "p".into(),
-            code_hash(&new_code()),
-            "c".into(),
-        )
-        .await
-        .expect("enrol");
+    let outcome = try_enrol(&store, &expired, "c").await;
     assert!(matches!(outcome, Enrolment::BadCode));
     assert_eq!(store.devices().await.expect("devices").len(), 1);
 }
 
 async fn enrolment_is_rate_limited_per_client<S: Store>(store: S) {
     for _ in 0..10 {
-        let outcome = store
-            .enroll(
-                code_hash("wrong"),
-                Uuid::now_v7(),
-                "p".into(),
-                code_hash("t"),
-                "10.0.0.9".into(),
-            )
-            .await
-            .expect("enrol");
+        let outcome = try_enrol(&store, "wrong", "10.0.0.9").await;
         assert!(matches!(outcome, Enrolment::BadCode));
     }
-    let outcome = store
-        .enroll(
-            code_hash("wrong"),
-            Uuid::now_v7(),
-            "p".into(),
-            code_hash("t"),
-            "10.0.0.9".into(),
-        )
-        .await
-        .expect("enrol");
+    let outcome = try_enrol(&store, "wrong", "10.0.0.9").await;
     assert!(matches!(outcome, Enrolment::RateLimited));
-    let other = store
-        .enroll(
-            code_hash("wrong"),
-            Uuid::now_v7(),
-            "p".into(),
-            code_hash("t"),
-            "10.0.0.10".into(),
-        )
-        .await
-        .expect("enrol");
+    let other = try_enrol(&store, "wrong", "10.0.0.10").await;
     assert!(
         matches!(other, Enrolment::BadCode),
         "another client is not limited"

@@ -65,11 +65,6 @@ impl<B: Backend> SqlStore<B> {
         self
     }
 
-    /// The backend, for tests that need to reach below the trait.
-    pub fn backend(&self) -> &B {
-        &self.backend
-    }
-
     async fn run<T: Send + 'static>(
         &self,
         mut f: impl FnMut(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
