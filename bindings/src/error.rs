@@ -62,7 +62,7 @@ impl From<CoreError> for PocketbookError {
                 field: v.field(),
                 reason: v.to_string(),
             },
-            CoreError::NotFound { .. } => PocketbookError::NotFound,
+            CoreError::NotFound { .. } | CoreError::ConflictNotFound => PocketbookError::NotFound,
             CoreError::NotEnrolled => PocketbookError::NotEnrolled,
             CoreError::WrongKey | CoreError::KeyRequired => PocketbookError::WrongKey,
             CoreError::Network { reason } => PocketbookError::Network { reason },

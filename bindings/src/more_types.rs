@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::types::{Marking, Timestamp};
 
-crate::types::mirror_enum!(
+crate::types::mirror_open_enum!(
     /// Where a referral or information share goes.
     ActionKind = m::ActionKind {
         /// Public protection notice.
@@ -31,7 +31,7 @@ crate::types::mirror_enum!(
         Signpost
     }
 );
-crate::types::mirror_enum!(
+crate::types::mirror_open_enum!(
     /// Where an action stands.
     ActionStatus = m::ActionStatus {
         /// Draft.
@@ -46,7 +46,7 @@ crate::types::mirror_enum!(
         Done
     }
 );
-crate::types::mirror_enum!(
+crate::types::mirror_open_enum!(
     /// Kind of engagement.
     EngagementKind = m::EngagementKind {
         /// Assembly.
@@ -65,7 +65,7 @@ crate::types::mirror_enum!(
         StaffTraining
     }
 );
-crate::types::mirror_enum!(
+crate::types::mirror_open_enum!(
     /// Engagement topic.
     EngagementTopic = m::EngagementTopic {
         /// Knife crime.
@@ -92,7 +92,7 @@ crate::types::mirror_enum!(
         Relationships
     }
 );
-crate::types::mirror_enum!(
+crate::types::mirror_open_enum!(
     /// What a weapons sweep found.
     SweepResult = m::SweepResult {
         /// Nothing.

@@ -45,7 +45,36 @@ macro_rules! mirror_enum {
     };
 }
 
-pub(crate) use mirror_enum;
+/// Mirrors an open core enumeration (one a newer peer may extend): every known variant, plus
+/// `Unknown` for a value this build cannot name. `Unknown` is for reading only; a draft that
+/// holds it is refused as invalid input.
+macro_rules! mirror_open_enum {
+    ($(#[$doc:meta])* $name:ident = $core:ty { $($(#[$vdoc:meta])* $v:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+        pub enum $name {
+            $($(#[$vdoc])* $v,)+
+            /// A value written by a newer app or server that this build cannot name. Shown as
+            /// unknown; never written.
+            Unknown,
+        }
+        impl From<$core> for $name {
+            fn from(x: $core) -> Self {
+                match x { $(<$core>::$v => $name::$v,)+ _ => $name::Unknown }
+            }
+        }
+        impl From<$name> for $core {
+            fn from(x: $name) -> Self {
+                match x {
+                    $($name::$v => <$core>::$v,)+
+                    $name::Unknown => <$core>::Unknown(String::new()),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use mirror_open_enum;
 
 mirror_enum!(
     /// Protective marking.
@@ -90,7 +119,7 @@ mirror_enum!(
         Independent
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Age band.
     AgeBand = m::AgeBand {
         /// Under 5.
@@ -107,7 +136,7 @@ mirror_enum!(
         From18To25
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Vulnerability flag.
     VulnerabilityFlag = m::VulnerabilityFlag {
         /// Child in need.
@@ -126,7 +155,7 @@ mirror_enum!(
         KnownToYouthJustice
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Kind of visit.
     VisitKind = m::VisitKind {
         /// Welfare check.
@@ -145,7 +174,7 @@ mirror_enum!(
         NoAccess
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Who prompted a visit.
     PromptedBy = m::PromptedBy {
         /// School.
@@ -160,7 +189,7 @@ mirror_enum!(
         ParentOrSelf
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// How a visit ended.
     VisitOutcome = m::VisitOutcome {
         /// No concerns.
@@ -175,7 +204,7 @@ mirror_enum!(
         ReferralMade
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Support given on a visit.
     SupportGiven = m::SupportGiven {
         /// Food.
@@ -194,7 +223,7 @@ mirror_enum!(
         CrimePrevention
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Safeguarding category.
     ConcernCategory = m::ConcernCategory {
         /// Physical abuse.
@@ -233,7 +262,7 @@ mirror_enum!(
         Other
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Risk level.
     Risk = m::Risk {
         /// Low.
@@ -244,7 +273,7 @@ mirror_enum!(
         High
     }
 );
-mirror_enum!(
+mirror_open_enum!(
     /// Concern status.
     ConcernStatus = m::ConcernStatus {
         /// New.

@@ -1,15 +1,23 @@
 //! Turning argument text into core values: enumeration names, ids, times and dates.
 
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use serde::de::DeserializeOwned;
+use pocketbook_core::OpenEnum;
 use uuid::Uuid;
 
 use crate::CliError;
 
-/// An enumeration value from its name; `welfare-check` and `welfare_check` both work.
-pub fn name<T: DeserializeOwned>(flag: &str, text: &str) -> Result<T, CliError> {
-    let value = serde_json::Value::String(text.trim().replace('-', "_").to_lowercase());
-    serde_json::from_value(value).map_err(|e| CliError::Usage(format!("--{flag}: {e}")))
+/// An enumeration value from its name; `welfare-check` and `welfare_check` both work. A name
+/// this build does not know is refused with the list of those it does.
+pub fn name<T: OpenEnum>(flag: &str, text: &str) -> Result<T, CliError> {
+    let value = T::from_wire_name(&text.trim().replace('-', "_").to_lowercase());
+    if value.is_known_value() {
+        return Ok(value);
+    }
+    let choices: Vec<&str> = T::known().iter().map(T::wire_name).collect();
+    Err(CliError::Usage(format!(
+        "--{flag}: expected one of {}",
+        choices.join(", ")
+    )))
 }
 
 /// A marking name (OFFICIAL or OFFICIAL-SENSITIVE).

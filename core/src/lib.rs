@@ -4,12 +4,13 @@
 //! serialised on one connection.
 
 pub mod error;
-pub mod model;
+pub use pocketbook_model as model;
 mod ops;
 mod store;
 mod sync;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -17,6 +18,8 @@ use uuid::Uuid;
 pub use error::{Error, Result, ValidationError};
 pub use ops::chronology::{ChronologyEntry, ChronologyKind};
 pub use pocketbook_protocol::merge::Conflict;
+pub use pocketbook_protocol::open_enum::OpenEnum;
+pub use pocketbook_protocol::sources::{SeededSources, Sources, SystemSources};
 pub use pocketbook_protocol::{Entity, Mutation, MutationKind};
 pub use store::{activate_sqlcipher, Provisioning, StoreKey};
 pub use sync::{ConflictChoice, RejectedChange, SyncPhase, SyncProgress, SyncReport, SyncStatus};
@@ -59,14 +62,32 @@ pub struct Session {
 /// An open Pocketbook: the device store and the operations of DESIGN §7.
 pub struct Pocketbook {
     store: Store,
+    sources: Arc<dyn Sources>,
 }
 
 impl Pocketbook {
     /// Opens the store at `config.db_path`, creating it (with a new device id) if absent, and
     /// migrating it if it was made by an older version. A wrong key gives [`Error::WrongKey`].
     pub fn open(config: OpenConfig) -> Result<Self> {
-        let store = Store::open(&config.db_path, &config.key, &config.device_name)?;
-        Ok(Pocketbook { store })
+        Self::open_with_sources(config, Arc::new(SystemSources))
+    }
+
+    /// [`Pocketbook::open`] with the wall time, ids and random bytes taken from `sources`
+    /// instead of the system's: a test or the fault simulation passes seeded ones so a run
+    /// replays exactly. Apps use [`Pocketbook::open`].
+    pub fn open_with_sources(config: OpenConfig, sources: Arc<dyn Sources>) -> Result<Self> {
+        let store = Store::open(
+            &config.db_path,
+            &config.key,
+            &config.device_name,
+            sources.as_ref(),
+        )?;
+        Ok(Pocketbook { store, sources })
+    }
+
+    /// The current wall time, from this Pocketbook's sources.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.sources.now()
     }
 
     /// The database file this Pocketbook uses.
@@ -85,7 +106,7 @@ impl Pocketbook {
     /// officer's data on a store that already has a session.
     pub fn provision(&self, provisioning: &Provisioning) -> Result<()> {
         self.store
-            .write(|tx| store::reference_install(tx, provisioning))
+            .write(|tx| store::reference_install(tx, provisioning, self.now()))
     }
 
     /// The session, or [`Error::NotEnrolled`].
@@ -97,7 +118,7 @@ impl Pocketbook {
                 .into_iter()
                 .filter(|t| officer.team_ids.contains(&t.id))
                 .collect();
-            let enrolled = store::sync_state::enrolled(c)?;
+            let enrolled = store::enrolled(c)?;
             Ok(Session {
                 officer,
                 teams,
@@ -170,7 +191,7 @@ impl Pocketbook {
     /// setting the phone's clock back does not help). Devices never enrolled have no lease.
     pub(crate) fn guard_lease(&self) -> Result<()> {
         self.store.read(|c| {
-            let Some(enrolled) = store::sync_state::enrolled(c)? else {
+            let Some(enrolled) = store::enrolled(c)? else {
                 return Ok(());
             };
             let device = store::DeviceState::load(c)?;
@@ -178,15 +199,10 @@ impl Pocketbook {
                 device.clock.last().millis.min(i64::MAX as u64) as i64,
             )
             .unwrap_or_default();
-            if now().max(clock) > enrolled.lease_expires_at() {
+            if self.now().max(clock) > enrolled.lease_expires_at() {
                 return Err(Error::LeaseExpired);
             }
             Ok(())
         })
     }
-}
-
-/// The current time; one place so every write of one call shares it.
-pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now()
 }

@@ -4,17 +4,34 @@
 
 pub mod audit;
 pub mod clock;
+pub mod codes;
 pub mod merge;
 pub mod mutation;
+pub mod open_enum;
 pub mod reference;
+pub mod sources;
 pub mod wire;
 
 pub use audit::{AuditEvent, AuditOperation, ChainError, GENESIS_HASH};
 pub use clock::{Clock, ClockError, Hlc, Version, VersionParseError};
+pub use codes::{ErrorCode, RejectCode};
 pub use mutation::{Entity, Marking, Mutation, MutationKind, SetDelta, UnknownName};
 pub use reference::{
     Establishment, EstablishmentKind, Officer, Provisioning, ProvisioningError, Role, Team,
 };
 
-/// The sync protocol version this crate speaks (DESIGN §5 "Versioning").
+/// The sync protocol version this build speaks when it sends (DESIGN §5 "Versioning").
+///
+/// The policy: a field added with `#[serde(default)]`, a new value of an open enumeration or a
+/// new optional answer field does not change the version. A change an older peer would
+/// misread does, and says so in its commit; a server that must refuse older apps (a rule they
+/// do not know was tightened) raises [`MIN_PROTOCOL_VERSION`].
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The oldest protocol version this build still accepts from a peer.
+pub const MIN_PROTOCOL_VERSION: u32 = 1;
+
+/// Whether a peer speaking `version` can be served by this build.
+pub fn protocol_supported(version: u32) -> bool {
+    (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version)
+}

@@ -36,18 +36,46 @@ pub enum FieldRule {
     AddWinsSet,
 }
 
+/// The set fields of each kind of record: merged as add-wins sets, never made conflicts of.
+/// Named as the record types serialise them (a test in the model crate holds them to it).
+pub const SET_FIELDS: &[(Entity, &[&str])] = &[
+    (Entity::YoungPerson, &["flags", "carers"]),
+    (
+        Entity::Visit,
+        &[
+            "young_person_ids",
+            "officer_ids",
+            "present",
+            "support_given",
+            "signposted_to",
+        ],
+    ),
+    (Entity::Concern, &["sub_categories", "triage_history"]),
+    (Entity::Engagement, &["topics", "year_groups"]),
+];
+
+/// The fields whose concurrent edits go to the higher risk rather than the later edit.
+pub const HIGHER_RISK_FIELDS: &[(Entity, &str)] = &[(Entity::Concern, "risk")];
+
+/// A concern's risk levels on the wire, lowest first: the order [`FieldRule::HigherRisk`]
+/// ranks them in.
+pub const RISK_ORDER: [&str; 3] = ["low", "medium", "high"];
+
 /// The rule for `field` of `entity`.
-pub fn rule(entity: Entity, field: &str) -> FieldRule {
-    match (entity, field) {
-        (Entity::Concern, "risk") => FieldRule::HigherRisk,
-        (Entity::YoungPerson, "flags" | "carers")
-        | (
-            Entity::Visit,
-            "young_person_ids" | "officer_ids" | "present" | "support_given" | "signposted_to",
-        )
-        | (Entity::Concern, "sub_categories" | "triage_history")
-        | (Entity::Engagement, "topics" | "year_groups") => FieldRule::AddWinsSet,
-        _ => FieldRule::HigherVersion,
+pub fn rule(entity: &Entity, field: &str) -> FieldRule {
+    if HIGHER_RISK_FIELDS
+        .iter()
+        .any(|(e, f)| e == entity && *f == field)
+    {
+        return FieldRule::HigherRisk;
+    }
+    let is_set = SET_FIELDS
+        .iter()
+        .any(|(e, fields)| e == entity && fields.contains(&field));
+    if is_set {
+        FieldRule::AddWinsSet
+    } else {
+        FieldRule::HigherVersion
     }
 }
 
@@ -125,13 +153,12 @@ pub struct MergeResult {
     pub erase_conflicts: bool,
 }
 
-fn risk_rank(value: &Value) -> u8 {
-    match value.as_str() {
-        Some("high") => 3,
-        Some("medium") => 2,
-        Some("low") => 1,
-        _ => 0,
-    }
+/// A risk's rank: its place in [`RISK_ORDER`] from 1, or 0 for anything else.
+fn risk_rank(value: &Value) -> usize {
+    value
+        .as_str()
+        .and_then(|v| RISK_ORDER.iter().position(|r| *r == v))
+        .map_or(0, |i| i + 1)
 }
 
 /// Applies a concurrent set edit to the set as it stands: its additions, then its removals.
@@ -208,7 +235,7 @@ pub fn merge(current: Option<&RecordState>, m: &Mutation) -> MergeResult {
                 .insert(field.clone(), current_version.max(m.version));
             continue;
         }
-        let incoming_wins = match rule(m.entity, field) {
+        let incoming_wins = match rule(&m.entity, field) {
             FieldRule::AddWinsSet => {
                 let united = unite(&current_value, incoming, m.sets.get(field));
                 state.fields.insert(field.clone(), united);
@@ -229,7 +256,7 @@ pub fn merge(current: Option<&RecordState>, m: &Mutation) -> MergeResult {
         };
         conflicts.push(Conflict {
             id: conflict_id(m.record_id, field, loser_version),
-            entity: m.entity,
+            entity: m.entity.clone(),
             record_id: m.record_id,
             field: field.clone(),
             losing_value: loser,

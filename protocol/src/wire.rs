@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::audit::AuditEvent;
 use crate::clock::Version;
+use crate::codes::{ErrorCode, RejectCode};
 use crate::merge::Conflict;
 use crate::mutation::{Entity, Mutation};
 use crate::reference::Provisioning;
@@ -22,12 +23,36 @@ pub const PROTOCOL_HEADER: &str = "pocketbook-protocol";
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Stable code, e.g. `device_revoked`, `upgrade_required`, `invalid_json`.
-    pub code: String,
+    pub code: ErrorCode,
     /// What went wrong, for people. Never holds personal data.
     pub message: String,
     /// With `clock_skew`: the server's clock (ms since the epoch), so the device can correct.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_time_ms: Option<u64>,
+    /// With `upgrade_required`: the protocol versions the server accepts, so the device can
+    /// tell whether it or the server is behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supported_protocols: Option<ProtocolRange>,
+}
+
+/// A range of protocol versions, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProtocolRange {
+    /// The oldest version accepted.
+    pub min: u32,
+    /// The newest version accepted.
+    pub max: u32,
+}
+
+impl ProtocolRange {
+    /// The versions this build accepts.
+    pub fn this_build() -> Self {
+        ProtocolRange {
+            min: crate::MIN_PROTOCOL_VERSION,
+            max: crate::PROTOCOL_VERSION,
+        }
+    }
 }
 
 /// How far ahead of the server's clock a mutation may be stamped before it is refused with
@@ -89,7 +114,7 @@ pub enum PushOutcome {
     /// Refused and quarantined on the server; the device must not resend it.
     Rejected {
         /// Stable code, e.g. `forbidden_bucket`, `account_immutable`, `invalid_record`.
-        code: String,
+        code: RejectCode,
         /// Why, for people.
         message: String,
     },
@@ -184,18 +209,27 @@ pub enum PullEntry {
         /// Whether someone has resolved it.
         resolved: bool,
     },
+    /// An entry of a kind this build does not know (sent by a newer server). The device
+    /// skips it; its bucket's cursor still moves on. Never sent.
+    #[serde(skip_serializing)]
+    Unknown {
+        /// The entry's `type` as sent.
+        kind: String,
+        /// The bucket it came from.
+        bucket: String,
+    },
 }
 
-/// The kinds of pull entry, as the `type` tag names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PullEntryType {
-    /// [`PullEntry::Snapshot`].
-    Snapshot,
-    /// [`PullEntry::Remove`].
-    Remove,
-    /// [`PullEntry::Conflict`].
-    Conflict,
+crate::open_enum! {
+    /// The kinds of pull entry, as the `type` tag names them.
+    pub enum PullEntryKind {
+        /// [`PullEntry::Snapshot`].
+        Snapshot = "snapshot",
+        /// [`PullEntry::Remove`].
+        Remove = "remove",
+        /// [`PullEntry::Conflict`].
+        Conflict = "conflict",
+    }
 }
 
 /// Every field any pull entry has, flat: what a [`PullEntry`] is read as before it is checked.
@@ -203,7 +237,7 @@ pub enum PullEntryType {
 pub struct RawPullEntry {
     /// Which entry.
     #[serde(rename = "type")]
-    pub kind: PullEntryType,
+    pub kind: PullEntryKind,
     /// The bucket.
     pub bucket: String,
     /// A snapshot's or removal's kind of record.
@@ -233,9 +267,9 @@ impl TryFrom<RawPullEntry> for PullEntry {
     type Error = String;
 
     fn try_from(raw: RawPullEntry) -> Result<Self, String> {
-        let missing = |field: &str| format!("a {:?} entry needs `{field}`", raw.kind);
+        let missing = |field: &str| format!("a {} entry needs `{field}`", raw.kind);
         Ok(match raw.kind {
-            PullEntryType::Snapshot => PullEntry::Snapshot {
+            PullEntryKind::Snapshot => PullEntry::Snapshot {
                 entity: raw.entity.ok_or_else(|| missing("entity"))?,
                 id: raw.id.ok_or_else(|| missing("id"))?,
                 fields: raw.fields.ok_or_else(|| missing("fields"))?,
@@ -243,14 +277,18 @@ impl TryFrom<RawPullEntry> for PullEntry {
                 deleted: raw.deleted.ok_or_else(|| missing("deleted"))?,
                 bucket: raw.bucket,
             },
-            PullEntryType::Remove => PullEntry::Remove {
+            PullEntryKind::Remove => PullEntry::Remove {
                 entity: raw.entity.ok_or_else(|| missing("entity"))?,
                 id: raw.id.ok_or_else(|| missing("id"))?,
                 bucket: raw.bucket,
             },
-            PullEntryType::Conflict => PullEntry::Conflict {
+            PullEntryKind::Conflict => PullEntry::Conflict {
                 conflict: raw.conflict.ok_or_else(|| missing("conflict"))?,
                 resolved: raw.resolved.ok_or_else(|| missing("resolved"))?,
+                bucket: raw.bucket,
+            },
+            PullEntryKind::Unknown(kind) => PullEntry::Unknown {
+                kind,
                 bucket: raw.bucket,
             },
         })
@@ -275,6 +313,9 @@ pub struct PullResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Provisioning>,
 }
+
+#[cfg(feature = "openapi")]
+crate::open_enum::open_enum_schema!(PullEntryKind);
 
 /// Name of a team's bucket.
 pub fn team_bucket(team_id: Uuid) -> String {
@@ -351,7 +392,42 @@ mod tests {
             "id": Uuid::from_u128(1), "fields": {}, "versions": {}});
         let err = serde_json::from_value::<PullEntry>(missing).unwrap_err();
         assert!(err.to_string().contains("deleted"), "{err}");
-        let unknown = json!({"type": "rumour", "bucket": "b"});
-        assert!(serde_json::from_value::<PullEntry>(unknown).is_err());
+    }
+
+    #[test]
+    fn a_page_with_an_unknown_entry_type_and_an_unknown_entity_still_decodes() {
+        let page = json!({
+            "epoch": "e",
+            "buckets": ["team:a"],
+            "entries": [
+                {"type": "rumour", "bucket": "team:a", "whisper": 3},
+                {"type": "snapshot", "bucket": "team:a", "entity": "homework",
+                 "id": Uuid::from_u128(1), "fields": {"due": "monday"}, "versions": {},
+                 "deleted": false},
+                {"type": "remove", "bucket": "team:a", "entity": "visit",
+                 "id": Uuid::from_u128(2)},
+            ],
+            "cursors": {"team:a": 3},
+            "remaining": 0,
+        });
+        let page: PullResponse = serde_json::from_value(page).unwrap();
+        assert_eq!(
+            page.entries[0],
+            PullEntry::Unknown {
+                kind: "rumour".into(),
+                bucket: "team:a".into()
+            }
+        );
+        assert!(matches!(
+            &page.entries[1],
+            PullEntry::Snapshot { entity: Entity::Unknown(name), .. } if name == "homework"
+        ));
+        assert!(matches!(
+            &page.entries[2],
+            PullEntry::Remove {
+                entity: Entity::Visit,
+                ..
+            }
+        ));
     }
 }

@@ -40,7 +40,7 @@ impl Server {
                 self.conflicts.retain(|_, c| c.record_id != m.record_id);
             }
             for c in result.conflicts {
-                match rule(c.entity, &c.field) {
+                match rule(&c.entity, &c.field) {
                     FieldRule::HigherVersion => {
                         assert!(c.winning_version > c.losing_version, "the later edit wins")
                     }
@@ -193,7 +193,7 @@ fn op(devices: usize) -> impl Strategy<Value = Op> {
     ]
 }
 
-fn edit_value(entity: Entity, field: &str, current: Option<&Value>, value: u8) -> Value {
+fn edit_value(entity: &Entity, field: &str, current: Option<&Value>, value: u8) -> Value {
     match (entity, field) {
         (Entity::Concern, "risk") => json!(["low", "medium", "high", "medium"][value as usize]),
         (_, "present") => {
@@ -222,11 +222,11 @@ fn scenario(devices: usize, skews: Vec<i64>, ops: Vec<Op>) -> Result<Server, Tes
     for (i, (entity, fields)) in RECORDS.iter().enumerate() {
         let values = fields
             .iter()
-            .map(|f| (f.to_string(), edit_value(*entity, f, None, 0)))
+            .map(|f| (f.to_string(), edit_value(entity, f, None, 0)))
             .collect();
         fleet[0].record(
             now,
-            *entity,
+            entity.clone(),
             record_id(i),
             MutationKind::Create,
             values,
@@ -245,7 +245,7 @@ fn scenario(devices: usize, skews: Vec<i64>, ops: Vec<Op>) -> Result<Server, Tes
                 field,
                 value,
             } => {
-                let (entity, fields) = RECORDS[record];
+                let (entity, fields) = &RECORDS[record];
                 let field = fields[field % fields.len()];
                 let d = &mut fleet[device];
                 let Some(view) = d.view(record_id(record)) else {
@@ -258,7 +258,7 @@ fn scenario(devices: usize, skews: Vec<i64>, ops: Vec<Op>) -> Result<Server, Tes
                 let fields = BTreeMap::from([(field.to_string(), new)]);
                 d.record(
                     now,
-                    entity,
+                    entity.clone(),
                     record_id(record),
                     MutationKind::Update,
                     fields,
@@ -270,7 +270,7 @@ fn scenario(devices: usize, skews: Vec<i64>, ops: Vec<Op>) -> Result<Server, Tes
                 if d.view(record_id(record)).is_some_and(|v| !v.deleted) {
                     d.record(
                         now,
-                        RECORDS[record].0,
+                        RECORDS[record].0.clone(),
                         record_id(record),
                         MutationKind::Delete,
                         BTreeMap::from([("deleted".to_string(), json!(true))]),

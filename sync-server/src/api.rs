@@ -16,6 +16,7 @@ use pocketbook_protocol::wire::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushOutcome, PushRequest,
     PushResponse, MAX_CLOCK_SKEW_MS,
 };
+use pocketbook_protocol::ErrorCode;
 use rand::RngCore;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -65,7 +66,7 @@ where
                 Err(ApiError::TooLarge)
             }
             Err(rejection) => Err(ApiError::BadRequest {
-                code: "invalid_json",
+                code: ErrorCode::InvalidJson,
                 message: rejection.body_text(),
             }),
         }
@@ -150,7 +151,7 @@ async fn enroll<S: Store>(
 ) -> Result<Json<EnrollResponse>, ApiError> {
     if req.code.trim().is_empty() || req.device_name.chars().count() > 200 {
         return Err(ApiError::BadRequest {
-            code: "invalid_request",
+            code: ErrorCode::InvalidRequest,
             message: "a code and a device name of at most 200 characters are required".into(),
         });
     }
@@ -224,7 +225,7 @@ async fn push<S: Store>(
             Ok(Json(response))
         }
         Err(message) => Err(ApiError::BadRequest {
-            code: "invalid_push",
+            code: ErrorCode::InvalidPush,
             message,
         }),
     }

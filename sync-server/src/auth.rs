@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use pocketbook_protocol::wire::PROTOCOL_HEADER;
-use pocketbook_protocol::PROTOCOL_VERSION;
+use pocketbook_protocol::{protocol_supported, ErrorCode};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -56,10 +56,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Protocol {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u32>().ok());
         match version {
-            Some(PROTOCOL_VERSION) => Ok(Protocol),
+            Some(v) if protocol_supported(v) => Ok(Protocol),
             Some(_) => Err(ApiError::UpgradeRequired),
             None => Err(ApiError::BadRequest {
-                code: "missing_protocol",
+                code: ErrorCode::MissingProtocol,
                 message: format!("the {PROTOCOL_HEADER} header is required"),
             }),
         }

@@ -4,7 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pocketbook_protocol::wire::ErrorBody;
+use pocketbook_protocol::wire::{ErrorBody, ProtocolRange};
+use pocketbook_protocol::ErrorCode;
 
 /// What a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +14,7 @@ pub enum ApiError {
     #[error("{message}")]
     BadRequest {
         /// Stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// Human message.
         message: String,
     },
@@ -76,19 +77,19 @@ pub enum StoreError {
 }
 
 impl ApiError {
-    fn parts(&self) -> (StatusCode, &'static str) {
+    fn parts(&self) -> (StatusCode, ErrorCode) {
         match self {
-            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::DeviceRevoked => (StatusCode::UNAUTHORIZED, "device_revoked"),
-            ApiError::BadCode => (StatusCode::FORBIDDEN, "invalid_code"),
-            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
-            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, "clock_skew"),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code.clone()),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            ApiError::DeviceRevoked => (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked),
+            ApiError::BadCode => (StatusCode::FORBIDDEN, ErrorCode::InvalidCode),
+            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, ErrorCode::UpgradeRequired),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, ErrorCode::ClockSkew),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
 }
@@ -103,10 +104,13 @@ impl IntoResponse for ApiError {
             ApiError::ClockSkew { server_time_ms } => Some(*server_time_ms),
             _ => None,
         };
+        let supported_protocols =
+            matches!(self, ApiError::UpgradeRequired).then(ProtocolRange::this_build);
         let body = ErrorBody {
-            code: code.to_string(),
+            code,
             message: self.to_string(),
             server_time_ms,
+            supported_protocols,
         };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::PAYLOAD_TOO_LARGE {

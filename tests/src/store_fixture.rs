@@ -115,7 +115,7 @@ impl Phone {
         let version = self.stamp();
         Mutation {
             seq,
-            entity: of.entity,
+            entity: of.entity.clone(),
             record_id: of.record_id,
             kind: MutationKind::Update,
             team_id: of.team_id,
@@ -133,7 +133,7 @@ impl Phone {
         let version = self.stamp();
         Mutation {
             seq,
-            entity: of.entity,
+            entity: of.entity.clone(),
             record_id: of.record_id,
             kind: MutationKind::Delete,
             team_id: of.team_id,
@@ -225,6 +225,7 @@ impl Replica {
                     PullEntry::Remove { id, .. } => {
                         self.records.remove(&id);
                     }
+                    PullEntry::Unknown { kind, .. } => panic!("the server sent a {kind} entry"),
                     PullEntry::Conflict {
                         conflict, resolved, ..
                     } => {

@@ -30,7 +30,10 @@ fn each_mutation_writes_one_outbox_entry_and_one_audit_event() {
     f.book.delete_visit(visit.id).unwrap();
 
     let pending = f.book.pending_changes().unwrap();
-    let kinds: Vec<_> = pending.iter().map(|m| (m.seq, m.entity, m.kind)).collect();
+    let kinds: Vec<_> = pending
+        .iter()
+        .map(|m| (m.seq, m.entity.clone(), m.kind))
+        .collect();
     assert_eq!(
         kinds,
         vec![

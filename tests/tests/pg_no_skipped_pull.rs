@@ -76,6 +76,12 @@ async fn late_commit(sequencing: Sequencing) -> Outcome {
         sequencing,
     })
     .await;
+    if sequencing == Sequencing::NaiveSequence {
+        // The plain sequence the naive mode draws from exists only for this test.
+        with_client(&url, |c| c.batch_execute("CREATE SEQUENCE change_seq"))
+            .await
+            .expect("create the naive sequence");
+    }
     let team = store.add_team("T".into()).await.expect("team").id;
     let (o1, o2, o3) = (
         officer(&store, Role::Officer, &[team]).await,

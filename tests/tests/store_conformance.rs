@@ -357,7 +357,7 @@ async fn refusals_are_quarantined_and_never_block_later_mutations<S: Store>(stor
         .results
         .iter()
         .map(|r| match &r.outcome {
-            PushOutcome::Rejected { code, .. } => code.clone(),
+            PushOutcome::Rejected { code, .. } => code.to_string(),
             other => format!("{other:?}"),
         })
         .collect();

@@ -87,7 +87,7 @@ impl Raw {
 fn error_code(body: &Value) -> String {
     let e: ErrorBody = serde_json::from_value(body.clone()).expect("an error body");
     assert!(!e.message.is_empty());
-    e.code
+    e.code.to_string()
 }
 
 /// A hand-made mutation from `(device, officer)`.
@@ -297,7 +297,7 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
         .results
         .iter()
         .map(|r| match &r.outcome {
-            PushOutcome::Rejected { code, .. } => code.clone(),
+            PushOutcome::Rejected { code, .. } => code.to_string(),
             PushOutcome::Applied => "applied".into(),
             PushOutcome::Merged { .. } => "merged".into(),
         })

@@ -150,7 +150,7 @@ pub fn audit(book: &Pocketbook, verify: bool, f: Format) -> Result<(), CliError>
                 e.seq.to_string(),
                 output::time(&e.at),
                 output::name(&e.operation),
-                e.entity.map(|x| x.to_string()).unwrap_or_default(),
+                e.entity.as_ref().map(|x| x.to_string()).unwrap_or_default(),
                 e.record_id.map(|x| x.to_string()).unwrap_or_default(),
                 output::cell(e.justification.as_deref().unwrap_or(""), 40),
             ]

@@ -33,7 +33,7 @@ fn print(list: &[YoungPerson], f: Format) -> Result<(), CliError> {
                 format!("{} {}", p.first_name, p.last_name),
                 p.date_of_birth
                     .map(|d| d.to_string())
-                    .or(p.age_band.map(|b| output::name(&b)))
+                    .or(p.age_band.as_ref().map(output::name))
                     .unwrap_or_default(),
                 p.year_group.map(|y| format!("Y{y}")).unwrap_or_default(),
                 p.flags

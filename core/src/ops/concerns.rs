@@ -21,7 +21,7 @@ impl Pocketbook {
             }
             let marking = draft.marking.unwrap_or(Marking::OfficialSensitive);
             let meta = ctx.meta(Entity::Concern, marking)?;
-            let concern = draft.into_record(Uuid::now_v7(), meta, ctx.now)?;
+            let concern = draft.into_record(ctx.new_id(), meta, ctx.now)?;
             ctx.capture(WriteKind::Create(&concern))?;
             Ok(concern)
         })
@@ -39,7 +39,7 @@ impl Pocketbook {
             let mut meta = ctx.meta(Entity::Addendum, concern.meta.marking)?;
             meta.team_id = concern.meta.team_id;
             let addendum = Addendum {
-                id: Uuid::now_v7(),
+                id: ctx.new_id(),
                 meta,
                 concern_id,
                 young_person_ids: concern.young_person_ids.clone(),

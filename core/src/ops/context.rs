@@ -5,6 +5,7 @@ use chrono::{DateTime, Months, Utc};
 use rusqlite::Transaction;
 use uuid::Uuid;
 
+use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::{Entity, Marking};
 
 use crate::error::{Error, Result, ValidationError};
@@ -18,17 +19,24 @@ pub(crate) struct WriteContext<'a> {
     pub officer: Officer,
     pub device: DeviceState,
     pub now: DateTime<Utc>,
+    sources: &'a dyn Sources,
 }
 
 impl<'a> WriteContext<'a> {
-    fn begin(tx: &'a Transaction<'a>) -> Result<Self> {
+    fn begin(tx: &'a Transaction<'a>, sources: &'a dyn Sources) -> Result<Self> {
         let officer = store::session_officer(tx)?.ok_or(Error::NotEnrolled)?;
         Ok(WriteContext {
             tx,
             officer,
             device: DeviceState::load(tx)?,
-            now: crate::now(),
+            now: sources.now(),
+            sources,
         })
+    }
+
+    /// A new record id (UUIDv7) from the Pocketbook's sources.
+    pub fn new_id(&self) -> Uuid {
+        self.sources.new_id()
     }
 
     /// Metadata for a new record of `entity` in the officer's home team.
@@ -122,7 +130,7 @@ impl Pocketbook {
         f: impl FnOnce(&mut WriteContext<'_>) -> Result<T>,
     ) -> Result<T> {
         self.store.write(|tx| {
-            let mut ctx = WriteContext::begin(tx)?;
+            let mut ctx = WriteContext::begin(tx, self.sources.as_ref())?;
             f(&mut ctx)
         })
     }

@@ -3,6 +3,7 @@
 
 pub mod chronology;
 mod concerns;
+mod conflicts;
 mod context;
 
 pub(crate) use context::WriteContext;

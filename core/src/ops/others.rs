@@ -30,7 +30,7 @@ impl Pocketbook {
                 None => draft.marking.unwrap_or(Marking::Official),
             };
             let meta = ctx.meta(Entity::Action, draft.marking.unwrap_or(marking))?;
-            let action = draft.into_record(Uuid::now_v7(), meta);
+            let action = draft.into_record(ctx.new_id(), meta);
             action.validate()?;
             ctx.capture(WriteKind::Create(&action))?;
             Ok(action)
@@ -65,7 +65,7 @@ impl Pocketbook {
                 Entity::Engagement,
                 draft.marking.unwrap_or(Marking::Official),
             )?;
-            let engagement = draft.into_record(Uuid::now_v7(), meta, ctx.now)?;
+            let engagement = draft.into_record(ctx.new_id(), meta, ctx.now)?;
             ctx.capture(WriteKind::Create(&engagement))?;
             Ok(engagement)
         })

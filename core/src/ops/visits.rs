@@ -22,7 +22,7 @@ impl Pocketbook {
         self.mutate(|ctx| {
             let marking = draft.marking.unwrap_or(Marking::Official);
             let meta = ctx.meta(Entity::Visit, marking)?;
-            let visit = draft.into_record(Uuid::now_v7(), meta);
+            let visit = draft.into_record(ctx.new_id(), meta);
             check(ctx, &visit)?;
             ctx.capture(WriteKind::Create(&visit))?;
             Ok(visit)

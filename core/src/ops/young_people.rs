@@ -18,7 +18,7 @@ impl Pocketbook {
                 ctx.check_establishment("establishment_id", e)?;
             }
             let meta = ctx.meta(Entity::YoungPerson, Marking::Official)?;
-            let person = draft.into_record(Uuid::now_v7(), meta);
+            let person = draft.into_record(ctx.new_id(), meta);
             ctx.capture(WriteKind::Create(&person))?;
             Ok(person)
         })

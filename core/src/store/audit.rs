@@ -61,7 +61,7 @@ pub(crate) fn append(
         event.officer_id.to_string(),
         event.device_id.to_string(),
         at,
-        event.entity.map(|e| e.as_str()),
+        event.entity.as_ref().map(Entity::as_str),
         event.record_id.map(|id| id.to_string()),
         event.justification,
         event.recipient,
@@ -122,9 +122,7 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent>> {
             at: DateTime::parse_from_rfc3339(&at)
                 .map_err(|_| corrupt())?
                 .with_timezone(&Utc),
-            entity: entity
-                .map(|e| e.parse::<Entity>().map_err(|_| corrupt()))
-                .transpose()?,
+            entity: entity.as_deref().map(Entity::from_wire),
             record_id: record.map(parse_id).transpose()?,
             justification,
             recipient,

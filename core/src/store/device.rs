@@ -9,6 +9,7 @@ use pocketbook_protocol::{Clock, Hlc, Version};
 
 use crate::error::{Error, Result};
 
+use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::GENESIS_HASH;
 
 /// The device row, loaded inside a write transaction and saved before it commits.
@@ -25,7 +26,11 @@ pub(crate) struct DeviceState {
 }
 
 /// Makes the device row on a new store: a fresh UUIDv7 device id and a zero clock.
-pub(crate) fn ensure(conn: &mut Connection, device_name: &str) -> Result<()> {
+pub(crate) fn ensure(
+    conn: &mut Connection,
+    device_name: &str,
+    sources: &dyn Sources,
+) -> Result<()> {
     let exists: Option<i64> = conn
         .query_row("SELECT id FROM device WHERE id = 1", [], |r| r.get(0))
         .optional()?;
@@ -36,9 +41,9 @@ pub(crate) fn ensure(conn: &mut Connection, device_name: &str) -> Result<()> {
              VALUES (1, ?1, ?2, ?3, 0, 0, 1, 0, ?4)",
         )?
         .execute(params![
-            Uuid::now_v7().to_string(),
+            sources.new_id().to_string(),
             device_name,
-            Utc::now().to_rfc3339(),
+            sources.now().to_rfc3339(),
             GENESIS_HASH
         ])?;
     }

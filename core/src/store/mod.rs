@@ -2,12 +2,15 @@
 //! Every call is synchronous and may touch the disk: never call it on a UI thread.
 
 mod audit;
+mod conflicts;
 mod device;
+mod enrolment;
 mod key;
+mod pull;
+mod push;
 mod records;
 mod reference;
 pub(crate) mod schema;
-pub(crate) mod sync_state;
 mod versions;
 
 use std::path::{Path, PathBuf};
@@ -19,8 +22,13 @@ pub(crate) use audit::{
     append as append_audit, events as audit_events, events_after as audit_events_after,
     events_for as audit_events_for, verify as audit_verify, AuditDraft,
 };
+pub(crate) use conflicts::{mark_resolved, open_conflicts, resolutions_to_push};
 pub(crate) use device::DeviceState;
+pub(crate) use enrolment::{enrolled, mark_synced, save_enrolment, trust, trusted};
 pub use key::StoreKey;
+pub(crate) use pull::{apply as apply_pull, cursors};
+pub use push::RejectedChange;
+pub(crate) use push::{apply as apply_push, rejected as rejected_changes, restamp};
 
 pub(crate) use records::{
     capture, decode_fields, exists, get, list, load, outbox, versions_of, Scope, WriteKind,
@@ -32,6 +40,7 @@ pub(crate) use reference::{
 };
 
 use crate::error::{Error, Result};
+use pocketbook_protocol::sources::Sources;
 
 /// An open device store. After [`Store::close_and_delete`] every call fails with
 /// [`Error::DeviceRevoked`]: the files are gone.
@@ -42,10 +51,15 @@ pub(crate) struct Store {
 
 impl Store {
     /// Opens (creating if absent) the store at `path`, checks the key and migrates it.
-    pub(crate) fn open(path: &Path, key: &StoreKey, device_name: &str) -> Result<Self> {
+    pub(crate) fn open(
+        path: &Path,
+        key: &StoreKey,
+        device_name: &str,
+        sources: &dyn Sources,
+    ) -> Result<Self> {
         let mut conn = open_connection(path, key)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
-        device::ensure(&mut conn, device_name)?;
+        device::ensure(&mut conn, device_name, sources)?;
         Ok(Store {
             conn: Mutex::new(Some(conn)),
             path: path.to_path_buf(),
@@ -197,19 +211,45 @@ mod plaintext_tests {
     fn plaintext_stores_open_only_with_the_feature_and_really_are_plaintext() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plain.db");
-        drop(Store::open(&path, &StoreKey::Plaintext, "test").unwrap());
+        drop(
+            Store::open(
+                &path,
+                &StoreKey::Plaintext,
+                "test",
+                &pocketbook_protocol::sources::SystemSources,
+            )
+            .unwrap(),
+        );
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes.starts_with(b"SQLite format 3\0"));
         // An encrypted key does not open a plaintext store, and vice versa.
         let key = StoreKey::from_bytes(&[1u8; 32]).unwrap();
         assert!(matches!(
-            Store::open(&path, &key, "t"),
+            Store::open(
+                &path,
+                &key,
+                "t",
+                &pocketbook_protocol::sources::SystemSources
+            ),
             Err(Error::WrongKey)
         ));
         let enc = dir.path().join("enc.db");
-        drop(Store::open(&enc, &key, "t").unwrap());
+        drop(
+            Store::open(
+                &enc,
+                &key,
+                "t",
+                &pocketbook_protocol::sources::SystemSources,
+            )
+            .unwrap(),
+        );
         assert!(matches!(
-            Store::open(&enc, &StoreKey::Plaintext, "t"),
+            Store::open(
+                &enc,
+                &StoreKey::Plaintext,
+                "t",
+                &pocketbook_protocol::sources::SystemSources
+            ),
             Err(Error::WrongKey)
         ));
     }

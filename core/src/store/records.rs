@@ -8,16 +8,13 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use pocketbook_protocol::merge::{self, FieldRule, TOMBSTONE_FIELDS};
+use pocketbook_protocol::merge::{self, FieldRule, DELETED_FIELD, TOMBSTONE_FIELDS};
 use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, SetDelta, Version};
 
 use super::audit::{append, time_text, AuditDraft};
 use super::device::DeviceState;
 use crate::error::{Error, Result};
 use crate::model::{AuditOperation, Record};
-
-/// The pseudo-field a delete changes.
-const DELETED_FIELD: &str = "deleted";
 
 /// A record as stored: its value and the version of each field.
 #[derive(Debug, Clone)]
@@ -155,7 +152,7 @@ pub(crate) fn capture<T: Record>(
         }
     }
     let sets = match &write {
-        WriteKind::Update(old, _) => set_deltas(T::ENTITY, &fields_of(&old.record)?, &changed),
+        WriteKind::Update(old, _) => set_deltas(&T::ENTITY, &fields_of(&old.record)?, &changed),
         _ => BTreeMap::new(),
     };
     let mutation = Mutation {
@@ -191,7 +188,7 @@ pub(crate) fn capture<T: Record>(
 
 /// For each changed set field, what the edit added and removed.
 fn set_deltas(
-    entity: Entity,
+    entity: &Entity,
     before: &Map<String, Value>,
     changed: &Map<String, Value>,
 ) -> BTreeMap<String, SetDelta> {

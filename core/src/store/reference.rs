@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use pocketbook_protocol::Officer;
 pub use pocketbook_protocol::Provisioning;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -22,7 +22,7 @@ fn put<T: Serialize>(conn: &Connection, kind: &str, id: Uuid, value: &T) -> Resu
 }
 
 /// Replaces the session and all reference data (inside the caller's transaction).
-pub(crate) fn install(conn: &Connection, p: &Provisioning) -> Result<()> {
+pub(crate) fn install(conn: &Connection, p: &Provisioning, now: DateTime<Utc>) -> Result<()> {
     p.validate()?;
     if let Some(current) = officer(conn)? {
         if current.id != p.officer.id {
@@ -49,7 +49,7 @@ pub(crate) fn install(conn: &Connection, p: &Provisioning) -> Result<()> {
          ON CONFLICT (id) DO UPDATE SET officer = excluded.officer,
                                         provisioned_at = excluded.provisioned_at",
     )?
-    .execute(params![officer, Utc::now().to_rfc3339()])?;
+    .execute(params![officer, now.to_rfc3339()])?;
     Ok(())
 }
 

@@ -204,7 +204,15 @@ mod tests {
     fn upgrading_from_every_earlier_version_gives_the_fresh_schema() {
         let dir = tempfile::tempdir().unwrap();
         let fresh_path = dir.path().join("fresh.db");
-        drop(Store::open(&fresh_path, &key(), "fresh").unwrap());
+        drop(
+            Store::open(
+                &fresh_path,
+                &key(),
+                "fresh",
+                &pocketbook_protocol::sources::SystemSources,
+            )
+            .unwrap(),
+        );
         let fresh_conn = open_connection(&fresh_path, &key()).unwrap();
         let fresh = dump(&fresh_conn);
         assert_eq!(version(&fresh_conn), CURRENT_VERSION);
@@ -219,7 +227,15 @@ mod tests {
                 conn.execute_batch(V1_ROWS).unwrap();
             }
             drop(conn);
-            drop(Store::open(&path, &key(), "old").unwrap());
+            drop(
+                Store::open(
+                    &path,
+                    &key(),
+                    "old",
+                    &pocketbook_protocol::sources::SystemSources,
+                )
+                .unwrap(),
+            );
             let conn = open_connection(&path, &key()).unwrap();
             assert_eq!(version(&conn), CURRENT_VERSION, "from version {start}");
             assert_eq!(
@@ -247,12 +263,27 @@ mod tests {
     fn a_store_from_a_newer_build_is_refused_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.db");
-        drop(Store::open(&path, &key(), "d").unwrap());
+        drop(
+            Store::open(
+                &path,
+                &key(),
+                "d",
+                &pocketbook_protocol::sources::SystemSources,
+            )
+            .unwrap(),
+        );
         let conn = open_connection(&path, &key()).unwrap();
         conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
             .unwrap();
         drop(conn);
-        let err = Store::open(&path, &key(), "d").err().unwrap();
+        let err = Store::open(
+            &path,
+            &key(),
+            "d",
+            &pocketbook_protocol::sources::SystemSources,
+        )
+        .err()
+        .unwrap();
         assert!(matches!(err, Error::SchemaTooNew { found, .. } if found == CURRENT_VERSION + 1));
     }
 

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use pocketbook_protocol::merge::DELETED_FIELD;
 use pocketbook_protocol::Version;
 
 use crate::error::{Error, Result};
 
 const DEFAULT_KEY: &str = "*";
 /// A version that is always written explicitly (it exists only on tombstones).
-const EXPLICIT: &str = "deleted";
+const EXPLICIT: &str = DELETED_FIELD;
 
 /// Writes `versions` compactly.
 pub(crate) fn encode(versions: &BTreeMap<String, Version>) -> Result<String> {

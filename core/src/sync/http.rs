@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use pocketbook_protocol::wire::{ErrorBody, PROTOCOL_HEADER};
-use pocketbook_protocol::PROTOCOL_VERSION;
+use pocketbook_protocol::{ErrorCode, PROTOCOL_VERSION};
 
 use crate::error::{Error, Result};
 
@@ -142,17 +142,18 @@ impl Http {
             return Err(CallError::TooLarge);
         }
         let body: ErrorBody = serde_json::from_slice(&body).unwrap_or(ErrorBody {
-            code: format!("http_{}", status.as_u16()),
+            code: ErrorCode::Unknown(format!("http_{}", status.as_u16())),
             message: status.canonical_reason().unwrap_or("error").to_string(),
             server_time_ms: None,
+            supported_protocols: None,
         });
-        if let (StatusCode::CONFLICT, "clock_skew", Some(server_time_ms)) =
-            (status, body.code.as_str(), body.server_time_ms)
+        if let (StatusCode::CONFLICT, ErrorCode::ClockSkew, Some(server_time_ms)) =
+            (status, &body.code, body.server_time_ms)
         {
             return Err(CallError::ClockSkew { server_time_ms });
         }
-        Err(CallError::Other(match (status, body.code.as_str()) {
-            (StatusCode::UNAUTHORIZED, "device_revoked") => Error::DeviceRevoked,
+        Err(CallError::Other(match (status, &body.code) {
+            (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked) => Error::DeviceRevoked,
             (StatusCode::UNAUTHORIZED, _) => Error::Unauthorized,
             (StatusCode::FORBIDDEN, _) => Error::Forbidden {
                 message: body.message,

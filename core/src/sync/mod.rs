@@ -1,30 +1,29 @@
-//! Sync (DESIGN §5): enrolment, then push-then-pull against the server, the only arbiter.
-//! Network calls are async (run them on a tokio runtime); between them the store is written in
-//! short synchronous transactions. What to send and how to apply answers is decided in the
-//! store module; this module does the IO in order and reports progress.
+//! Sync (DESIGN §5): push then pull against the server, the only arbiter. Network calls are
+//! async (run them on a tokio runtime); between them the store is written in short synchronous
+//! transactions. What an answer does is planned by pure functions (`push_plan`, `pull_plan`)
+//! and applied by the store; this module does the IO in order and reports progress.
 
+mod enrol;
 mod http;
+pub(crate) mod pull_plan;
+pub(crate) mod push_plan;
 
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
-use uuid::Uuid;
 
-use pocketbook_protocol::merge::Conflict;
-use pocketbook_protocol::wire::{
-    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
-};
-use pocketbook_protocol::Entity;
+use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use pocketbook_protocol::ErrorCode;
 
-pub use crate::store::sync_state::RejectedChange;
+pub use crate::store::RejectedChange;
 
 use crate::error::{Error, Result};
-use crate::model::{Action, Addendum, Concern, Engagement, Record, Visit, YoungPerson};
-use crate::store::{self, DeviceState, WriteKind};
-use crate::{Pocketbook, Session};
+use crate::store;
+use crate::Pocketbook;
 use http::{CallError, Http};
+use pull_plan::{plan_pull, PullContext, PullMode};
+use push_plan::plan_push_answer;
 
 /// Most mutations sent in one push (halved while the server answers 413).
 const PUSH_BATCH: usize = 500;
@@ -102,59 +101,6 @@ pub enum ConflictChoice {
 }
 
 impl Pocketbook {
-    /// Enrols this device with a server using a one-time code from an admin: stores the token
-    /// in the encrypted store and installs the officer's reference data. Keeps the device id.
-    pub async fn enroll(&self, server_url: &str, code: &str) -> Result<Session> {
-        let (device, trusted) = self
-            .store
-            .read(|c| Ok((DeviceState::load(c)?, store::sync_state::trusted(c)?)))?;
-        let http = Http::new(server_url, None, &trusted)?;
-        let request = EnrollRequest {
-            code: code.trim().to_string(),
-            device_id: device.device_id,
-            device_name: device.device_name,
-        };
-        let answer: EnrollResponse = http.post("/v1/enroll", &request).await.map_err(flatten)?;
-        self.store.write(|tx| {
-            store::reference_install(tx, &answer.provisioning)?;
-            store::sync_state::save_enrolment(
-                tx,
-                server_url.trim().trim_end_matches('/'),
-                &answer.token,
-                answer.server_id,
-                answer.lease_seconds,
-            )
-        })?;
-        self.session()
-    }
-
-    /// Enrols again with the same server (after a lapsed lease or a lost token), keeping the
-    /// device id, the outbox and the cursors.
-    pub async fn reauthenticate(&self, code: &str) -> Result<Session> {
-        let enrolled = self
-            .store
-            .read(store::sync_state::enrolled)?
-            .ok_or(Error::NotEnrolled)?;
-        self.enroll(&enrolled.server_url, code).await
-    }
-
-    /// Trusts a certificate authority (PEM) for the sync server besides the system's, e.g. a
-    /// force's private CA. Kept in the encrypted store.
-    pub fn trust_certificate(&self, pem: &str) -> Result<()> {
-        if !pem.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(crate::ValidationError::Empty {
-                field: "certificate",
-            }
-            .into());
-        }
-        reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|_| {
-            Error::from(crate::ValidationError::OutOfRange {
-                field: "certificate",
-            })
-        })?;
-        self.store.write(|tx| store::sync_state::trust(tx, pem))
-    }
-
     /// Pushes the outbox, then pulls until up to date.
     pub async fn sync(&self) -> Result<SyncReport> {
         self.sync_with_progress(|_| {}).await
@@ -182,9 +128,9 @@ impl Pocketbook {
         let started = Instant::now();
         let enrolled = self
             .store
-            .read(store::sync_state::enrolled)?
+            .read(store::enrolled)?
             .ok_or(Error::NotEnrolled)?;
-        let trusted = self.store.read(store::sync_state::trusted)?;
+        let trusted = self.store.read(store::trusted)?;
         let http = std::sync::Arc::new(Http::new(
             &enrolled.server_url,
             Some(enrolled.token.clone()),
@@ -204,12 +150,12 @@ impl Pocketbook {
         });
         loop {
             let (mutations, audit, resolved) = self.store.read(|c| {
-                let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
+                let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
                 let mut mutations = store::outbox(c)?;
                 mutations.truncate(batch);
                 let audit =
                     store::audit_events_after(c, enrolled.audit_acked_seq, batch.max(1) * 4)?;
-                Ok((mutations, audit, store::sync_state::resolutions_to_push(c)?))
+                Ok((mutations, audit, store::resolutions_to_push(c)?))
             })?;
             if mutations.is_empty() && audit.is_empty() && resolved.is_empty() {
                 break;
@@ -227,20 +173,20 @@ impl Pocketbook {
                 }
                 Err(CallError::ClockSkew { server_time_ms }) if !restamped => {
                     // Correct the clock by the server's, re-stamp what is unacknowledged, resend.
-                    self.store.write(|tx| {
-                        store::sync_state::restamp(tx, server_time_ms, chrono::Utc::now())
-                    })?;
+                    let now = self.now();
+                    self.store
+                        .write(|tx| store::restamp(tx, server_time_ms, now))?;
                     restamped = true;
                     continue;
                 }
                 Err(e) => return Err(flatten(e)),
             };
-            let (applied, merged, rejected) = self
-                .store
-                .write(|tx| store::sync_state::apply_push(tx, &request.mutations, &answer))?;
-            report.pushed += applied + merged;
-            report.merged += merged;
-            report.rejected += rejected;
+            let (ops, tally) = plan_push_answer(&request.mutations, &answer);
+            let now = self.now();
+            self.store.write(|tx| store::apply_push(tx, &ops, now))?;
+            report.pushed += tally.applied + tally.merged;
+            report.merged += tally.merged;
+            report.rejected += tally.rejected;
             done += request.mutations.len() as u64;
             progress(SyncProgress {
                 phase: SyncPhase::Push,
@@ -275,10 +221,10 @@ impl Pocketbook {
                     .map_err(flatten)?,
                 None => {
                     let request = self.store.read(|c| {
-                        let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
+                        let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
                         Ok(PullRequest {
                             epoch: enrolled.epoch,
-                            cursors: store::sync_state::cursors(c)?,
+                            cursors: store::cursors(c)?,
                             limit: Some(PULL_PAGE),
                             reference: true,
                         })
@@ -303,11 +249,27 @@ impl Pocketbook {
                     http.post::<_, PullResponse>("/v1/sync/pull", &next).await
                 }));
             }
+            let now = self.now();
             let applied = self.store.write(|tx| {
                 if let Some(reference) = &page.reference {
-                    store::reference_install(tx, reference)?;
+                    store::reference_install(tx, reference, now)?;
                 }
-                store::sync_state::apply_pull(tx, page)
+                let pending = store::outbox(tx)?;
+                let held = store::cursors(tx)?;
+                let held_epoch = store::enrolled(tx)?.and_then(|e| e.epoch);
+                let from_zero = page.cursors.keys().any(|b| !held.contains_key(b));
+                let held_buckets = held.into_keys().collect();
+                let mode = PullMode::of(held_epoch.as_deref(), &page.epoch, from_zero);
+                let pending_ids = pending.iter().map(|m| m.record_id).collect();
+                let ops = plan_pull(
+                    page,
+                    PullContext {
+                        mode,
+                        held_buckets: &held_buckets,
+                        pending: &pending,
+                    },
+                );
+                store::apply_pull(tx, ops, &pending_ids)
             })?;
             report.pulled += applied.snapshots;
             report.removed += applied.removed;
@@ -322,7 +284,8 @@ impl Pocketbook {
                 break;
             }
         }
-        self.store.write(|tx| store::sync_state::mark_synced(tx))?;
+        let now = self.now();
+        self.store.write(|tx| store::mark_synced(tx, now))?;
         report.bytes_sent = http.bytes_sent.load(std::sync::atomic::Ordering::Relaxed);
         report.bytes_received = http
             .bytes_received
@@ -334,79 +297,28 @@ impl Pocketbook {
     /// Where sync stands: server, last sync, lease, pending count, refused mutations.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         self.store.read(|c| {
-            let enrolled = store::sync_state::enrolled(c)?.ok_or(Error::NotEnrolled)?;
+            let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
             Ok(SyncStatus {
                 lease_expires_at: enrolled.lease_expires_at(),
                 server_url: enrolled.server_url,
                 last_sync_at: enrolled.last_sync_at,
                 pending: store::outbox(c)?.len() as u64,
-                open_conflicts: store::sync_state::open_conflicts(c)?.len() as u64,
-                rejected: store::sync_state::rejected(c)?,
+                open_conflicts: store::open_conflicts(c)?.len() as u64,
+                rejected: store::rejected_changes(c)?,
             })
         })
     }
-
-    /// Conflicts not yet resolved on this device.
-    pub fn conflicts(&self) -> Result<Vec<Conflict>> {
-        self.store.read(store::sync_state::open_conflicts)
-    }
-
-    /// Resolves a conflict: keep the current value, or put the losing value back as a new
-    /// edit (which syncs, and may itself meet concurrent edits).
-    pub fn resolve_conflict(&self, id: &str, choice: ConflictChoice) -> Result<()> {
-        let conflict = self
-            .conflicts()?
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| Error::Server {
-                code: "unknown_conflict".into(),
-                message: "no open conflict with that id".into(),
-            })?;
-        self.mutate(|ctx| {
-            if choice == ConflictChoice::TakeLosing {
-                let (entity, id) = (conflict.entity, conflict.record_id);
-                let (field, value) = (conflict.field.as_str(), &conflict.losing_value);
-                match entity {
-                    Entity::YoungPerson => restore::<YoungPerson>(ctx, id, field, value)?,
-                    Entity::Visit => restore::<Visit>(ctx, id, field, value)?,
-                    Entity::Concern => restore::<Concern>(ctx, id, field, value)?,
-                    Entity::Addendum => restore::<Addendum>(ctx, id, field, value)?,
-                    Entity::Action => restore::<Action>(ctx, id, field, value)?,
-                    Entity::Engagement => restore::<Engagement>(ctx, id, field, value)?,
-                }
-            }
-            store::sync_state::mark_resolved(ctx.tx, &conflict.id)?;
-            Ok(())
-        })
-    }
 }
 
-/// Sets one field of a record back to `value`, as an ordinary captured edit.
-fn restore<T: Record>(
-    ctx: &mut crate::ops::WriteContext<'_>,
-    id: Uuid,
-    field: &str,
-    value: &Value,
-) -> Result<()> {
-    let stored = store::get::<T>(ctx.tx, id)?;
-    let mut fields = match serde_json::to_value(&stored.record) {
-        Ok(Value::Object(map)) => map,
-        _ => return Err(Error::Corrupt { what: "record" }),
-    };
-    fields.insert(field.to_string(), value.clone());
-    let restored: T = store::decode_fields(&id.to_string(), fields)?;
-    ctx.capture(WriteKind::Update(&stored, &restored))?;
-    Ok(())
-}
-
-fn flatten(e: CallError) -> Error {
+/// One error for a failed call, whatever the transport said.
+pub(crate) fn flatten(e: CallError) -> Error {
     match e {
         CallError::ClockSkew { .. } => Error::Server {
-            code: "clock_skew".into(),
+            code: ErrorCode::ClockSkew,
             message: "the device clock is still ahead of the server's after correction".into(),
         },
         CallError::TooLarge => Error::Server {
-            code: "too_large".into(),
+            code: ErrorCode::TooLarge,
             message: "the request was too large for the server".into(),
         },
         CallError::Other(e) => e,

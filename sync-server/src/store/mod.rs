@@ -3,6 +3,7 @@
 //! two backends: embedded SQLite and PostgreSQL. Every method is one transaction: it lands
 //! whole or not at all.
 
+pub mod migrations;
 mod postgres;
 mod records;
 mod shared;

@@ -18,6 +18,7 @@ use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
 
+use super::migrations::{self, Migrate, Migration};
 use super::sql::{dollar_placeholders, Cell, Db, Param, Row};
 use super::sql_store::{Backend, SqlStore};
 use crate::error::StoreError;
@@ -32,88 +33,6 @@ const MIGRATION_LOCK: i64 = 0x7062_6d69_6772_6174;
 /// Times an operation is tried when PostgreSQL reports a deadlock or serialization failure.
 const ATTEMPTS: u32 = 5;
 
-/// Forward-only schema migrations; `schema_migrations` records those applied.
-const MIGRATIONS: &[&str] = &[r#"
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
-    INSERT INTO counters VALUES ('change', 0);
-    -- Used only by Sequencing::NaiveSequence, the hazard the advisory lock exists to avoid.
-    CREATE SEQUENCE change_seq;
-    CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-    CREATE TABLE officers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE establishments (urn TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
-    CREATE TABLE enrol_codes (
-        code_hash  TEXT PRIMARY KEY,
-        officer_id TEXT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        used_at    BIGINT
-    );
-    CREATE TABLE enrol_attempts (client TEXT NOT NULL, at BIGINT NOT NULL);
-    CREATE INDEX enrol_attempts_by_client ON enrol_attempts (client, at);
-    CREATE INDEX enrol_attempts_by_at ON enrol_attempts (at);
-    CREATE TABLE devices (
-        device_id    TEXT PRIMARY KEY,
-        officer_id   TEXT NOT NULL,
-        name         TEXT NOT NULL,
-        token_hash   TEXT NOT NULL UNIQUE,
-        enrolled_at  TEXT NOT NULL,
-        last_sync_at TEXT,
-        revoked_at   TEXT,
-        high_water   BIGINT NOT NULL DEFAULT 0,
-        audit_seq    BIGINT NOT NULL DEFAULT 0,
-        audit_head   TEXT NOT NULL
-    );
-    CREATE TABLE records (
-        id         TEXT PRIMARY KEY,
-        entity     TEXT NOT NULL,
-        team_id    TEXT NOT NULL,
-        marking    TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        fields     TEXT NOT NULL,
-        versions   TEXT NOT NULL,
-        deleted    BOOLEAN NOT NULL
-    );
-    CREATE TABLE conflicts (
-        id        TEXT PRIMARY KEY,
-        record_id TEXT NOT NULL,
-        data      TEXT NOT NULL,
-        resolved  BOOLEAN NOT NULL DEFAULT FALSE
-    );
-    CREATE INDEX conflicts_by_record ON conflicts (record_id);
-    CREATE TABLE bucket_entries (
-        bucket TEXT NOT NULL,
-        item   TEXT NOT NULL,
-        kind   TEXT NOT NULL,
-        entity TEXT NOT NULL,
-        seq    BIGINT NOT NULL,
-        PRIMARY KEY (bucket, item)
-    );
-    CREATE INDEX bucket_entries_by_seq ON bucket_entries (bucket, seq);
-    CREATE INDEX bucket_entries_by_item ON bucket_entries (item);
-    CREATE TABLE quarantine (
-        id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        at        TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        seq       BIGINT NOT NULL,
-        code      TEXT NOT NULL,
-        mutation  TEXT NOT NULL
-    );
-    CREATE TABLE device_audit (
-        device_id TEXT NOT NULL,
-        seq       BIGINT NOT NULL,
-        event     TEXT NOT NULL,
-        PRIMARY KEY (device_id, seq)
-    );
-    CREATE TABLE audit (
-        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        at         TEXT NOT NULL,
-        operation  TEXT NOT NULL,
-        officer_id TEXT,
-        device_id  TEXT,
-        detail     TEXT NOT NULL
-    );
-"#];
-
 /// How change sequence numbers are handed out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sequencing {
@@ -121,7 +40,8 @@ pub enum Sequencing {
     /// server uses.
     AdvisoryLock,
     /// From a plain sequence with no lock, as a `bigserial` would: two pushes can commit out of
-    /// order and a pull between them skips a change. Exists so a test can show the hazard.
+    /// order and a pull between them skips a change. Exists so a test can show the hazard; the
+    /// sequence, `change_seq`, is not in the schema: that test creates it.
     NaiveSequence,
 }
 
@@ -201,7 +121,7 @@ impl PostgresStore {
         let config = postgres::Config::from_str(url)
             .map_err(|_| StoreError::Invalid("the PostgreSQL URL is not valid".into()))?;
         let mut first = config.connect(NoTls)?;
-        migrate(&mut first)?;
+        migrations::migrate(&mut first)?;
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
@@ -215,48 +135,65 @@ impl PostgresStore {
     }
 }
 
-/// Applies the migrations this database lacks, one transaction each, holding the migration
-/// lock so concurrent servers wait for the first.
-fn migrate(client: &mut Client) -> Result<(), StoreError> {
-    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
-    let result = (|| {
-        let fresh: bool = client
+/// PostgreSQL's migration glue: a run holds the session advisory lock `MIGRATION_LOCK`, so
+/// servers starting together migrate once; `schema_migrations` holds a row per applied step.
+impl Migrate for Client {
+    const STEPS: &'static [Migration] = migrations::POSTGRES;
+
+    fn begin(&mut self) -> Result<(), StoreError> {
+        self.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+        let fresh: bool = self
             .query_one("SELECT to_regclass('schema_migrations') IS NULL", &[])?
             .get(0);
         if fresh {
-            client.batch_execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)")?;
+            self.batch_execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)")?;
         }
-        let found: i32 = client
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), StoreError> {
+        self.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+        Ok(())
+    }
+
+    fn version(&mut self) -> Result<u32, StoreError> {
+        let absent: bool = self
+            .query_one("SELECT to_regclass('schema_migrations') IS NULL", &[])?
+            .get(0);
+        if absent {
+            return Ok(0);
+        }
+        let found: i32 = self
             .query_one(
                 "SELECT coalesce(max(version), 0) FROM schema_migrations",
                 &[],
             )?
             .get(0);
-        let found = found as usize;
-        if found > MIGRATIONS.len() {
-            return Err(StoreError::Invalid(
-                "the database was made by a newer server".into(),
-            ));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-            let mut tx = client.transaction()?;
-            tx.batch_execute(sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version) VALUES ($1)",
-                &[&((i + 1) as i32)],
-            )?;
-            tx.commit()?;
-        }
+        u32::try_from(found).map_err(|_| StoreError::Corrupt("schema version"))
+    }
+
+    fn apply(&mut self, step: &Migration) -> Result<(), StoreError> {
+        let version = i32::try_from(step.version)
+            .map_err(|_| StoreError::Invalid("a migration version is out of range".into()))?;
+        let mut tx = self.transaction()?;
+        tx.batch_execute(step.sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[&version],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), StoreError> {
         for key in ["server_id", "epoch"] {
-            client.execute(
+            self.execute(
                 "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
                 &[&key, &Uuid::now_v7().to_string()],
             )?;
         }
         Ok(())
-    })();
-    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
-    result
+    }
 }
 
 /// Whether PostgreSQL asks for the transaction to be tried again.

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use pocketbook_protocol::audit::verify_chain;
 use pocketbook_protocol::merge::{merge, MergeKind, RecordState, CONCERN_ACCOUNT_FIELDS};
 use pocketbook_protocol::wire::{
-    PullEntry, PullRequest, PullResponse, PushOutcome, PushRequest, PushResponse, PushResult,
+    PullEntry, PullEntryKind, PullRequest, PullResponse, PushOutcome, PushRequest, PushResponse,
+    PushResult,
 };
-use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind};
+use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, RejectCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -52,10 +53,7 @@ pub fn load_record(db: &mut dyn Db, id: Uuid) -> Result<Option<Current>, StoreEr
         return Ok(None);
     };
     Ok(Some(Current {
-        entity: row
-            .text(0)?
-            .parse()
-            .map_err(|_| StoreError::Corrupt("entity"))?,
+        entity: Entity::from_wire(&row.text(0)?),
         team_id: parse_id(&row.text(1)?)?,
         marking: row
             .text(2)?
@@ -74,21 +72,21 @@ fn put_entry(
     db: &mut dyn Db,
     bucket: &str,
     item: &str,
-    kind: &str,
-    entity: Entity,
+    kind: PullEntryKind,
+    entity: &Entity,
     seq: i64,
 ) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO bucket_entries (bucket, item, kind, entity, seq) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (bucket, item) DO UPDATE SET kind = excluded.kind, seq = excluded.seq",
-        args![bucket, item, kind, entity.as_str(), seq],
+        args![bucket, item, kind.as_str(), entity.as_str(), seq],
     )?;
     Ok(())
 }
 
-fn rejected(code: &str, message: &str) -> PushOutcome {
+fn rejected(code: RejectCode, message: &str) -> PushOutcome {
     PushOutcome::Rejected {
-        code: code.to_string(),
+        code,
         message: message.to_string(),
     }
 }
@@ -99,13 +97,13 @@ fn refusal(device: &Device, m: &Mutation, current: Option<&Current>) -> Option<P
     if let Some(cur) = current {
         if cur.entity != m.entity {
             return Some(rejected(
-                "invalid_record",
+                RejectCode::InvalidRecord,
                 "the record id belongs to another kind of record",
             ));
         }
         if !scope::may_alter(me, cur.team_id, cur.marking, cur.created_by) {
             return Some(rejected(
-                "forbidden",
+                RejectCode::Forbidden,
                 "the officer may not change this record",
             ));
         }
@@ -116,33 +114,33 @@ fn refusal(device: &Device, m: &Mutation, current: Option<&Current>) -> Option<P
                 .any(|f| CONCERN_ACCOUNT_FIELDS.contains(&f.as_str()))
         {
             return Some(rejected(
-                "account_immutable",
+                RejectCode::AccountImmutable,
                 "a concern's account cannot change after submission; add an addendum",
             ));
         }
     } else {
         if m.kind != MutationKind::Create {
             return Some(rejected(
-                "unknown_record",
+                RejectCode::UnknownRecord,
                 "the record does not exist on the server",
             ));
         }
         if m.fields.get("created_by").and_then(Value::as_str) != Some(me.id.to_string().as_str()) {
             return Some(rejected(
-                "forbidden",
+                RejectCode::Forbidden,
                 "a record must be created by its own officer",
             ));
         }
     }
     if !scope::may_write(me, m.team_id) {
         return Some(rejected(
-            "forbidden_bucket",
+            RejectCode::ForbiddenBucket,
             "the officer may not write into that team",
         ));
     }
     if m.kind != MutationKind::Delete && m.fields.is_empty() {
         return Some(rejected(
-            "invalid_record",
+            RejectCode::InvalidRecord,
             "a change must carry at least one field",
         ));
     }
@@ -168,7 +166,7 @@ fn apply_one(db: &mut dyn Db, device: &Device, m: &Mutation) -> Result<PushOutco
     let team_id = field_uuid("team_id").unwrap_or(m.team_id);
     if !scope::may_write(me, team_id) {
         return Ok(rejected(
-            "forbidden_bucket",
+            RejectCode::ForbiddenBucket,
             "the officer may not write into that team",
         ));
     }
@@ -211,10 +209,10 @@ fn apply_one(db: &mut dyn Db, device: &Device, m: &Mutation) -> Result<PushOutco
         .map(|row| row.text(0))
         .collect::<Result<_, _>>()?;
     for b in old.iter().filter(|b| !buckets.contains(b)) {
-        put_entry(db, b, &id, "remove", m.entity, seq)?;
+        put_entry(db, b, &id, PullEntryKind::Remove, &m.entity, seq)?;
     }
     for b in &buckets {
-        put_entry(db, b, &id, "snapshot", m.entity, seq)?;
+        put_entry(db, b, &id, PullEntryKind::Snapshot, &m.entity, seq)?;
     }
     let mut conflict_ids = Vec::new();
     for c in &result.conflicts {
@@ -228,7 +226,7 @@ fn apply_one(db: &mut dyn Db, device: &Device, m: &Mutation) -> Result<PushOutco
             ],
         )?;
         for b in &buckets {
-            put_entry(db, b, &c.id, "conflict", m.entity, seq)?;
+            put_entry(db, b, &c.id, PullEntryKind::Conflict, &m.entity, seq)?;
         }
         conflict_ids.push(c.id.clone());
     }
@@ -247,7 +245,7 @@ fn apply_one(db: &mut dyn Db, device: &Device, m: &Mutation) -> Result<PushOutco
         )?;
         for cid in ids {
             for b in &buckets {
-                put_entry(db, b, &cid, "conflict", m.entity, seq)?;
+                put_entry(db, b, &cid, PullEntryKind::Conflict, &m.entity, seq)?;
             }
         }
     }
@@ -338,7 +336,7 @@ pub fn push(
                     now_text(),
                     device.device_id.to_string(),
                     seq,
-                    code,
+                    code.as_str(),
                     serde_json::to_string(m).map_err(corrupt("mutation"))?
                 ],
             )?;
@@ -416,7 +414,7 @@ pub fn mark_conflict_resolved(
     if let Some(cur) = load_record(db, record_id)? {
         let seq = db.next_seq()?;
         for b in scope::buckets_of_record(cur.team_id, cur.marking, cur.created_by) {
-            put_entry(db, &b, id, "conflict", cur.entity, seq)?;
+            put_entry(db, &b, id, PullEntryKind::Conflict, &cur.entity, seq)?;
         }
     }
     audit(
@@ -433,17 +431,14 @@ pub fn mark_conflict_resolved(
 /// conflict it names is gone).
 fn pull_entry(bucket: &str, row: &super::sql::Row) -> Result<Option<PullEntry>, StoreError> {
     let (item, kind) = (row.text(0)?, row.text(1)?);
-    let entity: Entity = row
-        .text(2)?
-        .parse()
-        .map_err(|_| StoreError::Corrupt("entity"))?;
-    match kind.as_str() {
-        "remove" => Ok(Some(PullEntry::Remove {
+    let entity = Entity::from_wire(&row.text(2)?);
+    match PullEntryKind::from_wire(&kind) {
+        PullEntryKind::Remove => Ok(Some(PullEntry::Remove {
             bucket: bucket.to_string(),
             entity,
             id: parse_id(&item)?,
         })),
-        "conflict" => {
+        PullEntryKind::Conflict => {
             let Some(data) = row.opt_text(7)? else {
                 return Ok(None);
             };
@@ -453,7 +448,7 @@ fn pull_entry(bucket: &str, row: &super::sql::Row) -> Result<Option<PullEntry>, 
                 resolved: row.bool(8)?,
             }))
         }
-        _ => {
+        PullEntryKind::Snapshot | PullEntryKind::Unknown(_) => {
             let (Some(fields), Some(versions)) = (row.opt_text(4)?, row.opt_text(5)?) else {
                 return Ok(None);
             };

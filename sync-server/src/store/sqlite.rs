@@ -9,94 +9,13 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, ToSql, Transaction, TransactionBehavior};
 use uuid::Uuid;
 
+use super::migrations::{self, Migrate, Migration};
 use super::sql::{Cell, Db, Param, Row};
 use super::sql_store::{Backend, SqlStore};
 use crate::error::StoreError;
 
 /// The store over SQLite.
 pub type SqliteStore = SqlStore<SqliteBackend>;
-
-/// Forward-only schema migrations; the database's `user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[
-    r#"
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT INTO counters VALUES ('change', 0);
-    CREATE TABLE teams (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-    CREATE TABLE officers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE establishments (urn TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
-    CREATE TABLE enrol_codes (
-        code_hash  TEXT PRIMARY KEY,
-        officer_id TEXT NOT NULL,
-        expires_at INTEGER NOT NULL,
-        used_at    INTEGER
-    );
-    CREATE TABLE enrol_attempts (client TEXT NOT NULL, at INTEGER NOT NULL);
-    CREATE INDEX enrol_attempts_by_client ON enrol_attempts (client, at);
-    CREATE TABLE devices (
-        device_id    TEXT PRIMARY KEY,
-        officer_id   TEXT NOT NULL,
-        name         TEXT NOT NULL,
-        token_hash   TEXT NOT NULL UNIQUE,
-        enrolled_at  TEXT NOT NULL,
-        last_sync_at TEXT,
-        revoked_at   TEXT,
-        high_water   INTEGER NOT NULL DEFAULT 0,
-        audit_seq    INTEGER NOT NULL DEFAULT 0,
-        audit_head   TEXT NOT NULL
-    );
-    CREATE TABLE records (
-        id         TEXT PRIMARY KEY,
-        entity     TEXT NOT NULL,
-        team_id    TEXT NOT NULL,
-        marking    TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        fields     TEXT NOT NULL,
-        versions   TEXT NOT NULL,
-        deleted    INTEGER NOT NULL
-    );
-    CREATE TABLE conflicts (
-        id        TEXT PRIMARY KEY,
-        record_id TEXT NOT NULL,
-        data      TEXT NOT NULL,
-        resolved  INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX conflicts_by_record ON conflicts (record_id);
-    CREATE TABLE bucket_entries (
-        bucket TEXT NOT NULL,
-        item   TEXT NOT NULL,
-        kind   TEXT NOT NULL,
-        entity TEXT NOT NULL,
-        seq    INTEGER NOT NULL,
-        PRIMARY KEY (bucket, item)
-    );
-    CREATE INDEX bucket_entries_by_seq ON bucket_entries (bucket, seq);
-    CREATE TABLE quarantine (
-        id        INTEGER PRIMARY KEY,
-        at        TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        seq       INTEGER NOT NULL,
-        code      TEXT NOT NULL,
-        mutation  TEXT NOT NULL
-    );
-    CREATE TABLE device_audit (
-        device_id TEXT NOT NULL,
-        seq       INTEGER NOT NULL,
-        event     TEXT NOT NULL,
-        PRIMARY KEY (device_id, seq)
-    );
-    CREATE TABLE audit (
-        id        INTEGER PRIMARY KEY,
-        at        TEXT NOT NULL,
-        operation TEXT NOT NULL,
-        officer_id TEXT,
-        device_id TEXT,
-        detail    TEXT NOT NULL
-    );
-"#,
-    // Looking a record's entries up by item (which buckets hold it) must not scan.
-    "CREATE INDEX bucket_entries_by_item ON bucket_entries (item);",
-];
 
 /// One SQLite connection, used by one transaction at a time.
 pub struct SqliteBackend {
@@ -112,20 +31,35 @@ impl SqliteStore {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
         )?;
-        let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let found = found as usize;
-        if found > MIGRATIONS.len() {
-            return Err(StoreError::Invalid(
-                "the database was made by a newer server".into(),
-            ));
+        migrations::migrate(&mut conn)?;
+        Ok(SqlStore::new(SqliteBackend {
+            conn: Mutex::new(conn),
+        }))
+    }
+}
+
+/// SQLite's migration glue: the version is `PRAGMA user_version`, each step runs in
+/// `BEGIN IMMEDIATE` (SQLite's one writer lock) and sets it.
+impl Migrate for Connection {
+    const STEPS: &'static [Migration] = migrations::SQLITE;
+
+    fn version(&mut self) -> Result<u32, StoreError> {
+        Ok(self.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn apply(&mut self, step: &Migration) -> Result<(), StoreError> {
+        let tx = self.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if at < step.version {
+            tx.execute_batch(step.sql)?;
+            tx.pragma_update(None, "user_version", step.version)?;
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as u32)?;
-            tx.commit()?;
-        }
-        let tx = conn.transaction()?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), StoreError> {
+        let tx = self.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for key in ["server_id", "epoch"] {
             tx.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
@@ -133,9 +67,7 @@ impl SqliteStore {
             )?;
         }
         tx.commit()?;
-        Ok(SqlStore::new(SqliteBackend {
-            conn: Mutex::new(conn),
-        }))
+        Ok(())
     }
 }
 

@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             9 if !concerns.is_empty() => {
                 let id = concerns[rng.random_range(0..concerns.len())];
-                let risk = [Risk::Low, Risk::Medium, Risk::High][rng.random_range(0..3)];
+                let risk = Risk::KNOWN[rng.random_range(0..3)].clone();
                 let update = ConcernTriageUpdate {
                     risk: Some(risk),
                     ..ConcernTriageUpdate::default()

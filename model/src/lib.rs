@@ -1,10 +1,13 @@
-//! The domain model of DESIGN §3: records, their enumerations, the drafts callers fill in and
-//! the validation rules that need no store. Pure data; safe on any thread.
+#![warn(missing_docs)]
+//! The domain model of DESIGN §3, shared by the device core and the server: records, their
+//! enumerations, the drafts callers fill in and the validation rules that need no store. Pure
+//! data; does no IO; safe on any thread.
 
 mod action;
 mod common;
 mod concern;
 mod engagement;
+mod error;
 mod visit;
 mod young_person;
 
@@ -24,4 +27,5 @@ pub use visit::{
 };
 pub use young_person::{AgeBand, CarerContact, VulnerabilityFlag, YoungPerson, YoungPersonDraft};
 
-pub(crate) use common::{check_text, Record, MAX_SHORT};
+pub use common::{check_len, check_text, Record, MAX_NARRATIVE, MAX_SHORT};
+pub use error::ValidationError;

@@ -12,9 +12,9 @@ pub use pocketbook_protocol::Marking;
 use crate::error::ValidationError;
 
 /// Longest free text the store accepts in one narrative field (characters).
-pub(crate) const MAX_NARRATIVE: usize = 20_000;
+pub const MAX_NARRATIVE: usize = 20_000;
 /// Longest short text (names, places, recipients) the store accepts (characters).
-pub(crate) const MAX_SHORT: usize = 500;
+pub const MAX_SHORT: usize = 500;
 
 /// The metadata every record carries besides its own fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct RecordMeta {
 
 /// A record kind the store can keep: it knows its entity name, when it happened (for
 /// chronologies) and which young people it concerns.
-pub(crate) trait Record: Serialize + DeserializeOwned + Clone {
+pub trait Record: Serialize + DeserializeOwned + Clone {
     /// The entity name on the wire and in storage.
     const ENTITY: Entity;
     /// The record's id.
@@ -47,11 +47,7 @@ pub(crate) trait Record: Serialize + DeserializeOwned + Clone {
 }
 
 /// Checks a required text: not blank and not longer than `max` characters.
-pub(crate) fn check_text(
-    field: &'static str,
-    text: &str,
-    max: usize,
-) -> Result<(), ValidationError> {
+pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), ValidationError> {
     if text.trim().is_empty() {
         return Err(ValidationError::Empty { field });
     }
@@ -59,11 +55,7 @@ pub(crate) fn check_text(
 }
 
 /// Checks an optional text's length.
-pub(crate) fn check_len(
-    field: &'static str,
-    text: &str,
-    max: usize,
-) -> Result<(), ValidationError> {
+pub fn check_len(field: &'static str, text: &str, max: usize) -> Result<(), ValidationError> {
     if text.chars().count() > max {
         return Err(ValidationError::TooLong { field, max });
     }

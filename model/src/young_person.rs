@@ -9,42 +9,42 @@ use pocketbook_protocol::Entity;
 use super::common::{check_len, check_text, Record, RecordMeta, MAX_SHORT};
 use crate::error::ValidationError;
 
-/// An age band, used when the date of birth is not known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgeBand {
-    /// Under 5.
-    Under5,
-    /// 5 to 10.
-    From5To10,
-    /// 11 to 13.
-    From11To13,
-    /// 14 to 15.
-    From14To15,
-    /// 16 to 17.
-    From16To17,
-    /// 18 to 25 (care leavers, SEND).
-    From18To25,
+pocketbook_protocol::open_enum! {
+    /// An age band, used when the date of birth is not known.
+    pub enum AgeBand {
+        /// Under 5.
+        Under5 = "under5",
+        /// 5 to 10.
+        From5To10 = "from5_to10",
+        /// 11 to 13.
+        From11To13 = "from11_to13",
+        /// 14 to 15.
+        From14To15 = "from14_to15",
+        /// 16 to 17.
+        From16To17 = "from16_to17",
+        /// 18 to 25 (care leavers, SEND).
+        From18To25 = "from18_to25",
+    }
 }
 
-/// Known vulnerabilities, shown on the child's record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VulnerabilityFlag {
-    /// Child in need (Children Act 1989 s17).
-    ChildInNeed,
-    /// Subject of a child protection plan.
-    ChildProtectionPlan,
-    /// Looked-after child.
-    LookedAfter,
-    /// Special educational needs and disabilities.
-    Send,
-    /// Has had missing episodes.
-    MissingEpisodes,
-    /// Young carer.
-    YoungCarer,
-    /// Known to youth justice.
-    KnownToYouthJustice,
+pocketbook_protocol::open_enum! {
+    /// Known vulnerabilities, shown on the child's record.
+    pub enum VulnerabilityFlag {
+        /// Child in need (Children Act 1989 s17).
+        ChildInNeed = "child_in_need",
+        /// Subject of a child protection plan.
+        ChildProtectionPlan = "child_protection_plan",
+        /// Looked-after child.
+        LookedAfter = "looked_after",
+        /// Special educational needs and disabilities.
+        Send = "send",
+        /// Has had missing episodes.
+        MissingEpisodes = "missing_episodes",
+        /// Young carer.
+        YoungCarer = "young_carer",
+        /// Known to youth justice.
+        KnownToYouthJustice = "known_to_youth_justice",
+    }
 }
 
 /// A parent or carer contact.
@@ -108,10 +108,10 @@ pub struct YoungPersonDraft {
 
 impl YoungPersonDraft {
     /// Checks the rules that need no store.
-    pub(crate) fn validate(&self, today: NaiveDate) -> Result<(), ValidationError> {
+    pub fn validate(&self, today: NaiveDate) -> Result<(), ValidationError> {
         check_text("first_name", &self.first_name, MAX_SHORT)?;
         check_text("last_name", &self.last_name, MAX_SHORT)?;
-        match (self.date_of_birth, self.age_band) {
+        match (self.date_of_birth, &self.age_band) {
             (None, None) => {
                 return Err(ValidationError::Missing {
                     field: "date_of_birth",
@@ -136,7 +136,8 @@ impl YoungPersonDraft {
         Ok(())
     }
 
-    pub(crate) fn into_record(self, id: Uuid, meta: RecordMeta) -> YoungPerson {
+    /// Makes the young person this draft describes, with its id and metadata (validate first).
+    pub fn into_record(self, id: Uuid, meta: RecordMeta) -> YoungPerson {
         let mut flags = self.flags;
         flags.sort();
         flags.dedup();

@@ -9,64 +9,64 @@ use pocketbook_protocol::Entity;
 use super::common::{check_len, Marking, Record, RecordMeta, MAX_NARRATIVE};
 use crate::error::ValidationError;
 
-/// What kind of engagement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EngagementKind {
-    /// An assembly.
-    Assembly,
-    /// A lesson.
-    Lesson,
-    /// A weapons sweep of the grounds.
-    WeaponsSweep,
-    /// A patrol around the school.
-    Patrol,
-    /// A drop-in session.
-    DropIn,
-    /// A session for parents.
-    ParentSession,
-    /// Training for staff.
-    StaffTraining,
+pocketbook_protocol::open_enum! {
+    /// What kind of engagement.
+    pub enum EngagementKind {
+        /// An assembly.
+        Assembly = "assembly",
+        /// A lesson.
+        Lesson = "lesson",
+        /// A weapons sweep of the grounds.
+        WeaponsSweep = "weapons_sweep",
+        /// A patrol around the school.
+        Patrol = "patrol",
+        /// A drop-in session.
+        DropIn = "drop_in",
+        /// A session for parents.
+        ParentSession = "parent_session",
+        /// Training for staff.
+        StaffTraining = "staff_training",
+    }
 }
 
-/// Topics covered (a set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EngagementTopic {
-    /// Knife crime.
-    KnifeCrime,
-    /// Robbery.
-    Robbery,
-    /// Stop and search.
-    StopAndSearch,
-    /// Violence against women and girls.
-    Vawg,
-    /// Online safety.
-    OnlineSafety,
-    /// Drugs and county lines.
-    DrugsCountyLines,
-    /// Anti-social behaviour.
-    Asb,
-    /// Hate crime.
-    HateCrime,
-    /// Road safety.
-    RoadSafety,
-    /// Fireworks.
-    Fireworks,
-    /// Healthy relationships.
-    Relationships,
+pocketbook_protocol::open_enum! {
+    /// Topics covered (a set).
+    pub enum EngagementTopic {
+        /// Knife crime.
+        KnifeCrime = "knife_crime",
+        /// Robbery.
+        Robbery = "robbery",
+        /// Stop and search.
+        StopAndSearch = "stop_and_search",
+        /// Violence against women and girls.
+        Vawg = "vawg",
+        /// Online safety.
+        OnlineSafety = "online_safety",
+        /// Drugs and county lines.
+        DrugsCountyLines = "drugs_county_lines",
+        /// Anti-social behaviour.
+        Asb = "asb",
+        /// Hate crime.
+        HateCrime = "hate_crime",
+        /// Road safety.
+        RoadSafety = "road_safety",
+        /// Fireworks.
+        Fireworks = "fireworks",
+        /// Healthy relationships.
+        Relationships = "relationships",
+    }
 }
 
-/// What a weapons sweep found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SweepResult {
-    /// Nothing found.
-    NothingFound,
-    /// A weapon was found.
-    WeaponFound,
-    /// Something else of note was found.
-    OtherItemFound,
+pocketbook_protocol::open_enum! {
+    /// What a weapons sweep found.
+    pub enum SweepResult {
+        /// Nothing found.
+        NothingFound = "nothing_found",
+        /// A weapon was found.
+        WeaponFound = "weapon_found",
+        /// Something else of note was found.
+        OtherItemFound = "other_item_found",
+    }
 }
 
 /// A school engagement.
@@ -128,15 +128,17 @@ pub struct EngagementFilter {
 }
 
 impl EngagementFilter {
-    pub(crate) fn matches(&self, e: &Engagement) -> bool {
+    /// Whether the engagement passes this filter.
+    pub fn matches(&self, e: &Engagement) -> bool {
         self.establishment_id
             .is_none_or(|x| e.establishment_id == x)
-            && self.kind.is_none_or(|k| e.kind == k)
+            && self.kind.as_ref().is_none_or(|k| e.kind == *k)
     }
 }
 
 impl EngagementDraft {
-    pub(crate) fn into_record(
+    /// Checks the draft and makes the engagement it describes, with its id and metadata.
+    pub fn into_record(
         self,
         id: Uuid,
         meta: RecordMeta,
@@ -150,13 +152,13 @@ impl EngagementDraft {
                 field: "year_groups",
             });
         }
-        match (self.kind, self.sweep_result) {
+        match (&self.kind, &self.sweep_result) {
             (EngagementKind::WeaponsSweep, None) => {
                 return Err(ValidationError::Missing {
                     field: "sweep_result",
                 })
             }
-            (k, Some(_)) if k != EngagementKind::WeaponsSweep => {
+            (k, Some(_)) if *k != EngagementKind::WeaponsSweep => {
                 return Err(ValidationError::OutOfRange {
                     field: "sweep_result",
                 })

@@ -9,46 +9,46 @@ use pocketbook_protocol::Entity;
 use super::common::{check_text, Marking, Record, RecordMeta, MAX_NARRATIVE, MAX_SHORT};
 use crate::error::ValidationError;
 
-/// Where a referral or information share goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    /// Public protection notice.
-    Ppn,
-    /// Multi-agency safeguarding hub.
-    Mash,
-    /// Early help.
-    EarlyHelp,
-    /// Children's social care.
-    SocialCare,
-    /// The school's designated safeguarding lead.
-    SchoolDsl,
-    /// Child and adolescent mental health services.
-    Camhs,
-    /// Youth justice service.
-    YouthJustice,
-    /// Prevent.
-    Prevent,
-    /// Child Exploitation and Online Protection.
-    Ceop,
-    /// Signposting only.
-    Signpost,
+pocketbook_protocol::open_enum! {
+    /// Where a referral or information share goes.
+    pub enum ActionKind {
+        /// Public protection notice.
+        Ppn = "ppn",
+        /// Multi-agency safeguarding hub.
+        Mash = "mash",
+        /// Early help.
+        EarlyHelp = "early_help",
+        /// Children's social care.
+        SocialCare = "social_care",
+        /// The school's designated safeguarding lead.
+        SchoolDsl = "school_dsl",
+        /// Child and adolescent mental health services.
+        Camhs = "camhs",
+        /// Youth justice service.
+        YouthJustice = "youth_justice",
+        /// Prevent.
+        Prevent = "prevent",
+        /// Child Exploitation and Online Protection.
+        Ceop = "ceop",
+        /// Signposting only.
+        Signpost = "signpost",
+    }
 }
 
-/// Where an action stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionStatus {
-    /// Not sent yet.
-    Draft,
-    /// Sent.
-    Sent,
-    /// The recipient acknowledged it.
-    Acknowledged,
-    /// Past its due date without acknowledgement.
-    Overdue,
-    /// Done.
-    Done,
+pocketbook_protocol::open_enum! {
+    /// Where an action stands.
+    pub enum ActionStatus {
+        /// Not sent yet.
+        Draft = "draft",
+        /// Sent.
+        Sent = "sent",
+        /// The recipient acknowledged it.
+        Acknowledged = "acknowledged",
+        /// Past its due date without acknowledgement.
+        Overdue = "overdue",
+        /// Done.
+        Done = "done",
+    }
 }
 
 /// A referral or information-sharing action.
@@ -117,14 +117,16 @@ pub struct ActionFilter {
 }
 
 impl ActionFilter {
-    pub(crate) fn matches(&self, a: &Action) -> bool {
+    /// Whether the action passes this filter.
+    pub fn matches(&self, a: &Action) -> bool {
         self.young_person_id.is_none_or(|y| a.young_person_id == y)
-            && self.status.is_none_or(|s| a.status == s)
+            && self.status.as_ref().is_none_or(|s| a.status == *s)
     }
 }
 
 impl ActionDraft {
-    pub(crate) fn into_record(self, id: Uuid, meta: RecordMeta) -> Action {
+    /// Makes the action this draft describes, with its id and metadata (validate first).
+    pub fn into_record(self, id: Uuid, meta: RecordMeta) -> Action {
         Action {
             id,
             meta,
@@ -140,7 +142,8 @@ impl ActionDraft {
 }
 
 impl Action {
-    pub(crate) fn updated(&self, update: ActionUpdate) -> Action {
+    /// The action with `update` applied; fields the update leaves out keep their values.
+    pub fn updated(&self, update: ActionUpdate) -> Action {
         let mut a = self.clone();
         a.status = update.status.unwrap_or(a.status);
         a.due = update.due.unwrap_or(a.due);
@@ -151,7 +154,8 @@ impl Action {
         a
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
+    /// Checks the rules that need no store: recipient and justification present and not too long.
+    pub fn validate(&self) -> Result<(), ValidationError> {
         check_text("recipient", &self.recipient, MAX_SHORT)?;
         check_text("justification", &self.justification, MAX_NARRATIVE)?;
         if matches!(self.due, Some(d) if d < self.meta.created_at.date_naive()) {

@@ -10,76 +10,76 @@ use pocketbook_protocol::Entity;
 use super::common::{check_len, check_text, Record, RecordMeta, MAX_NARRATIVE, MAX_SHORT};
 use crate::error::ValidationError;
 
-/// What kind of visit it was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VisitKind {
-    /// A welfare check on a child.
-    WelfareCheck,
-    /// Delivering a food parcel.
-    FoodParcel,
-    /// Help with online bullying or other online harm.
-    OnlineSafetySupport,
-    /// Pointing a family to services.
-    Signposting,
-    /// Following up an earlier visit or concern.
-    FollowUp,
-    /// Supporting a volunteer police cadet.
-    CadetSupport,
-    /// Nobody answered.
-    NoAccess,
+pocketbook_protocol::open_enum! {
+    /// What kind of visit it was.
+    pub enum VisitKind {
+        /// A welfare check on a child.
+        WelfareCheck = "welfare_check",
+        /// Delivering a food parcel.
+        FoodParcel = "food_parcel",
+        /// Help with online bullying or other online harm.
+        OnlineSafetySupport = "online_safety_support",
+        /// Pointing a family to services.
+        Signposting = "signposting",
+        /// Following up an earlier visit or concern.
+        FollowUp = "follow_up",
+        /// Supporting a volunteer police cadet.
+        CadetSupport = "cadet_support",
+        /// Nobody answered.
+        NoAccess = "no_access",
+    }
 }
 
-/// Who asked for the visit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PromptedBy {
-    /// The school.
-    School,
-    /// The council.
-    Council,
-    /// The multi-agency safeguarding hub.
-    Mash,
-    /// The police.
-    Police,
-    /// The parent or the young person.
-    ParentOrSelf,
+pocketbook_protocol::open_enum! {
+    /// Who asked for the visit.
+    pub enum PromptedBy {
+        /// The school.
+        School = "school",
+        /// The council.
+        Council = "council",
+        /// The multi-agency safeguarding hub.
+        Mash = "mash",
+        /// The police.
+        Police = "police",
+        /// The parent or the young person.
+        ParentOrSelf = "parent_or_self",
+    }
 }
 
-/// How the visit ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VisitOutcome {
-    /// Nothing of concern.
-    NoConcerns,
-    /// Advice was given.
-    AdviceGiven,
-    /// The family was signposted to services.
-    Signposted,
-    /// A safeguarding concern was raised.
-    ConcernRaised,
-    /// A referral was made.
-    ReferralMade,
+pocketbook_protocol::open_enum! {
+    /// How the visit ended.
+    pub enum VisitOutcome {
+        /// Nothing of concern.
+        NoConcerns = "no_concerns",
+        /// Advice was given.
+        AdviceGiven = "advice_given",
+        /// The family was signposted to services.
+        Signposted = "signposted",
+        /// A safeguarding concern was raised.
+        ConcernRaised = "concern_raised",
+        /// A referral was made.
+        ReferralMade = "referral_made",
+    }
 }
 
-/// Support given during a visit (a set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SupportGiven {
-    /// Food or a food parcel.
-    Food,
-    /// Safety advice.
-    SafetyAdvice,
-    /// Online safety advice.
-    OnlineSafetyAdvice,
-    /// Emotional support.
-    EmotionalSupport,
-    /// Help with school attendance.
-    AttendanceSupport,
-    /// Liaison with the school.
-    SchoolLiaison,
-    /// Crime prevention advice.
-    CrimePrevention,
+pocketbook_protocol::open_enum! {
+    /// Support given during a visit (a set).
+    pub enum SupportGiven {
+        /// Food or a food parcel.
+        Food = "food",
+        /// Safety advice.
+        SafetyAdvice = "safety_advice",
+        /// Online safety advice.
+        OnlineSafetyAdvice = "online_safety_advice",
+        /// Emotional support.
+        EmotionalSupport = "emotional_support",
+        /// Help with school attendance.
+        AttendanceSupport = "attendance_support",
+        /// Liaison with the school.
+        SchoolLiaison = "school_liaison",
+        /// Crime prevention advice.
+        CrimePrevention = "crime_prevention",
+    }
 }
 
 /// A visit.
@@ -200,17 +200,19 @@ pub struct VisitFilter {
 }
 
 impl VisitFilter {
-    pub(crate) fn matches(&self, v: &Visit) -> bool {
+    /// Whether the visit passes this filter.
+    pub fn matches(&self, v: &Visit) -> bool {
         self.young_person_id
             .is_none_or(|yp| v.young_person_ids.contains(&yp))
             && self.since.is_none_or(|t| v.start >= t)
             && self.until.is_none_or(|t| v.start < t)
-            && self.kind.is_none_or(|k| v.kind == k)
+            && self.kind.as_ref().is_none_or(|k| v.kind == *k)
     }
 }
 
 impl VisitDraft {
-    pub(crate) fn into_record(self, id: Uuid, meta: RecordMeta) -> Visit {
+    /// Makes the visit this draft describes, with its id and metadata (validate first).
+    pub fn into_record(self, id: Uuid, meta: RecordMeta) -> Visit {
         let mut officer_ids = self.officer_ids;
         officer_ids.insert(0, meta.created_by);
         let mut visit = Visit {
@@ -238,7 +240,7 @@ impl VisitDraft {
 
 impl Visit {
     /// Applies an update to a copy of this visit.
-    pub(crate) fn updated(&self, update: VisitUpdate) -> Visit {
+    pub fn updated(&self, update: VisitUpdate) -> Visit {
         let mut v = self.clone();
         if let Some(x) = update.kind {
             v.kind = x;
@@ -294,7 +296,7 @@ impl Visit {
     }
 
     /// Checks the rules that need no store.
-    pub(crate) fn validate(&self, now: DateTime<Utc>) -> Result<(), ValidationError> {
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(), ValidationError> {
         if self.young_person_ids.is_empty() {
             return Err(ValidationError::NoneGiven {
                 field: "young_person_ids",

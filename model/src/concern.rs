@@ -11,72 +11,72 @@ use pocketbook_protocol::Entity;
 use super::common::{check_len, check_text, Marking, Record, RecordMeta, MAX_NARRATIVE};
 use crate::error::ValidationError;
 
-/// Safeguarding categories (main and sub-categories).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConcernCategory {
-    /// Physical abuse.
-    PhysicalAbuse,
-    /// Emotional abuse.
-    EmotionalAbuse,
-    /// Sexual abuse.
-    SexualAbuse,
-    /// Neglect.
-    Neglect,
-    /// Child sexual exploitation.
-    Cse,
-    /// Criminal exploitation, county lines.
-    CriminalExploitation,
-    /// Serious violence and weapons.
-    SeriousViolence,
-    /// Child-on-child abuse, bullying.
-    ChildOnChildAbuse,
-    /// Online harm.
-    OnlineHarm,
-    /// Domestic abuse.
-    DomesticAbuse,
-    /// Missing from home, care or education.
-    Missing,
-    /// Radicalisation.
-    Radicalisation,
-    /// FGM, forced marriage, honour-based abuse.
-    FgmForcedMarriageHba,
-    /// Mental health, self-harm.
-    MentalHealthSelfHarm,
-    /// Substance misuse.
-    Substances,
-    /// Trafficking, modern slavery.
-    Trafficking,
-    /// Anything else.
-    Other,
+pocketbook_protocol::open_enum! {
+    /// Safeguarding categories (main and sub-categories).
+    pub enum ConcernCategory {
+        /// Physical abuse.
+        PhysicalAbuse = "physical_abuse",
+        /// Emotional abuse.
+        EmotionalAbuse = "emotional_abuse",
+        /// Sexual abuse.
+        SexualAbuse = "sexual_abuse",
+        /// Neglect.
+        Neglect = "neglect",
+        /// Child sexual exploitation.
+        Cse = "cse",
+        /// Criminal exploitation, county lines.
+        CriminalExploitation = "criminal_exploitation",
+        /// Serious violence and weapons.
+        SeriousViolence = "serious_violence",
+        /// Child-on-child abuse, bullying.
+        ChildOnChildAbuse = "child_on_child_abuse",
+        /// Online harm.
+        OnlineHarm = "online_harm",
+        /// Domestic abuse.
+        DomesticAbuse = "domestic_abuse",
+        /// Missing from home, care or education.
+        Missing = "missing",
+        /// Radicalisation.
+        Radicalisation = "radicalisation",
+        /// FGM, forced marriage, honour-based abuse.
+        FgmForcedMarriageHba = "fgm_forced_marriage_hba",
+        /// Mental health, self-harm.
+        MentalHealthSelfHarm = "mental_health_self_harm",
+        /// Substance misuse.
+        Substances = "substances",
+        /// Trafficking, modern slavery.
+        Trafficking = "trafficking",
+        /// Anything else.
+        Other = "other",
+    }
 }
 
-/// Assessed level of risk; ordered, so the higher risk compares greater.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Risk {
-    /// Low.
-    Low,
-    /// Medium.
-    Medium,
-    /// High.
-    High,
+pocketbook_protocol::open_enum! {
+    /// Assessed level of risk; ordered, so the higher risk compares greater.
+    pub enum Risk {
+        /// Low.
+        Low = "low",
+        /// Medium.
+        Medium = "medium",
+        /// High.
+        High = "high",
+    }
 }
 
-/// Where a concern stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConcernStatus {
-    /// Just raised.
-    New,
-    /// Being worked.
-    Open,
-    /// Being watched.
-    Monitoring,
-    /// Closed.
-    Closed,
-    /// No further action.
-    Nfa,
+pocketbook_protocol::open_enum! {
+    /// Where a concern stands.
+    pub enum ConcernStatus {
+        /// Just raised.
+        New = "new",
+        /// Being worked.
+        Open = "open",
+        /// Being watched.
+        Monitoring = "monitoring",
+        /// Closed.
+        Closed = "closed",
+        /// No further action.
+        Nfa = "nfa",
+    }
 }
 
 /// One element of a THRIVE assessment: what was found and why.
@@ -141,18 +141,6 @@ pub struct TriageChange {
     pub assigned_lead: Option<Uuid>,
     /// Why, if given.
     pub note: Option<String>,
-}
-
-impl PartialOrd for ConcernStatus {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ConcernStatus {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (*self as u8).cmp(&(*other as u8))
-    }
 }
 
 /// A safeguarding concern.
@@ -249,17 +237,18 @@ pub struct ConcernFilter {
 }
 
 impl ConcernFilter {
-    pub(crate) fn matches(&self, c: &Concern) -> bool {
+    /// Whether the concern passes this filter.
+    pub fn matches(&self, c: &Concern) -> bool {
         self.young_person_id
             .is_none_or(|yp| c.young_person_ids.contains(&yp))
-            && self.min_risk.is_none_or(|r| c.risk >= r)
-            && self.status.is_none_or(|s| c.status == s)
+            && self.min_risk.as_ref().is_none_or(|r| c.risk >= *r)
+            && self.status.as_ref().is_none_or(|s| c.status == *s)
     }
 }
 
 impl ConcernDraft {
     /// Checks the rules that need no store and makes the record.
-    pub(crate) fn into_record(
+    pub fn into_record(
         self,
         id: Uuid,
         meta: RecordMeta,
@@ -303,8 +292,8 @@ impl ConcernDraft {
             risk_text: self.risk_text,
             action_text: self.action_text,
             thrive: self.thrive,
-            risk,
-            status,
+            risk: risk.clone(),
+            status: status.clone(),
             assigned_lead: self.assigned_lead,
             triage_history: vec![TriageChange {
                 at: now,
@@ -320,7 +309,7 @@ impl ConcernDraft {
 
 impl Concern {
     /// Applies a triage change, recording it in the history. `None` when nothing changes.
-    pub(crate) fn triaged(
+    pub fn triaged(
         &self,
         update: ConcernTriageUpdate,
         by: Uuid,
@@ -340,8 +329,8 @@ impl Concern {
         c.triage_history.push(TriageChange {
             at: now,
             by,
-            risk: c.risk,
-            status: c.status,
+            risk: c.risk.clone(),
+            status: c.status.clone(),
             assigned_lead: c.assigned_lead,
             note: update.note.filter(|n| !n.trim().is_empty()),
         });
@@ -351,7 +340,7 @@ impl Concern {
 
 impl Concern {
     /// The first field of the immutable account that differs between the two, if any.
-    pub(crate) fn altered_account_field(&self, other: &Concern) -> Option<&'static str> {
+    pub fn altered_account_field(&self, other: &Concern) -> Option<&'static str> {
         let (Ok(a), Ok(b)) = (serde_json::to_value(self), serde_json::to_value(other)) else {
             return Some("account");
         };
@@ -394,7 +383,8 @@ pub struct Addendum {
 }
 
 impl Addendum {
-    pub(crate) fn validate_text(text: &str) -> Result<(), ValidationError> {
+    /// Checks an addendum's text: not blank and not longer than a narrative may be.
+    pub fn validate_text(text: &str) -> Result<(), ValidationError> {
         check_text("text", text, MAX_NARRATIVE)
     }
 }

@@ -1,0 +1,209 @@
+//! Applying a planned pull page (`sync::pull_plan`) to the store: records written under
+//! their pending edits, removals, conflicts, dropped buckets, cursors, epoch and clock — all in
+//! the caller's one transaction. What to do was decided by the planner; this only does it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use pocketbook_protocol::merge::RecordState;
+use pocketbook_protocol::{Entity, Marking};
+
+use super::audit::time_text;
+use super::conflicts::save_conflict;
+use super::device::DeviceState;
+use super::enrolment::parse_time;
+use super::records::{decode_fields, link_people, unlink_people};
+use super::versions;
+use crate::error::{Error, Result};
+use crate::model::{Action, Addendum, Concern, Engagement, Record, Visit, YoungPerson};
+use crate::sync::pull_plan::PullOp;
+
+/// The cursor of every bucket held.
+pub(crate) fn cursors(conn: &Connection) -> Result<BTreeMap<String, u64>> {
+    let mut stmt = conn.prepare_cached("SELECT bucket, cursor FROM cursors")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    rows.map(|r| {
+        let (b, c) = r?;
+        Ok((b, c.max(0) as u64))
+    })
+    .collect()
+}
+
+/// When a record happened and whom it concerns, read from its fields.
+fn projection(
+    entity: &Entity,
+    id: Uuid,
+    fields: Map<String, Value>,
+) -> Result<(DateTime<Utc>, Vec<Uuid>)> {
+    fn of<T: Record>(id: Uuid, fields: Map<String, Value>) -> Result<(DateTime<Utc>, Vec<Uuid>)> {
+        let record: T = decode_fields(&id.to_string(), fields)?;
+        Ok((record.happened_at(), record.young_people()))
+    }
+    match entity {
+        Entity::YoungPerson => of::<YoungPerson>(id, fields).map(|(t, _)| (t, Vec::new())),
+        Entity::Visit => of::<Visit>(id, fields),
+        Entity::Concern => of::<Concern>(id, fields),
+        Entity::Addendum => of::<Addendum>(id, fields),
+        Entity::Action => of::<Action>(id, fields),
+        Entity::Engagement => of::<Engagement>(id, fields),
+        Entity::Unknown(_) => Err(Error::Corrupt {
+            what: "record of an unknown kind",
+        }),
+    }
+}
+
+fn text_field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    fields.get(name).and_then(Value::as_str)
+}
+
+/// Writes a record's view (the server's state with pending edits on top). Takes the view:
+/// its fields are serialised once and then decoded into the record they describe (which checks
+/// their shape and gives the chronology time and people) without copying them.
+fn write_view(conn: &Connection, entity: &Entity, id: Uuid, view: RecordState) -> Result<()> {
+    let corrupt = || Error::Corrupt {
+        what: "pulled record",
+    };
+    let team = text_field(&view.fields, "team_id")
+        .ok_or_else(corrupt)?
+        .to_string();
+    let marking: Marking = text_field(&view.fields, "marking")
+        .ok_or_else(corrupt)?
+        .parse()
+        .map_err(|_| corrupt())?;
+    let data = serde_json::to_string(&view.fields).map_err(|_| corrupt())?;
+    let versions = versions::encode(&view.versions)?;
+    let (happened_at, people) = if view.deleted {
+        let created = text_field(&view.fields, "created_at").ok_or_else(corrupt)?;
+        (parse_time(created)?, Vec::new())
+    } else {
+        projection(entity, id, view.fields)?
+    };
+    conn.prepare_cached(
+        "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET team_id = excluded.team_id, marking = excluded.marking,
+             happened_at = excluded.happened_at, deleted = excluded.deleted,
+             data = excluded.data, versions = excluded.versions",
+    )?
+    .execute(params![
+        id.to_string(),
+        entity.as_str(),
+        team,
+        marking.as_str(),
+        time_text(happened_at),
+        view.deleted,
+        data,
+        versions
+    ])?;
+    unlink_people(conn, id)?;
+    link_people(conn, id, &people)?;
+    Ok(())
+}
+
+/// Forgets a record that left scope, unless another bucket still holds it or `keep` (an edit
+/// of it is still pending).
+fn forget(conn: &Connection, id: Uuid, keep: bool) -> Result<()> {
+    let left: i64 = conn
+        .prepare_cached("SELECT count(*) FROM record_buckets WHERE record_id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))?;
+    if left == 0 && !keep {
+        conn.execute("DELETE FROM records WHERE id = ?1", [id.to_string()])?;
+        conn.execute(
+            "DELETE FROM conflicts WHERE record_id = ?1",
+            [id.to_string()],
+        )?;
+        unlink_people(conn, id)?;
+    }
+    Ok(())
+}
+
+/// What one pull page changed.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Pulled {
+    pub snapshots: u64,
+    pub removed: u64,
+    pub conflicts: u64,
+}
+
+/// Applies the planned operations of one pull page, in order. `pending` names the records
+/// with edits still in the outbox: a dropped bucket never forgets those.
+pub(crate) fn apply(
+    conn: &Connection,
+    ops: Vec<PullOp>,
+    pending: &std::collections::BTreeSet<Uuid>,
+) -> Result<Pulled> {
+    let mut pulled = Pulled::default();
+    for op in ops {
+        match op {
+            PullOp::DropBucket { bucket } => {
+                let ids: Vec<String> = {
+                    let mut stmt =
+                        conn.prepare("SELECT record_id FROM record_buckets WHERE bucket = ?1")?;
+                    let rows = stmt.query_map([&bucket], |r| r.get::<_, String>(0))?;
+                    rows.collect::<std::result::Result<_, _>>()?
+                };
+                conn.execute("DELETE FROM record_buckets WHERE bucket = ?1", [&bucket])?;
+                conn.execute("DELETE FROM cursors WHERE bucket = ?1", [&bucket])?;
+                for id in ids {
+                    if let Ok(id) = Uuid::parse_str(&id) {
+                        forget(conn, id, pending.contains(&id))?;
+                        pulled.removed += 1;
+                    }
+                }
+            }
+            PullOp::WriteRecord {
+                bucket,
+                entity,
+                id,
+                view,
+                erase_conflicts,
+            } => {
+                write_view(conn, &entity, id, view)?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO record_buckets (record_id, bucket) VALUES (?1, ?2)",
+                )?
+                .execute(params![id.to_string(), bucket])?;
+                if erase_conflicts {
+                    conn.execute(
+                        "DELETE FROM conflicts WHERE record_id = ?1",
+                        [id.to_string()],
+                    )?;
+                }
+                pulled.snapshots += 1;
+            }
+            PullOp::LeaveBucket { bucket, id, keep } => {
+                conn.execute(
+                    "DELETE FROM record_buckets WHERE record_id = ?1 AND bucket = ?2",
+                    params![id.to_string(), bucket],
+                )?;
+                forget(conn, id, keep)?;
+                pulled.removed += 1;
+            }
+            PullOp::SaveConflict { conflict, resolved } => {
+                save_conflict(conn, &conflict, resolved)?;
+                pulled.conflicts += 1;
+            }
+            PullOp::Skip => {}
+            PullOp::SetCursor { bucket, cursor } => {
+                conn.prepare_cached(
+                    "INSERT INTO cursors (bucket, cursor) VALUES (?1, ?2)
+                     ON CONFLICT (bucket) DO UPDATE SET cursor = excluded.cursor",
+                )?
+                .execute(params![bucket, cursor as i64])?;
+            }
+            PullOp::SetEpoch(epoch) => {
+                conn.execute("UPDATE sync_state SET epoch = ?1 WHERE id = 1", [&epoch])?;
+            }
+            PullOp::MergeClock(newest) => {
+                let mut device = DeviceState::load(conn)?;
+                device.clock.merge(newest.hlc);
+                device.save(conn)?;
+            }
+        }
+    }
+    Ok(pulled)
+}

@@ -1,0 +1,151 @@
+//! Applying a planned push answer (`sync::push_plan`) to the store — dropping acknowledged
+//! outbox entries, keeping refusals for `sync_status`, noting taken resolutions and audit —
+//! and re-stamping the outbox after a clock-skew answer. Runs in the caller's transaction.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use pocketbook_protocol::Version;
+
+use super::device::DeviceState;
+use super::records::outbox;
+use super::versions;
+use crate::error::{Error, Result};
+use crate::sync::push_plan::PushOp;
+
+/// Applies the planned operations of one push answer, in order; `now` stamps refusals.
+pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Result<()> {
+    for op in ops {
+        match op {
+            PushOp::KeepRefusal {
+                seq,
+                entity,
+                record_id,
+                code,
+                message,
+            } => {
+                conn.prepare_cached(
+                    "INSERT OR REPLACE INTO rejected (seq, entity, record_id, code, message, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    *seq as i64,
+                    entity.as_str(),
+                    record_id.to_string(),
+                    code.as_str(),
+                    message,
+                    now.to_rfc3339()
+                ])?;
+            }
+            PushOp::DropOutboxThrough(seq) => {
+                conn.execute("DELETE FROM outbox WHERE seq <= ?1", [*seq as i64])?;
+            }
+            PushOp::ResolutionTaken(id) => {
+                conn.execute("UPDATE conflicts SET push_pending = 0 WHERE id = ?1", [id])?;
+            }
+            PushOp::AuditAckedThrough(seq) => {
+                conn.execute(
+                    "UPDATE sync_state SET audit_acked_seq = max(audit_acked_seq, ?1) WHERE id = 1",
+                    [*seq as i64],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One refused mutation, as `sync_status` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RejectedChange {
+    /// Its sequence number on this device.
+    pub seq: u64,
+    /// The kind of record.
+    pub entity: String,
+    /// The record.
+    pub record_id: Uuid,
+    /// The server's code.
+    pub code: String,
+    /// The server's reason.
+    pub message: String,
+    /// When it was refused.
+    pub at: String,
+}
+
+/// Every refused mutation.
+pub(crate) fn rejected(conn: &Connection) -> Result<Vec<RejectedChange>> {
+    let mut stmt = conn
+        .prepare("SELECT seq, entity, record_id, code, message, at FROM rejected ORDER BY seq")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (seq, entity, record_id, code, message, at) = r?;
+        Ok(RejectedChange {
+            seq: seq.max(0) as u64,
+            entity,
+            record_id: Uuid::parse_str(&record_id)
+                .map_err(|_| Error::Corrupt { what: "rejected" })?,
+            code,
+            message,
+            at,
+        })
+    })
+    .collect()
+}
+
+/// After `clock_skew`: sets the clock offset to the server's time, pulls the clock back to
+/// it, and re-stamps every unacknowledged mutation (and the field versions it set) with new,
+/// corrected versions, oldest first. Nothing is lost; the entries are resent.
+pub(crate) fn restamp(conn: &Connection, server_time_ms: u64, now: DateTime<Utc>) -> Result<()> {
+    let mut device = DeviceState::load(conn)?;
+    device.clock_offset_ms = server_time_ms as i64 - now.timestamp_millis();
+    let node = device.clock.node();
+    let floor = pocketbook_protocol::Hlc {
+        millis: server_time_ms.saturating_sub(1),
+        counter: 0,
+    };
+    // Every reading above the server's time was handed out to an entry being re-stamped.
+    device.clock = pocketbook_protocol::Clock::new(node, device.clock.last().min(floor));
+    let mut renamed: BTreeMap<Version, Version> = BTreeMap::new();
+    for m in outbox(conn)? {
+        let fresh = device.tick(now)?;
+        renamed.insert(m.version, fresh);
+        // A later entry based on an earlier re-stamped one must name its new version.
+        let base: BTreeMap<String, Option<Version>> = m
+            .base
+            .iter()
+            .map(|(f, v)| (f.clone(), v.map(|v| renamed.get(&v).copied().unwrap_or(v))))
+            .collect();
+        let base = serde_json::to_string(&base).map_err(|_| Error::Corrupt { what: "outbox" })?;
+        conn.prepare_cached("UPDATE outbox SET version = ?2, base = ?3 WHERE seq = ?1")?
+            .execute(params![m.seq as i64, fresh.to_string(), base])?;
+        let row: Option<(String, String)> = conn
+            .prepare_cached("SELECT data, versions FROM records WHERE id = ?1")?
+            .query_row([m.record_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((data, stored)) = row {
+            let fields: Map<String, Value> =
+                serde_json::from_str(&data).map_err(|_| Error::Corrupt { what: "record" })?;
+            let mut map = versions::decode(&stored, fields.keys())?;
+            for v in map.values_mut() {
+                if *v == m.version {
+                    *v = fresh;
+                }
+            }
+            conn.prepare_cached("UPDATE records SET versions = ?2 WHERE id = ?1")?
+                .execute(params![m.record_id.to_string(), versions::encode(&map)?])?;
+        }
+    }
+    device.save(conn)
+}

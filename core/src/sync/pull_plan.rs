@@ -1,0 +1,414 @@
+//! What a pulled page does to the device, decided as a pure function of plain values: the
+//! page, the edits still pending and the buckets held. Returns a list of operations the store
+//! then applies in one transaction (`store::pull::apply`). Does no IO; unit-tested without a
+//! database or a network.
+
+use std::collections::BTreeSet;
+
+use pocketbook_protocol::merge::{rebase, Conflict, RecordState};
+use pocketbook_protocol::wire::{PullEntry, PullResponse};
+use pocketbook_protocol::{Entity, Mutation, Version};
+use uuid::Uuid;
+
+/// How a page relates to what the device already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PullMode {
+    /// Every bucket continues from the cursor the device holds.
+    Incremental,
+    /// At least one bucket is pulled from 0 (a bucket newly in scope).
+    BucketFromZero,
+    /// The server's epoch differs from the device's (or the device has none yet): a first
+    /// pull, or a server restored from a backup; every bucket starts again from 0.
+    NewEpoch,
+}
+
+impl PullMode {
+    /// The mode of a page: `held_epoch` is the epoch the device's cursors belong to,
+    /// `page_epoch` the server's, `from_zero` whether the page starts a bucket the device did
+    /// not hold.
+    pub(crate) fn of(held_epoch: Option<&str>, page_epoch: &str, from_zero: bool) -> PullMode {
+        match held_epoch {
+            Some(held) if held == page_epoch && from_zero => PullMode::BucketFromZero,
+            Some(held) if held == page_epoch => PullMode::Incremental,
+            _ => PullMode::NewEpoch,
+        }
+    }
+}
+
+/// One thing a page does to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum PullOp {
+    /// The device no longer sees `bucket`: forget its cursor, and every record it held that no
+    /// other bucket holds and no pending edit names.
+    DropBucket {
+        /// The bucket.
+        bucket: String,
+    },
+    /// Write a record as the device is to show it (the server's state with still-pending
+    /// edits laid over it), noting that `bucket` holds it.
+    WriteRecord {
+        /// The bucket it came from.
+        bucket: String,
+        /// Its kind.
+        entity: Entity,
+        /// Its id.
+        id: Uuid,
+        /// What to write.
+        view: RecordState,
+        /// A tombstone erases the record's conflicts.
+        erase_conflicts: bool,
+    },
+    /// The record left `bucket`; forget it when no other bucket holds it and `keep` is false
+    /// (an edit of it is still pending).
+    LeaveBucket {
+        /// The bucket it left.
+        bucket: String,
+        /// The record.
+        id: Uuid,
+        /// Whether an edit of it is still pending on this device.
+        keep: bool,
+    },
+    /// Keep a conflict (or note its resolution).
+    SaveConflict {
+        /// The conflict.
+        conflict: Conflict,
+        /// Whether someone resolved it.
+        resolved: bool,
+    },
+    /// An entry this build cannot read (a newer server's kind of entry or of record): passed
+    /// over; its bucket's cursor still moves on.
+    Skip,
+    /// The bucket's new cursor.
+    SetCursor {
+        /// The bucket.
+        bucket: String,
+        /// The position after this page.
+        cursor: u64,
+    },
+    /// The server's epoch the cursors now belong to (in [`PullMode::NewEpoch`] only).
+    SetEpoch(String),
+    /// The newest version the page carried: the device clock must run past it, so later
+    /// local edits sort after what the server vouched for.
+    MergeClock(Version),
+}
+
+/// What a page needs to know about the device.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PullContext<'a> {
+    /// How the page relates to the device's state.
+    pub mode: PullMode,
+    /// The buckets the device held cursors for before this page.
+    pub held_buckets: &'a BTreeSet<String>,
+    /// The device's outbox: edits the server has not acknowledged, oldest first.
+    pub pending: &'a [Mutation],
+}
+
+/// Plans the operations that apply `page`, in the order they must run. The mode decides
+/// whether the device takes on the page's epoch; a restored server's reconciliation and a
+/// resync's final sweep will also hang on it.
+pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<PullOp> {
+    let pending_ids: BTreeSet<Uuid> = device.pending.iter().map(|m| m.record_id).collect();
+    let still_held: BTreeSet<&String> = page.buckets.iter().collect();
+    let mut ops: Vec<PullOp> = device
+        .held_buckets
+        .iter()
+        .filter(|b| !still_held.contains(b))
+        .map(|bucket| PullOp::DropBucket {
+            bucket: bucket.clone(),
+        })
+        .collect();
+    let mut newest: Option<Version> = None;
+    for entry in page.entries {
+        let op = match entry {
+            PullEntry::Snapshot {
+                entity: Entity::Unknown(_),
+                ..
+            }
+            | PullEntry::Unknown { .. } => PullOp::Skip,
+            PullEntry::Snapshot {
+                bucket,
+                entity,
+                id,
+                fields,
+                versions,
+                deleted,
+            } => {
+                newest = newest.max(versions.values().copied().max());
+                let server = RecordState {
+                    fields,
+                    versions,
+                    deleted,
+                };
+                let view = if pending_ids.contains(&id) {
+                    let mine = device.pending.iter().filter(|m| m.record_id == id);
+                    rebase(Some(&server), mine).unwrap_or(server)
+                } else {
+                    server
+                };
+                PullOp::WriteRecord {
+                    bucket,
+                    entity,
+                    id,
+                    view,
+                    erase_conflicts: deleted,
+                }
+            }
+            PullEntry::Remove { bucket, id, .. } => PullOp::LeaveBucket {
+                bucket,
+                id,
+                keep: pending_ids.contains(&id),
+            },
+            PullEntry::Conflict {
+                conflict, resolved, ..
+            } => PullOp::SaveConflict { conflict, resolved },
+        };
+        ops.push(op);
+    }
+    ops.extend(
+        page.cursors
+            .into_iter()
+            .map(|(bucket, cursor)| PullOp::SetCursor { bucket, cursor }),
+    );
+    if device.mode == PullMode::NewEpoch {
+        ops.push(PullOp::SetEpoch(page.epoch));
+    }
+    ops.extend(newest.map(PullOp::MergeClock));
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use pocketbook_protocol::{Hlc, Marking, MutationKind};
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+
+    fn v(millis: u64) -> Version {
+        Version {
+            hlc: Hlc { millis, counter: 0 },
+            node: Uuid::from_u128(9),
+        }
+    }
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    fn snapshot(bucket: &str, id: u128, fields: Value, at: u64) -> PullEntry {
+        let fields = map(fields);
+        PullEntry::Snapshot {
+            bucket: bucket.into(),
+            entity: Entity::Visit,
+            id: Uuid::from_u128(id),
+            versions: fields.keys().map(|k| (k.clone(), v(at))).collect(),
+            fields,
+            deleted: false,
+        }
+    }
+
+    fn page(buckets: &[&str], entries: Vec<PullEntry>) -> PullResponse {
+        PullResponse {
+            epoch: "e1".into(),
+            buckets: buckets.iter().map(|b| b.to_string()).collect(),
+            entries,
+            cursors: buckets.iter().map(|b| (b.to_string(), 7)).collect(),
+            remaining: 0,
+            reference: None,
+        }
+    }
+
+    fn edit(id: u128, fields: Value, at: u64) -> Mutation {
+        Mutation {
+            seq: 1,
+            entity: Entity::Visit,
+            record_id: Uuid::from_u128(id),
+            kind: MutationKind::Update,
+            team_id: Uuid::nil(),
+            marking: Marking::Official,
+            fields: map(fields).into_iter().collect(),
+            base: BTreeMap::new(),
+            sets: BTreeMap::new(),
+            version: v(at),
+        }
+    }
+
+    fn plan(page: PullResponse, held: &[&str], pending: &[Mutation]) -> Vec<PullOp> {
+        let held: BTreeSet<String> = held.iter().map(|b| b.to_string()).collect();
+        plan_pull(
+            page,
+            PullContext {
+                mode: PullMode::Incremental,
+                held_buckets: &held,
+                pending,
+            },
+        )
+    }
+
+    #[test]
+    fn a_snapshot_is_written_as_sent_when_nothing_is_pending() {
+        let ops = plan(
+            page(
+                &["team:a"],
+                vec![snapshot("team:a", 1, json!({"n": "x"}), 5)],
+            ),
+            &["team:a"],
+            &[],
+        );
+        let PullOp::WriteRecord { view, bucket, .. } = &ops[0] else {
+            panic!("{ops:?}")
+        };
+        assert_eq!(bucket, "team:a");
+        assert_eq!(view.fields["n"], json!("x"));
+        assert_eq!(
+            &ops[1..],
+            [
+                PullOp::SetCursor {
+                    bucket: "team:a".into(),
+                    cursor: 7
+                },
+                PullOp::MergeClock(v(5)),
+            ]
+        );
+    }
+
+    #[test]
+    fn still_pending_edits_are_laid_over_the_servers_state() {
+        let pending = [edit(1, json!({"n": "mine"}), 9)];
+        let ops = plan(
+            page(
+                &["team:a"],
+                vec![snapshot(
+                    "team:a",
+                    1,
+                    json!({"n": "theirs", "m": "kept"}),
+                    5,
+                )],
+            ),
+            &["team:a"],
+            &pending,
+        );
+        let PullOp::WriteRecord { view, .. } = &ops[0] else {
+            panic!("{ops:?}")
+        };
+        assert_eq!(view.fields["n"], json!("mine"));
+        assert_eq!(view.fields["m"], json!("kept"));
+        assert_eq!(view.versions["n"], v(9));
+    }
+
+    #[test]
+    fn a_removal_keeps_a_record_with_a_pending_edit_and_forgets_one_without() {
+        let pending = [edit(1, json!({"n": "mine"}), 9)];
+        let removal = |id| PullEntry::Remove {
+            bucket: "team:a".into(),
+            entity: Entity::Visit,
+            id: Uuid::from_u128(id),
+        };
+        let ops = plan(
+            page(&["team:a"], vec![removal(1), removal(2)]),
+            &["team:a"],
+            &pending,
+        );
+        assert_eq!(
+            ops[..2],
+            [
+                PullOp::LeaveBucket {
+                    bucket: "team:a".into(),
+                    id: Uuid::from_u128(1),
+                    keep: true
+                },
+                PullOp::LeaveBucket {
+                    bucket: "team:a".into(),
+                    id: Uuid::from_u128(2),
+                    keep: false
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bucket_no_longer_listed_is_dropped_first() {
+        let ops = plan(page(&["team:b"], vec![]), &["team:a", "team:b"], &[]);
+        assert_eq!(
+            ops[0],
+            PullOp::DropBucket {
+                bucket: "team:a".into()
+            }
+        );
+        assert!(!ops[1..]
+            .iter()
+            .any(|op| matches!(op, PullOp::DropBucket { .. })));
+    }
+
+    #[test]
+    fn entries_and_records_of_unknown_kinds_are_skipped_and_the_cursor_still_moves() {
+        let unknown_kind = PullEntry::Unknown {
+            kind: "rumour".into(),
+            bucket: "team:a".into(),
+        };
+        let mut unknown_record = snapshot("team:a", 3, json!({"due": "monday"}), 4);
+        if let PullEntry::Snapshot { entity, .. } = &mut unknown_record {
+            *entity = Entity::Unknown("homework".into());
+        }
+        let ops = plan(
+            page(&["team:a"], vec![unknown_kind, unknown_record]),
+            &["team:a"],
+            &[],
+        );
+        assert_eq!(ops[..2], [PullOp::Skip, PullOp::Skip]);
+        assert!(ops.contains(&PullOp::SetCursor {
+            bucket: "team:a".into(),
+            cursor: 7
+        }));
+        assert!(!ops.iter().any(|op| matches!(op, PullOp::MergeClock(_))));
+    }
+
+    #[test]
+    fn a_tombstone_erases_its_conflicts_and_a_conflict_entry_is_kept() {
+        let mut tombstone = snapshot("team:a", 1, json!({"team_id": "t"}), 6);
+        if let PullEntry::Snapshot { deleted, .. } = &mut tombstone {
+            *deleted = true;
+        }
+        let ops = plan(page(&["team:a"], vec![tombstone]), &["team:a"], &[]);
+        assert!(matches!(
+            ops[0],
+            PullOp::WriteRecord {
+                erase_conflicts: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_mode_of_a_pull_follows_the_epoch_and_fresh_buckets() {
+        assert_eq!(PullMode::of(Some("e1"), "e2", false), PullMode::NewEpoch);
+        assert_eq!(PullMode::of(None, "e1", true), PullMode::NewEpoch);
+        assert_eq!(
+            PullMode::of(Some("e1"), "e1", true),
+            PullMode::BucketFromZero
+        );
+        assert_eq!(PullMode::of(Some("e1"), "e1", false), PullMode::Incremental);
+    }
+
+    #[test]
+    fn only_a_page_of_a_new_epoch_sets_the_devices_epoch() {
+        let held = BTreeSet::new();
+        let with_mode = |mode| {
+            plan_pull(
+                page(&[], vec![]),
+                PullContext {
+                    mode,
+                    held_buckets: &held,
+                    pending: &[],
+                },
+            )
+        };
+        assert_eq!(
+            with_mode(PullMode::NewEpoch),
+            [PullOp::SetEpoch("e1".into())]
+        );
+        assert_eq!(with_mode(PullMode::Incremental), []);
+        assert_eq!(with_mode(PullMode::BucketFromZero), []);
+    }
+}

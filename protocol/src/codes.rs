@@ -1,0 +1,84 @@
+//! The machine codes both sides must agree on: every error code the server answers with
+//! ([`ErrorCode`], in [`ErrorBody`](crate::wire::ErrorBody)) and every reason it refuses one
+//! mutation of a push ([`RejectCode`], in `PushOutcome::Rejected`). Spelled once, here; a code
+//! a newer peer adds decodes to `Unknown`.
+
+crate::open_enum! {
+    /// Why the server refused a whole request: the `code` of every error body.
+    pub enum ErrorCode {
+        /// No token, or a token the server does not know (401).
+        Unauthorized = "unauthorized",
+        /// The device was revoked and must wipe itself (401).
+        DeviceRevoked = "device_revoked",
+        /// The enrolment code is unknown, used or expired (403).
+        InvalidCode = "invalid_code",
+        /// Too many enrolment attempts from one place (429).
+        RateLimited = "rate_limited",
+        /// The request names a protocol version the server does not speak (426).
+        UpgradeRequired = "upgrade_required",
+        /// The body is larger than the server accepts (413); the device splits its batch.
+        TooLarge = "too_large",
+        /// No such endpoint (404).
+        NotFound = "not_found",
+        /// A mutation is stamped too far ahead of the server's clock (409); the body carries
+        /// the server's time.
+        ClockSkew = "clock_skew",
+        /// The server's database does not answer (503).
+        Unavailable = "unavailable",
+        /// The server failed inside; details are in its log, not the answer (500).
+        Internal = "internal",
+        /// The request has no protocol version header (400).
+        MissingProtocol = "missing_protocol",
+        /// The body is not JSON of the expected shape (400).
+        InvalidJson = "invalid_json",
+        /// The request is well-formed JSON but asks for something impossible (400).
+        InvalidRequest = "invalid_request",
+        /// The push does not hang together, e.g. its audit chain does not verify (400).
+        InvalidPush = "invalid_push",
+    }
+}
+
+crate::open_enum! {
+    /// Why the server refused one mutation of a push. The mutation is quarantined on the
+    /// server and never applied; the device lists it for the officer.
+    pub enum RejectCode {
+        /// The record is not valid, or its id belongs to another kind of record.
+        InvalidRecord = "invalid_record",
+        /// The officer may not make this change to this record.
+        Forbidden = "forbidden",
+        /// The change touches a concern's account, which is fixed once submitted.
+        AccountImmutable = "account_immutable",
+        /// An update or delete of a record the server has never held.
+        UnknownRecord = "unknown_record",
+        /// The officer may not write into the record's team.
+        ForbiddenBucket = "forbidden_bucket",
+    }
+}
+
+#[cfg(feature = "openapi")]
+crate::open_enum::open_enum_schema!(ErrorCode, RejectCode);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_keep_their_wire_names_and_unknown_codes_decode() {
+        assert_eq!(ErrorCode::DeviceRevoked.as_str(), "device_revoked");
+        assert_eq!(RejectCode::ForbiddenBucket.as_str(), "forbidden_bucket");
+        let later: ErrorCode = serde_json::from_str("\"device_forked\"").unwrap();
+        assert_eq!(later, ErrorCode::Unknown("device_forked".into()));
+        let later: RejectCode = serde_json::from_str("\"server_too_old\"").unwrap();
+        assert!(!later.is_known());
+    }
+
+    #[test]
+    fn no_two_codes_share_a_wire_name() {
+        let names: std::collections::BTreeSet<&str> =
+            ErrorCode::KNOWN.iter().map(ErrorCode::as_str).collect();
+        assert_eq!(names.len(), ErrorCode::KNOWN.len());
+        let names: std::collections::BTreeSet<&str> =
+            RejectCode::KNOWN.iter().map(RejectCode::as_str).collect();
+        assert_eq!(names.len(), RejectCode::KNOWN.len());
+    }
+}
