@@ -7,6 +7,7 @@ pub mod openapi;
 pub mod pg;
 pub mod server;
 pub mod store_fixture;
+pub mod wire_v1;
 
 use std::path::{Path, PathBuf};
 
