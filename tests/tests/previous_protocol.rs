@@ -5,7 +5,9 @@
 
 use chrono::{Duration, Utc};
 use pocketbook_protocol::wire::PROTOCOL_HEADER;
-use pocketbook_protocol::{Clock, Hlc, Role, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION};
+use pocketbook_protocol::{
+    protocol_supported, Clock, Hlc, Role, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION,
+};
 use pocketbook_tests::server::TestServer;
 use pocketbook_tests::wire_v1 as v1;
 use reqwest::StatusCode;
@@ -42,7 +44,7 @@ async fn post<Req: Serialize, Resp: DeserializeOwned>(
 #[tokio::test]
 async fn an_app_of_the_previous_protocol_version_enrols_pushes_and_pulls() {
     assert!(
-        MIN_PROTOCOL_VERSION <= 1 && PROTOCOL_VERSION >= 1,
+        protocol_supported(1),
         "version 1 is no longer accepted: replace this frozen copy with the oldest version \
          still accepted"
     );
