@@ -7,6 +7,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
+/// Milliseconds since the Unix epoch of an instant, as clocks and the wire count them; an
+/// instant before 1970 counts as 0.
+pub fn unix_millis(at: chrono::DateTime<chrono::Utc>) -> u64 {
+    u64::try_from(at.timestamp_millis()).unwrap_or(0)
+}
+
 /// A hybrid logical clock reading: wall-clock milliseconds plus a counter that orders events
 /// within one millisecond (or while the wall clock stands behind the logical one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

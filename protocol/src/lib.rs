@@ -13,7 +13,7 @@ pub mod sources;
 pub mod wire;
 
 pub use audit::{AuditEvent, AuditOperation, ChainError, GENESIS_HASH};
-pub use clock::{Clock, ClockError, Hlc, Version, VersionParseError};
+pub use clock::{unix_millis, Clock, ClockError, Hlc, Version, VersionParseError};
 pub use codes::{ErrorCode, RejectCode};
 pub use mutation::{Entity, Marking, Mutation, MutationKind, SetDelta, UnknownName};
 pub use reference::{

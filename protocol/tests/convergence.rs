@@ -127,7 +127,7 @@ impl Device {
                 ))
             })
             .collect();
-        let now = (now as i64 + self.skew).max(0) as u64;
+        let now = now.saturating_add_signed(self.skew);
         let version = self.clock.tick(now).unwrap();
         for f in fields.keys() {
             history.insert((id, f.clone(), version));

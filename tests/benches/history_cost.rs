@@ -7,6 +7,9 @@
 //! `  [-- --history 1000,1000000 --rounds 200 --backends sqlite,postgres]`
 //! Without `POCKETBOOK_TEST_PG` (set by scripts/with-postgres) only SQLite runs.
 
+// Figures for a report: counts and durations turned into f64 rates lose nothing that matters.
+#![allow(clippy::cast_precision_loss)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,13 +37,17 @@ impl Head {
                     [],
                     |r| r.get::<_, i64>(0),
                 )
-                .expect("head") as u64
+                .expect("head")
+                .try_into()
+                .expect("a change counter is never negative")
             }
             Head::Postgres(url) => {
                 pocketbook_tests::pg::with_client(url, |c| {
                     c.query_one("SELECT value FROM counters WHERE name = 'change'", &[])
                         .expect("head")
-                        .get::<_, i64>(0) as u64
+                        .get::<_, i64>(0)
+                        .try_into()
+                        .expect("a change counter is never negative")
                 })
                 .await
             }

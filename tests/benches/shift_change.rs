@@ -11,6 +11,9 @@
 //! ```
 //! Target on a 2-core machine: 0 errors, p99 ≤ 1 s.
 
+// Figures for a report: counts and durations turned into f64 rates lose nothing that matters.
+#![allow(clippy::cast_precision_loss)]
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

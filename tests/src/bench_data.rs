@@ -202,7 +202,7 @@ impl VisitMaker {
             officer,
             team,
             node,
-            millis: Utc::now().timestamp_millis() as u64,
+            millis: pocketbook_protocol::unix_millis(Utc::now()),
             seq: 0,
             bytes: 600,
         }
@@ -262,8 +262,14 @@ pub fn quantile(samples: &mut [f64], q: f64) -> f64 {
         return f64::NAN;
     }
     samples.sort_by(f64::total_cmp);
+    // The nearest rank; sample counts are far below 2^52, and q is within 0..=1.
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
     let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-    samples[i]
+    samples[i.min(samples.len() - 1)]
 }
 
 /// A process's peak resident set (VmHWM) in MB, from `/proc/<pid>/status` (`self` for this one).

@@ -59,7 +59,7 @@ pub async fn phone<S: Store>(store: &S, officer: &Officer) -> Phone {
         device,
         token,
         next_seq: 1,
-        millis: chrono::Utc::now().timestamp_millis() as u64,
+        millis: pocketbook_protocol::unix_millis(chrono::Utc::now()),
     }
 }
 
@@ -68,7 +68,7 @@ impl Phone {
     pub fn stamp(&mut self) -> Version {
         self.millis = self
             .millis
-            .max(chrono::Utc::now().timestamp_millis() as u64)
+            .max(pocketbook_protocol::unix_millis(chrono::Utc::now()))
             + 1;
         Version {
             hlc: Hlc {

@@ -129,7 +129,7 @@ async fn every_answer_matches_the_served_openapi_document() {
         base: Default::default(),
         sets: Default::default(),
         version: clock
-            .tick(chrono::Utc::now().timestamp_millis() as u64)
+            .tick(pocketbook_protocol::unix_millis(chrono::Utc::now()))
             .unwrap(),
     };
     let push = |m: &Mutation| {

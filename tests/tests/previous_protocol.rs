@@ -71,7 +71,7 @@ async fn an_app_of_the_previous_protocol_version_enrols_pushes_and_pulls() {
 
     let mut clock = Clock::new(device, Hlc::default());
     let version = clock
-        .tick(Utc::now().timestamp_millis().max(0) as u64)
+        .tick(pocketbook_protocol::unix_millis(Utc::now()))
         .expect("clock");
     let start = Utc::now() - Duration::hours(2);
     let visit = Uuid::now_v7();

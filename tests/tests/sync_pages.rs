@@ -44,7 +44,7 @@ async fn a_first_sync_of_several_pages_brings_every_record() {
             .await
             .expect("sync")
     };
-    assert_eq!(report.pulled as usize, RECORDS);
+    assert_eq!(report.pulled, RECORDS as u64);
     assert_eq!(
         device
             .book

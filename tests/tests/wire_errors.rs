@@ -108,7 +108,7 @@ fn mutation(
         },
     );
     let version = clock
-        .tick(chrono::Utc::now().timestamp_millis() as u64)
+        .tick(pocketbook_protocol::unix_millis(chrono::Utc::now()))
         .unwrap();
     let mut fields = fields.as_object().unwrap().clone();
     if kind == MutationKind::Create {
