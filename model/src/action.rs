@@ -26,7 +26,7 @@ pocketbook_protocol::open_enum! {
         Camhs = "camhs",
         /// Youth justice service.
         YouthJustice = "youth_justice",
-        /// Prevent.
+        /// Prevent: a referral over a risk of radicalisation.
         Prevent = "prevent",
         /// Child Exploitation and Online Protection.
         Ceop = "ceop",
@@ -40,13 +40,13 @@ pocketbook_protocol::open_enum! {
     pub enum ActionStatus {
         /// Not sent yet.
         Draft = "draft",
-        /// Sent.
+        /// Sent to the recipient.
         Sent = "sent",
         /// The recipient acknowledged it.
         Acknowledged = "acknowledged",
         /// Past its due date without acknowledgement.
         Overdue = "overdue",
-        /// Done.
+        /// Done: nothing further is needed.
         Done = "done",
     }
 }
@@ -59,7 +59,7 @@ pub struct Action {
     /// Shared metadata.
     #[serde(flatten)]
     pub meta: RecordMeta,
-    /// Kind.
+    /// What kind of referral or information sharing it is.
     pub kind: ActionKind,
     /// The young person it is for.
     pub young_person_id: Uuid,
@@ -71,14 +71,14 @@ pub struct Action {
     pub justification: String,
     /// When it is due.
     pub due: Option<NaiveDate>,
-    /// Status.
+    /// Where the action stands.
     pub status: ActionStatus,
 }
 
 /// What a caller gives to add an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionDraft {
-    /// Kind.
+    /// What kind of referral or information sharing it is.
     pub kind: ActionKind,
     /// The young person it is for.
     pub young_person_id: Uuid,

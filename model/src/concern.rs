@@ -20,7 +20,7 @@ pocketbook_protocol::open_enum! {
         EmotionalAbuse = "emotional_abuse",
         /// Sexual abuse.
         SexualAbuse = "sexual_abuse",
-        /// Neglect.
+        /// Neglect: persistent failure to meet a child's basic needs.
         Neglect = "neglect",
         /// Child sexual exploitation.
         Cse = "cse",
@@ -36,7 +36,7 @@ pocketbook_protocol::open_enum! {
         DomesticAbuse = "domestic_abuse",
         /// Missing from home, care or education.
         Missing = "missing",
-        /// Radicalisation.
+        /// Radicalisation: risk of being drawn into terrorism (a Prevent matter).
         Radicalisation = "radicalisation",
         /// FGM, forced marriage, honour-based abuse.
         FgmForcedMarriageHba = "fgm_forced_marriage_hba",
@@ -54,11 +54,11 @@ pocketbook_protocol::open_enum! {
 pocketbook_protocol::open_enum! {
     /// Assessed level of risk; ordered, so the higher risk compares greater.
     pub enum Risk {
-        /// Low.
+        /// Low risk: no immediate action beyond the usual.
         Low = "low",
-        /// Medium.
+        /// Medium risk: action needed, but not immediately.
         Medium = "medium",
-        /// High.
+        /// High risk: immediate safeguarding action needed.
         High = "high",
     }
 }
@@ -72,7 +72,7 @@ pocketbook_protocol::open_enum! {
         Open = "open",
         /// Being watched.
         Monitoring = "monitoring",
-        /// Closed.
+        /// Closed: nothing further is needed.
         Closed = "closed",
         /// No further action.
         Nfa = "nfa",
@@ -91,17 +91,17 @@ pub struct ThriveElement {
 /// THRIVE: threat, harm, risk, investigation, vulnerability, engagement.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThriveAssessment {
-    /// Threat.
+    /// Threat: what threat the child faces.
     pub threat: ThriveElement,
-    /// Harm.
+    /// Harm: what harm has been or could be done.
     pub harm: ThriveElement,
-    /// Risk.
+    /// Risk: how likely further harm is.
     pub risk: ThriveElement,
-    /// Investigation.
+    /// Investigation: what investigation is needed.
     pub investigation: ThriveElement,
-    /// Vulnerability.
+    /// Vulnerability: what makes the child vulnerable.
     pub vulnerability: ThriveElement,
-    /// Engagement.
+    /// Engagement: how the child and family engage with help.
     pub engagement: ThriveElement,
 }
 
@@ -190,7 +190,7 @@ pub struct ConcernDraft {
     pub happened_at: DateTime<Utc>,
     /// Main category.
     pub category: ConcernCategory,
-    /// Sub-categories.
+    /// Further categories the concern also falls under (a set).
     pub sub_categories: Vec<ConcernCategory>,
     /// What happened.
     pub account: String,

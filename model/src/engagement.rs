@@ -34,7 +34,7 @@ pocketbook_protocol::open_enum! {
     pub enum EngagementTopic {
         /// Knife crime.
         KnifeCrime = "knife_crime",
-        /// Robbery.
+        /// Robbery, including of phones and other young people.
         Robbery = "robbery",
         /// Stop and search.
         StopAndSearch = "stop_and_search",
@@ -50,7 +50,7 @@ pocketbook_protocol::open_enum! {
         HateCrime = "hate_crime",
         /// Road safety.
         RoadSafety = "road_safety",
-        /// Fireworks.
+        /// Fireworks safety and the law.
         Fireworks = "fireworks",
         /// Healthy relationships.
         Relationships = "relationships",
@@ -77,7 +77,7 @@ pub struct Engagement {
     /// Shared metadata.
     #[serde(flatten)]
     pub meta: RecordMeta,
-    /// Kind.
+    /// What kind of engagement it was.
     pub kind: EngagementKind,
     /// Topics (a set).
     pub topics: Vec<EngagementTopic>,
@@ -98,9 +98,9 @@ pub struct Engagement {
 /// What a caller gives to record an engagement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngagementDraft {
-    /// Kind.
+    /// What kind of engagement it was.
     pub kind: EngagementKind,
-    /// Topics.
+    /// The topics covered (a set).
     pub topics: Vec<EngagementTopic>,
     /// The establishment.
     pub establishment_id: Uuid,

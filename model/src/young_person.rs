@@ -50,7 +50,7 @@ pocketbook_protocol::open_enum! {
 /// A parent or carer contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarerContact {
-    /// Name.
+    /// The carer's name.
     pub name: String,
     /// Relationship to the child.
     pub relationship: String,

@@ -43,7 +43,7 @@ pub struct AuditEvent {
     pub officer_id: Uuid,
     /// The device it was done on.
     pub device_id: Uuid,
-    /// When.
+    /// When it was done (device time, microsecond precision in the hash).
     pub at: DateTime<Utc>,
     /// The kind of record (absent for events about many records).
     pub entity: Option<Entity>,

@@ -43,7 +43,7 @@ pub struct Officer {
     pub name: String,
     /// Shoulder / warrant number.
     pub shoulder_number: String,
-    /// Role.
+    /// What the officer may do and see (decides buckets and, later, permissions).
     pub role: Role,
     /// Teams they belong to; the first is their home team.
     pub team_ids: Vec<Uuid>,
@@ -78,9 +78,9 @@ pub struct Establishment {
     pub id: Uuid,
     /// DfE unique reference number.
     pub urn: String,
-    /// Name.
+    /// The establishment's name as GIAS gives it.
     pub name: String,
-    /// Kind.
+    /// The phase or kind of establishment (primary, secondary, PRU…).
     pub kind: EstablishmentKind,
     /// Ward it lies in.
     #[serde(default)]
