@@ -196,7 +196,7 @@ impl Pocketbook {
             };
             let device = store::DeviceState::load(c)?;
             let clock = chrono::DateTime::<Utc>::from_timestamp_millis(
-                device.clock.last().millis.min(i64::MAX as u64) as i64,
+                i64::try_from(device.clock.last().millis).unwrap_or(i64::MAX),
             )
             .unwrap_or_default();
             if self.now().max(clock) > enrolled.lease_expires_at() {

@@ -54,11 +54,12 @@ fn draw(p: SyncProgress) {
         SyncPhase::Push => "push",
         SyncPhase::Pull => "pull",
     };
-    let width = 30;
+    let width: usize = 30;
     let filled = if p.total == 0 {
         width
     } else {
-        (p.done * width as u64 / p.total.max(1)) as usize
+        let share = p.done.saturating_mul(30) / p.total.max(1);
+        usize::try_from(share).unwrap_or(width)
     };
     let bar: String = "#".repeat(filled.min(width)) + &".".repeat(width - filled.min(width));
     eprint!("\r{phase} [{bar}] {}/{}   ", p.done, p.total);

@@ -56,7 +56,7 @@ pub(crate) fn append(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
-        seq as i64,
+        seq,
         op_name(event.operation),
         event.officer_id.to_string(),
         event.device_id.to_string(),
@@ -149,8 +149,8 @@ pub(crate) fn events_after(conn: &Connection, seq: u64, limit: usize) -> Result<
     ))?;
     let rows = stmt.query_map(
         rusqlite::params![
-            seq.min(i64::MAX as u64) as i64,
-            limit.min(i64::MAX as usize) as i64
+            i64::try_from(seq).unwrap_or(i64::MAX),
+            i64::try_from(limit).unwrap_or(i64::MAX)
         ],
         event_from_row,
     )?;

@@ -94,7 +94,7 @@ impl DeviceState {
 
     /// The corrected time: the wall clock plus the offset the server taught this device.
     pub(crate) fn corrected_ms(&self, now: chrono::DateTime<Utc>) -> u64 {
-        (now.timestamp_millis().saturating_add(self.clock_offset_ms)).max(0) as u64
+        u64::try_from(now.timestamp_millis().saturating_add(self.clock_offset_ms)).unwrap_or(0)
     }
 
     /// Stamps a local change with the next clock reading.
@@ -111,10 +111,10 @@ impl DeviceState {
              WHERE id = 1",
         )?
         .execute(params![
-            last.millis as i64,
+            last.millis,
             last.counter,
-            self.next_seq as i64,
-            self.audit_seq as i64,
+            self.next_seq,
+            self.audit_seq,
             self.audit_head,
             self.clock_offset_ms
         ])?;

@@ -27,7 +27,7 @@ impl Enrolled {
         let since = self
             .last_sync_at
             .map_or(self.enrolled_at, |t| t.max(self.enrolled_at));
-        since + chrono::Duration::seconds(self.lease_seconds.min(i64::MAX as u64) as i64)
+        since + chrono::Duration::seconds(i64::try_from(self.lease_seconds).unwrap_or(i64::MAX))
     }
 }
 
@@ -66,11 +66,11 @@ pub(crate) fn enrolled(conn: &Connection) -> Result<Option<Enrolled>> {
         token,
         server_id: Uuid::parse_str(&server_id)
             .map_err(|_| Error::Corrupt { what: "sync state" })?,
-        lease_seconds: lease.max(0) as u64,
+        lease_seconds: u64::try_from(lease).unwrap_or(0),
         enrolled_at: parse_time(&enrolled_at)?,
         last_sync_at: last_sync.as_deref().map(parse_time).transpose()?,
         epoch,
-        audit_acked_seq: acked.max(0) as u64,
+        audit_acked_seq: u64::try_from(acked).unwrap_or(0),
     }))
 }
 
@@ -93,7 +93,7 @@ pub(crate) fn save_enrolment(
             server_url,
             token,
             server_id.to_string(),
-            lease_seconds as i64,
+            lease_seconds,
             now.to_rfc3339()
         ],
     )?;

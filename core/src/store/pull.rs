@@ -28,7 +28,7 @@ pub(crate) fn cursors(conn: &Connection) -> Result<BTreeMap<String, u64>> {
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     rows.map(|r| {
         let (b, c) = r?;
-        Ok((b, c.max(0) as u64))
+        Ok((b, u64::try_from(c).unwrap_or(0)))
     })
     .collect()
 }
@@ -193,7 +193,7 @@ pub(crate) fn apply(
                     "INSERT INTO cursors (bucket, cursor) VALUES (?1, ?2)
                      ON CONFLICT (bucket) DO UPDATE SET cursor = excluded.cursor",
                 )?
-                .execute(params![bucket, cursor as i64])?;
+                .execute(params![bucket, cursor])?;
             }
             PullOp::SetEpoch(epoch) => {
                 conn.execute("UPDATE sync_state SET epoch = ?1 WHERE id = 1", [&epoch])?;

@@ -33,7 +33,7 @@ pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Re
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
                 .execute(params![
-                    *seq as i64,
+                    seq,
                     entity.as_str(),
                     record_id.to_string(),
                     code.as_str(),
@@ -42,7 +42,7 @@ pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Re
                 ])?;
             }
             PushOp::DropOutboxThrough(seq) => {
-                conn.execute("DELETE FROM outbox WHERE seq <= ?1", [*seq as i64])?;
+                conn.execute("DELETE FROM outbox WHERE seq <= ?1", [seq])?;
             }
             PushOp::ResolutionTaken(id) => {
                 conn.execute("UPDATE conflicts SET push_pending = 0 WHERE id = ?1", [id])?;
@@ -50,7 +50,7 @@ pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Re
             PushOp::AuditAckedThrough(seq) => {
                 conn.execute(
                     "UPDATE sync_state SET audit_acked_seq = max(audit_acked_seq, ?1) WHERE id = 1",
-                    [*seq as i64],
+                    [seq],
                 )?;
             }
         }
@@ -92,7 +92,7 @@ pub(crate) fn rejected(conn: &Connection) -> Result<Vec<RejectedChange>> {
     rows.map(|r| {
         let (seq, entity, record_id, code, message, at) = r?;
         Ok(RejectedChange {
-            seq: seq.max(0) as u64,
+            seq: u64::try_from(seq).unwrap_or(0),
             entity,
             record_id: Uuid::parse_str(&record_id)
                 .map_err(|_| Error::Corrupt { what: "rejected" })?,
@@ -109,7 +109,8 @@ pub(crate) fn rejected(conn: &Connection) -> Result<Vec<RejectedChange>> {
 /// corrected versions, oldest first. Nothing is lost; the entries are resent.
 pub(crate) fn restamp(conn: &Connection, server_time_ms: u64, now: DateTime<Utc>) -> Result<()> {
     let mut device = DeviceState::load(conn)?;
-    device.clock_offset_ms = server_time_ms as i64 - now.timestamp_millis();
+    device.clock_offset_ms =
+        i64::try_from(server_time_ms).unwrap_or(i64::MAX) - now.timestamp_millis();
     let node = device.clock.node();
     let floor = pocketbook_protocol::Hlc {
         millis: server_time_ms.saturating_sub(1),
@@ -129,7 +130,7 @@ pub(crate) fn restamp(conn: &Connection, server_time_ms: u64, now: DateTime<Utc>
             .collect();
         let base = serde_json::to_string(&base).map_err(|_| Error::Corrupt { what: "outbox" })?;
         conn.prepare_cached("UPDATE outbox SET version = ?2, base = ?3 WHERE seq = ?1")?
-            .execute(params![m.seq as i64, fresh.to_string(), base])?;
+            .execute(params![m.seq, fresh.to_string(), base])?;
         let row: Option<(String, String)> = conn
             .prepare_cached("SELECT data, versions FROM records WHERE id = ?1")?
             .query_row([m.record_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -229,7 +229,7 @@ fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
-        m.seq as i64,
+        m.seq,
         m.entity.as_str(),
         m.record_id.to_string(),
         kind,

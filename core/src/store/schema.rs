@@ -145,6 +145,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version this build creates.
+#[allow(clippy::cast_possible_truncation)] // a few dozen migrations at most
 pub(crate) const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Brings the store up to `target` (normally `CURRENT_VERSION`).

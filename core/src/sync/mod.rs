@@ -290,7 +290,7 @@ impl Pocketbook {
         report.bytes_received = http
             .bytes_received
             .load(std::sync::atomic::Ordering::Relaxed);
-        report.duration_ms = started.elapsed().as_millis() as u64;
+        report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(report)
     }
 
