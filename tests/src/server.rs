@@ -140,13 +140,22 @@ pub struct TestDevice {
 impl TestDevice {
     /// A new, unenrolled device.
     pub fn new() -> Self {
+        Self::with_sources(std::sync::Arc::new(pocketbook_core::SystemSources))
+    }
+
+    /// A new, unenrolled device whose wall time and ids come from `sources` (seeded time lets
+    /// a test move the clock instead of sleeping).
+    pub fn with_sources(sources: std::sync::Arc<dyn pocketbook_core::Sources>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("device.db");
-        let book = Pocketbook::open(OpenConfig {
-            db_path: path.clone(),
-            key: crate::key(),
-            device_name: "test phone".into(),
-        })
+        let book = Pocketbook::open_with_sources(
+            OpenConfig {
+                db_path: path.clone(),
+                key: crate::key(),
+                device_name: "test phone".into(),
+            },
+            sources,
+        )
         .expect("open device store");
         TestDevice { dir, path, book }
     }

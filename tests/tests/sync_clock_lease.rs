@@ -2,10 +2,10 @@
 //! is corrected and resends without losing anything; a lapsed lease hides records until the
 //! device re-authenticates; big pushes and pulls go in gzip-compressed batches and pages.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use pocketbook_core::model::{VisitFilter, VisitUpdate};
-use pocketbook_core::{Entity, Error};
+use pocketbook_core::{Entity, Error, SeededSources};
 use pocketbook_protocol::Role;
 use pocketbook_sync_server::api::Config;
 use pocketbook_tests::server::{TestDevice, TestServer};
@@ -69,13 +69,21 @@ async fn a_lapsed_lease_hides_records_until_reauthentication_which_keeps_the_out
     let alice = server
         .officer("Alice", Role::Officer, &[server.team_a])
         .await;
-    let device = server.device(alice.id).await;
+    // The device's wall time is seeded: the lease lapses by moving it, not by sleeping.
+    let time = Arc::new(SeededSources::new(3, chrono::Utc::now()));
+    let device = TestDevice::with_sources(time.clone());
+    device
+        .book
+        .enroll(&server.url, &server.code(alice.id).await)
+        .await
+        .unwrap();
     let mut draft = person_draft();
     draft.establishment_id = Some(server.school);
     let child = device.book.add_young_person(draft).unwrap().id;
     device.book.sync().await.unwrap();
     device.book.record_visit(visit_draft(child, 1)).unwrap();
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(device.book.visits(&VisitFilter::default()).is_ok());
+    time.advance(chrono::Duration::milliseconds(1_500));
 
     assert!(matches!(
         device.book.visits(&VisitFilter::default()),
