@@ -2,10 +2,10 @@
 //! published: a CSV with headers such as `URN`, `EstablishmentName`,
 //! `TypeOfEstablishment (name)`, `PhaseOfEducation (name)`, `EstablishmentStatus (name)`,
 //! `AdministrativeWard (name)` and `Postcode`, in Windows-1252 (or UTF-8). Pure: parses bytes
-//! into establishments; the store upserts them by URN.
+//! into establishments (ids drawn from the given [`Sources`]); the store upserts them by URN.
 
+use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::{Establishment, EstablishmentKind};
-use uuid::Uuid;
 
 /// Why an extract could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +92,9 @@ fn decode(bytes: &[u8]) -> String {
     }
 }
 
-/// Parses a GIAS extract.
-pub fn parse(bytes: &[u8]) -> Result<GiasImport, GiasError> {
+/// Parses a GIAS extract; new establishments get ids from `sources` (the store keeps the id of
+/// one it already knows by URN).
+pub fn parse(bytes: &[u8], sources: &dyn Sources) -> Result<GiasImport, GiasError> {
     let text = decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -129,7 +130,7 @@ pub fn parse(bytes: &[u8]) -> Result<GiasImport, GiasError> {
             continue;
         };
         out.establishments.push(Establishment {
-            id: Uuid::now_v7(),
+            id: sources.new_id(),
             urn: get(urn).to_string(),
             name: get(name).to_string(),
             kind: k,
@@ -145,6 +146,8 @@ pub fn parse(bytes: &[u8]) -> Result<GiasImport, GiasError> {
 
 #[cfg(test)]
 mod tests {
+    use pocketbook_protocol::sources::SystemSources;
+
     use super::*;
 
     #[test]
@@ -208,7 +211,7 @@ EstablishmentStatus (name),PhaseOfEducation (name),Postcode,AdministrativeWard (
         bytes.extend_from_slice(b"100002,Camden,\xC9cole Jeannine Manuel,Other independent school,\"Open, but proposed to close\",Not applicable,WC1B 3DN,Holborn\r\n");
         bytes.extend_from_slice(b"100003,Camden,Old Board School,Community school,Closed,Secondary,NW5 1AA,Kentish Town\r\n");
         bytes.extend_from_slice(b"100004,Camden,University of Somewhere,Higher education institutions,Open,Not applicable,WC1E 6BT,Bloomsbury\r\n");
-        let import = parse(&bytes).unwrap();
+        let import = parse(&bytes, &SystemSources).unwrap();
         assert_eq!(import.skipped, 1);
         let names: Vec<&str> = import
             .establishments
@@ -234,9 +237,9 @@ EstablishmentStatus (name),PhaseOfEducation (name),Postcode,AdministrativeWard (
     #[test]
     fn a_utf8_extract_with_a_bom_is_read_too_and_a_missing_column_is_named() {
         let text = format!("\u{FEFF}{HEADER}100005,Leeds,Ysgol Gymraeg,Academy converter,Open,Primary,LS1 1AA,City\r\n");
-        let import = parse(text.as_bytes()).unwrap();
+        let import = parse(text.as_bytes(), &SystemSources).unwrap();
         assert_eq!(import.establishments[0].urn, "100005");
-        let err = parse(b"URN,EstablishmentName\r\n1,x\r\n").unwrap_err();
+        let err = parse(b"URN,EstablishmentName\r\n1,x\r\n", &SystemSources).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the extract has no `TypeOfEstablishment (name)` column"

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pocketbook_protocol::{Establishment, EstablishmentKind, Role};
-use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::error::StoreError;
+use pocketbook_sync_server::secrets::{code_hash, new_code_from};
 use pocketbook_sync_server::store::{PostgresOptions, PostgresStore, SqliteStore, Store};
 use uuid::Uuid;
 
@@ -331,7 +331,7 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
         }) => {
             let kind: EstablishmentKind = name("kind", &kind)?;
             let e = Establishment {
-                id: Uuid::now_v7(),
+                id: store.sources().new_id(),
                 urn,
                 name: title,
                 kind,
@@ -346,7 +346,7 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
         }
         Command::Establishment(EstablishmentCommand::ImportGias { file }) => {
             let bytes = std::fs::read(&file)?;
-            let import = pocketbook_sync_server::gias::parse(&bytes)
+            let import = pocketbook_sync_server::gias::parse(&bytes, store.sources().as_ref())
                 .map_err(|e| CliError::Usage(e.to_string()))?;
             let closed = import.establishments.iter().filter(|e| e.closed).count();
             let (added, updated) = store.put_establishments(import.establishments).await?;
@@ -364,7 +364,7 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
                     "--ttl-hours must be between 1 and 336".into(),
                 ));
             }
-            let code = new_code();
+            let code = new_code_from(store.sources().as_ref());
             store
                 .add_code(officer, code_hash(&code), ttl_hours * 3600)
                 .await?;
@@ -397,7 +397,7 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
                             vec![team.id],
                         )
                         .await?;
-                    let code = new_code();
+                    let code = new_code_from(store.sources().as_ref());
                     store
                         .add_code(officer.id, code_hash(&code), ttl_hours * 3600)
                         .await?;

@@ -3,17 +3,26 @@
 //! two backends: embedded SQLite and PostgreSQL. Every method is one transaction: it lands
 //! whole or not at all.
 
+mod clock;
+mod conflicts;
+mod decode;
+mod enrol;
+mod meta;
 pub mod migrations;
 mod postgres;
-mod records;
-mod shared;
+mod pull;
+mod push;
+mod record_rows;
+mod reference;
 pub mod sql;
 mod sql_store;
 mod sqlite;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use pocketbook_protocol::merge::Conflict;
+use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
 use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
@@ -90,6 +99,9 @@ pub struct QuarantineEntry {
 
 /// The server's storage.
 pub trait Store: Clone + Send + Sync + 'static {
+    /// Where this store takes wall time, ids and random bytes from (tokens and enrolment codes
+    /// included): the system's in production, seeded ones in tests.
+    fn sources(&self) -> &Arc<dyn Sources>;
     /// The server's own id and epoch.
     fn identity(&self) -> impl Future<Output = Result<(Uuid, String), StoreError>> + Send;
     /// Exchanges an enrolment code (by its hash) for a device registration with `token_hash`.
