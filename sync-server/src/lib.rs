@@ -2,9 +2,10 @@
 //! takes their pushed mutations (merging them by the rules in `pocketbook-protocol`), serves
 //! pulls by bucket, quarantines what it refuses and audits everything. Storage sits behind the
 //! [`store::Store`] trait; the backend is chosen once in `main`. What a push may do is decided
-//! by the pure [`policy`]; wall time and randomness come from the store's
-//! [`pocketbook_protocol::sources::Sources`].
+//! by the pure [`policy`]; the admin commands' logic is [`admin`]; wall time and randomness
+//! come from the store's [`pocketbook_protocol::sources::Sources`].
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
