@@ -173,7 +173,8 @@ enum EstablishmentCommand {
         ward: Option<String>,
     },
     /// Import (or re-import) the DfE "Get Information about Schools" CSV extract: adds new
-    /// schools, updates known ones by URN, marks closed ones closed, never deletes.
+    /// schools, updates known ones by URN, marks closed ones closed, never deletes. Devices are
+    /// offered only open ones (`Open`, `Open, but proposed to close`).
     ImportGias {
         /// The extract (Windows-1252 or UTF-8 CSV).
         file: PathBuf,

@@ -1,16 +1,24 @@
 //! The administration library (`pocketbook_sync_server::admin`) called directly, with no
 //! process spawned, on a SQLite store in a temporary directory: teams and officers, codes,
-//! devices and clear errors.
+//! devices, clear errors, and a GIAS import that offers devices only open establishments.
 
 use std::path::Path;
 
+use pocketbook_protocol::wire::PullRequest;
 use pocketbook_protocol::Role;
+use pocketbook_sync_server::admin::establishments::{self, GiasSummary, Upserted};
 use pocketbook_sync_server::admin::teams::{self, NewOfficer};
 use pocketbook_sync_server::admin::{codes, devices, AdminError};
 use pocketbook_sync_server::error::StoreError;
 use pocketbook_sync_server::secrets::{code_hash, secret_hash};
-use pocketbook_sync_server::store::{Enrolment, SqliteStore, Store, TokenCheck};
+use pocketbook_sync_server::store::{Device, Enrolment, SqliteStore, Store, TokenCheck};
 use uuid::Uuid;
+
+/// A GIAS extract with one establishment of each status and one of a kind we skip.
+const GIAS_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/gias-statuses.csv"
+);
 
 fn store(dir: &Path) -> SqliteStore {
     SqliteStore::open(&dir.join("server.db")).expect("server store")
@@ -174,4 +182,85 @@ async fn devices_are_listed_and_revoked_once() {
         unknown.err().map(|e| e.to_string()).as_deref(),
         Some("no live device with that id")
     );
+}
+
+#[tokio::test]
+async fn gias_import_offers_devices_only_open_establishments() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = store(dir.path());
+    let summary = establishments::import_gias_file(&store, Path::new(GIAS_FIXTURE))
+        .await
+        .expect("import");
+    assert_eq!(
+        summary,
+        GiasSummary {
+            upserted: Upserted {
+                added: 4,
+                updated: 0
+            },
+            closed: 1,
+            proposed_to_open: 1,
+            skipped: 1,
+        }
+    );
+    let kept = establishments::establishments(&store).await.expect("list");
+    let kept: Vec<(&str, bool)> = kept.iter().map(|e| (e.urn.as_str(), e.closed)).collect();
+    assert_eq!(
+        kept,
+        [
+            ("300001", false),
+            ("300002", false),
+            ("300003", false),
+            ("300004", true)
+        ],
+        "every establishment is kept on the server, the closed one marked closed"
+    );
+
+    let (_, officer) = officer_in_new_team(&store, "Northfield").await;
+    let (device, _, enrolment) = enrol(&store, officer).await;
+    let Enrolment::Enrolled(provisioning) = enrolment else {
+        panic!("not enrolled: {enrolment:?}")
+    };
+    let offered: Vec<&str> = provisioning
+        .establishments
+        .iter()
+        .map(|e| e.urn.as_str())
+        .collect();
+    assert_eq!(
+        offered,
+        ["300001", "300002"],
+        "open, and open but proposed to close"
+    );
+
+    // A re-import that lists the new school as open offers it, in the pull's reference data too.
+    let bytes = std::fs::read(GIAS_FIXTURE).expect("fixture");
+    let reopened = String::from_utf8(bytes)
+        .expect("utf-8 fixture")
+        .replace("Proposed to open", "Open");
+    let summary = establishments::import_gias(&store, reopened.as_bytes())
+        .await
+        .expect("re-import");
+    assert_eq!(summary.upserted.updated, 4);
+    assert_eq!(summary.proposed_to_open, 0);
+    let officer = teams::officers(&store).await.expect("officers").remove(0);
+    let page = store
+        .pull(
+            Device {
+                device_id: device,
+                officer,
+            },
+            PullRequest {
+                epoch: None,
+                cursors: Default::default(),
+                limit: None,
+                reference: true,
+            },
+        )
+        .await
+        .expect("pull");
+    let offered: Vec<String> = page
+        .reference
+        .map(|p| p.establishments.into_iter().map(|e| e.urn).collect())
+        .unwrap_or_default();
+    assert_eq!(offered, ["300001", "300002", "300003"]);
 }

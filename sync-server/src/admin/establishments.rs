@@ -1,13 +1,12 @@
 //! Establishments: adding one by hand, importing (or re-importing) the DfE GIAS extract — new
-//! schools added, known ones updated by URN, closed ones marked closed, nothing deleted — and
-//! listing.
+//! schools added, known ones updated by URN, statuses kept, nothing deleted — and listing.
 
 use std::path::Path;
 
 use pocketbook_protocol::{Establishment, EstablishmentKind};
 
 use super::AdminError;
-use crate::gias;
+use crate::gias::{self, EstablishmentStatus};
 use crate::store::Store;
 
 /// An establishment to add or update by hand (open, offered to devices).
@@ -39,6 +38,8 @@ pub struct GiasSummary {
     pub upserted: Upserted,
     /// Of those, how many GIAS lists as closed (kept, not offered to devices).
     pub closed: usize,
+    /// Of those, how many GIAS lists as proposed to open (kept, not offered yet).
+    pub proposed_to_open: usize,
     /// Rows of kinds Pocketbook does not work with.
     pub skipped: usize,
 }
@@ -66,11 +67,20 @@ pub async fn add_establishment<S: Store>(
 /// Imports a GIAS extract (Windows-1252 or UTF-8 CSV bytes).
 pub async fn import_gias<S: Store>(store: &S, bytes: &[u8]) -> Result<GiasSummary, AdminError> {
     let import = gias::parse(bytes, store.sources().as_ref())?;
-    let closed = import.establishments.iter().filter(|e| e.closed).count();
-    let (added, updated) = store.put_establishments(import.establishments).await?;
+    let count = |status| {
+        import
+            .establishments
+            .iter()
+            .filter(|e| e.status == status)
+            .count()
+    };
+    let closed = count(EstablishmentStatus::Closed);
+    let proposed_to_open = count(EstablishmentStatus::ProposedToOpen);
+    let (added, updated) = store.put_gias_establishments(import.establishments).await?;
     Ok(GiasSummary {
         upserted: Upserted { added, updated },
         closed,
+        proposed_to_open,
         skipped: import.skipped,
     })
 }
@@ -81,7 +91,7 @@ pub async fn import_gias_file<S: Store>(store: &S, file: &Path) -> Result<GiasSu
     import_gias(store, &bytes).await
 }
 
-/// Every establishment, by URN, closed ones included.
+/// Every establishment, by URN, closed and not yet open ones included.
 pub async fn establishments<S: Store>(store: &S) -> Result<Vec<Establishment>, AdminError> {
     Ok(store.establishments().await?)
 }

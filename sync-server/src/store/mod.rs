@@ -33,6 +33,7 @@ pub use sql_store::{Backend, SqlStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
 
 use crate::error::StoreError;
+use crate::gias::GiasEstablishment;
 
 /// A device that presented a valid token.
 #[derive(Debug, Clone)]
@@ -150,12 +151,19 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// All officers.
     fn officers(&self) -> impl Future<Output = Result<Vec<Officer>, StoreError>> + Send;
-    /// Inserts or updates establishments by URN; returns (added, updated).
+    /// Inserts or updates establishments by URN; returns (added, updated). Each is offered to
+    /// devices unless `closed`.
     fn put_establishments(
         &self,
         list: Vec<Establishment>,
     ) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send;
-    /// All establishments.
+    /// Inserts or updates establishments from a GIAS extract by URN, keeping each one's GIAS
+    /// status, which decides whether devices are offered it; returns (added, updated).
+    fn put_gias_establishments(
+        &self,
+        list: Vec<GiasEstablishment>,
+    ) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send;
+    /// All establishments, closed and not yet open ones included.
     fn establishments(&self)
         -> impl Future<Output = Result<Vec<Establishment>, StoreError>> + Send;
     /// Stores a one-time code (by its hash) for an officer, valid for `ttl_seconds`.

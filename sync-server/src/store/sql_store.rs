@@ -23,6 +23,7 @@ use super::sql::{args, Db};
 use super::{pull, push};
 use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, TokenCheck};
 use crate::error::StoreError;
+use crate::gias::GiasEstablishment;
 
 /// Enrolment attempts allowed per client per minute, unless set otherwise.
 pub const ENROL_ATTEMPTS_PER_MINUTE: i64 = 10;
@@ -276,6 +277,19 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         list: Vec<Establishment>,
     ) -> Result<(usize, usize), StoreError> {
+        let list: Vec<_> = list.into_iter().map(|e| (e, None)).collect();
+        self.run(move |db, sources| reference::put_establishments(db, sources, &list))
+            .await
+    }
+
+    async fn put_gias_establishments(
+        &self,
+        list: Vec<GiasEstablishment>,
+    ) -> Result<(usize, usize), StoreError> {
+        let list: Vec<_> = list
+            .into_iter()
+            .map(|g| (g.establishment, Some(g.status)))
+            .collect();
         self.run(move |db, sources| reference::put_establishments(db, sources, &list))
             .await
     }
