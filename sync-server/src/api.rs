@@ -2,7 +2,6 @@
 //! limit, and every error as `{code, message}` JSON.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
@@ -17,35 +16,20 @@ use pocketbook_protocol::wire::{
     PushResponse, MAX_CLOCK_SKEW_MS,
 };
 use pocketbook_protocol::ErrorCode;
-use rand::RngCore;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 
-use crate::auth::{code_hash, secret_hash, AppState, Authed, Protocol};
+use crate::auth::{Authed, Protocol};
 use crate::error::ApiError;
-use crate::metrics::{Metrics, SyncKind};
+use crate::metrics::SyncKind;
+use crate::secrets::{code_hash, new_token, secret_hash};
+use crate::state::AppState;
+/// The settings [`router`] takes.
+pub use crate::state::Config;
 use crate::store::{Enrolment, Store};
 
 /// Largest request body accepted (after decompression).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// Server settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Config {
-    /// How long a device may go without syncing before it must re-authenticate.
-    pub lease_seconds: u64,
-    /// Most mutations accepted in one push (more answer 413 and the device splits).
-    pub max_batch: usize,
-}
-
-impl Default for Config {
-    /// A 28-day lease, 1,000 mutations a push.
-    fn default() -> Self {
-        Config {
-            lease_seconds: 28 * 24 * 3600,
-            max_batch: 1_000,
-        }
-    }
-}
 
 /// A JSON body whose rejections are answered as `{code, message}`.
 pub struct Body<T>(pub T);
@@ -75,11 +59,7 @@ where
 
 /// Builds the router over a store.
 pub fn router<S: Store>(store: S, config: Config) -> Router {
-    let state = AppState {
-        store,
-        config,
-        metrics: Arc::new(Metrics::default()),
-    };
+    let state = AppState::new(store, config);
     Router::new()
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
@@ -155,9 +135,7 @@ async fn enroll<S: Store>(
             message: "a code and a device name of at most 200 characters are required".into(),
         });
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token = new_token(app.store.sources().as_ref());
     let (server_id, _) = app.store.identity().await?;
     let outcome = app
         .store
@@ -192,7 +170,7 @@ async fn push<S: Store>(
     if req.mutations.len() > app.config.max_batch {
         return Err(ApiError::TooLarge);
     }
-    let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+    let now = app.store.sources().now().timestamp_millis().max(0) as u64;
     if req
         .mutations
         .iter()

@@ -5,42 +5,12 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use pocketbook_protocol::wire::PROTOCOL_HEADER;
 use pocketbook_protocol::{protocol_supported, ErrorCode};
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+/// The secrets' helpers, where callers have always found them.
+pub use crate::secrets::{code_hash, new_code, secret_hash};
+use crate::state::AppState;
 use crate::store::{Device, Store, TokenCheck};
-
-/// SHA-256 (hex) of a device token.
-pub fn secret_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.trim().as_bytes()))
-}
-
-/// SHA-256 (hex) of an enrolment code, read the way people type it: case, spaces and dashes
-/// do not matter.
-pub fn code_hash(code: &str) -> String {
-    let normal: String = code
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    secret_hash(&normal)
-}
-
-/// A new enrolment code: 12 characters from an alphabet without look-alikes (60 bits),
-/// grouped in fours.
-pub fn new_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    let chars: Vec<char> = (0..12)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
 
 /// Proof the request names a protocol version this server speaks.
 #[derive(Debug, Clone, Copy)]
@@ -64,17 +34,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Protocol {
             }),
         }
     }
-}
-
-/// The state every handler shares: the store and the settings.
-#[derive(Clone)]
-pub struct AppState<S: Store> {
-    /// The backend.
-    pub store: S,
-    /// Settings.
-    pub config: crate::api::Config,
-    /// This process's metrics.
-    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// An authenticated device.

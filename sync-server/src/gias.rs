@@ -2,10 +2,12 @@
 //! published: a CSV with headers such as `URN`, `EstablishmentName`,
 //! `TypeOfEstablishment (name)`, `PhaseOfEducation (name)`, `EstablishmentStatus (name)`,
 //! `AdministrativeWard (name)` and `Postcode`, in Windows-1252 (or UTF-8). Pure: parses bytes
-//! into establishments; the store upserts them by URN.
+//! into establishments with their GIAS status (ids drawn from the given [`Sources`]); the store
+//! upserts them by URN.
 
+use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::{Establishment, EstablishmentKind};
-use uuid::Uuid;
+use serde::{Deserialize, Serialize};
 
 /// Why an extract could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -23,11 +25,69 @@ pub enum GiasError {
     },
 }
 
+/// An establishment's GIAS status (`EstablishmentStatus (name)`), which decides whether
+/// devices are offered it as a choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EstablishmentStatus {
+    /// `Open`: offered.
+    Open,
+    /// `Open, but proposed to close`: still open, so offered.
+    OpenProposedToClose,
+    /// `Proposed to open`: kept on the server, not offered until GIAS lists it open.
+    ProposedToOpen,
+    /// `Closed`: kept for the records that name it, not offered (`closed` on the wire).
+    Closed,
+}
+
+impl EstablishmentStatus {
+    /// The status a GIAS extract names. A status GIAS does not publish today counts as open,
+    /// as every status but a closed one did before statuses were kept.
+    pub fn from_gias(text: &str) -> EstablishmentStatus {
+        let text = text.trim().to_lowercase();
+        if text.starts_with("closed") {
+            EstablishmentStatus::Closed
+        } else if text == "proposed to open" {
+            EstablishmentStatus::ProposedToOpen
+        } else if text == "open, but proposed to close" {
+            EstablishmentStatus::OpenProposedToClose
+        } else {
+            EstablishmentStatus::Open
+        }
+    }
+
+    /// The status of an establishment that came with none (added by hand): open unless closed.
+    pub fn of(establishment: &Establishment) -> EstablishmentStatus {
+        if establishment.closed {
+            EstablishmentStatus::Closed
+        } else {
+            EstablishmentStatus::Open
+        }
+    }
+
+    /// Whether devices are offered an establishment with this status.
+    pub fn offered(self) -> bool {
+        matches!(
+            self,
+            EstablishmentStatus::Open | EstablishmentStatus::OpenProposedToClose
+        )
+    }
+}
+
+/// One establishment of an extract with its GIAS status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GiasEstablishment {
+    /// The establishment as devices know it (`closed` when GIAS lists it closed).
+    pub establishment: Establishment,
+    /// Its GIAS status.
+    pub status: EstablishmentStatus,
+}
+
 /// What an extract held.
 #[derive(Debug, Clone, Default)]
 pub struct GiasImport {
     /// Schools and colleges of the kinds Pocketbook works with.
-    pub establishments: Vec<Establishment>,
+    pub establishments: Vec<GiasEstablishment>,
     /// Rows of other kinds (higher education, children's centres, Welsh establishments…).
     pub skipped: usize,
 }
@@ -92,8 +152,9 @@ fn decode(bytes: &[u8]) -> String {
     }
 }
 
-/// Parses a GIAS extract.
-pub fn parse(bytes: &[u8]) -> Result<GiasImport, GiasError> {
+/// Parses a GIAS extract; new establishments get ids from `sources` (the store keeps the id of
+/// one it already knows by URN).
+pub fn parse(bytes: &[u8], sources: &dyn Sources) -> Result<GiasImport, GiasError> {
     let text = decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -128,16 +189,20 @@ pub fn parse(bytes: &[u8]) -> Result<GiasImport, GiasError> {
             out.skipped += 1;
             continue;
         };
-        out.establishments.push(Establishment {
-            id: Uuid::now_v7(),
-            urn: get(urn).to_string(),
-            name: get(name).to_string(),
-            kind: k,
-            ward: ward.map(get).filter(|w| !w.is_empty()).map(str::to_string),
-            dsl_contact: None,
-            dedicated_officer: None,
-            priority: 0,
-            closed: get(status).to_lowercase().starts_with("closed"),
+        let gias_status = EstablishmentStatus::from_gias(get(status));
+        out.establishments.push(GiasEstablishment {
+            establishment: Establishment {
+                id: sources.new_id(),
+                urn: get(urn).to_string(),
+                name: get(name).to_string(),
+                kind: k,
+                ward: ward.map(get).filter(|w| !w.is_empty()).map(str::to_string),
+                dsl_contact: None,
+                dedicated_officer: None,
+                priority: 0,
+                closed: gias_status == EstablishmentStatus::Closed,
+            },
+            status: gias_status,
         });
     }
     Ok(out)
@@ -145,6 +210,8 @@ pub fn parse(bytes: &[u8]) -> Result<GiasImport, GiasError> {
 
 #[cfg(test)]
 mod tests {
+    use pocketbook_protocol::sources::SystemSources;
+
     use super::*;
 
     #[test]
@@ -208,12 +275,12 @@ EstablishmentStatus (name),PhaseOfEducation (name),Postcode,AdministrativeWard (
         bytes.extend_from_slice(b"100002,Camden,\xC9cole Jeannine Manuel,Other independent school,\"Open, but proposed to close\",Not applicable,WC1B 3DN,Holborn\r\n");
         bytes.extend_from_slice(b"100003,Camden,Old Board School,Community school,Closed,Secondary,NW5 1AA,Kentish Town\r\n");
         bytes.extend_from_slice(b"100004,Camden,University of Somewhere,Higher education institutions,Open,Not applicable,WC1E 6BT,Bloomsbury\r\n");
-        let import = parse(&bytes).unwrap();
+        let import = parse(&bytes, &SystemSources).unwrap();
         assert_eq!(import.skipped, 1);
         let names: Vec<&str> = import
             .establishments
             .iter()
-            .map(|e| e.name.as_str())
+            .map(|e| e.establishment.name.as_str())
             .collect();
         assert_eq!(
             names,
@@ -224,22 +291,52 @@ EstablishmentStatus (name),PhaseOfEducation (name),Postcode,AdministrativeWard (
             ]
         );
         assert_eq!(
-            import.establishments[0].ward.as_deref(),
+            import.establishments[0].establishment.ward.as_deref(),
             Some("Regent’s Park")
         );
-        let closed: Vec<bool> = import.establishments.iter().map(|e| e.closed).collect();
+        let closed: Vec<bool> = import
+            .establishments
+            .iter()
+            .map(|e| e.establishment.closed)
+            .collect();
         assert_eq!(closed, [false, false, true]);
+        let statuses: Vec<EstablishmentStatus> =
+            import.establishments.iter().map(|e| e.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                EstablishmentStatus::Open,
+                EstablishmentStatus::OpenProposedToClose,
+                EstablishmentStatus::Closed
+            ]
+        );
     }
 
     #[test]
     fn a_utf8_extract_with_a_bom_is_read_too_and_a_missing_column_is_named() {
         let text = format!("\u{FEFF}{HEADER}100005,Leeds,Ysgol Gymraeg,Academy converter,Open,Primary,LS1 1AA,City\r\n");
-        let import = parse(text.as_bytes()).unwrap();
-        assert_eq!(import.establishments[0].urn, "100005");
-        let err = parse(b"URN,EstablishmentName\r\n1,x\r\n").unwrap_err();
+        let import = parse(text.as_bytes(), &SystemSources).unwrap();
+        assert_eq!(import.establishments[0].establishment.urn, "100005");
+        let err = parse(b"URN,EstablishmentName\r\n1,x\r\n", &SystemSources).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the extract has no `TypeOfEstablishment (name)` column"
         );
+    }
+
+    #[test]
+    fn gias_statuses_decide_what_devices_are_offered() {
+        use EstablishmentStatus::*;
+        let cases = [
+            ("Open", Open, true),
+            ("Open, but proposed to close", OpenProposedToClose, true),
+            ("Proposed to open", ProposedToOpen, false),
+            ("Closed", Closed, false),
+            (" closed ", Closed, false),
+        ];
+        for (text, status, offered) in cases {
+            assert_eq!(EstablishmentStatus::from_gias(text), status, "{text}");
+            assert_eq!(status.offered(), offered, "{text}");
+        }
     }
 }

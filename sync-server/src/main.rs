@@ -1,14 +1,17 @@
 //! `pocketbook-server`: serve the sync API, or administer teams, officers, establishments,
 //! enrolment codes, devices, the quarantine and the audit log. The storage backend is chosen
-//! here, once; everything below is generic over it.
+//! here, once; everything below is generic over it. This file only parses arguments and
+//! prints: the administration itself is `pocketbook_sync_server::admin`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pocketbook_protocol::{Establishment, EstablishmentKind, Role};
-use pocketbook_sync_server::auth::{code_hash, new_code};
+use pocketbook_sync_server::admin::{
+    self, codes, conflicts, devices, establishments, export, provision, teams, AdminError,
+};
 use pocketbook_sync_server::error::StoreError;
+use pocketbook_sync_server::state::{Config, LeaseOutOfRange};
 use pocketbook_sync_server::store::{PostgresOptions, PostgresStore, SqliteStore, Store};
 use uuid::Uuid;
 
@@ -170,7 +173,8 @@ enum EstablishmentCommand {
         ward: Option<String>,
     },
     /// Import (or re-import) the DfE "Get Information about Schools" CSV extract: adds new
-    /// schools, updates known ones by URN, marks closed ones closed, never deletes.
+    /// schools, updates known ones by URN, marks closed ones closed, never deletes. Devices are
+    /// offered only open ones (`Open`, `Open, but proposed to close`).
     ImportGias {
         /// The extract (Windows-1252 or UTF-8 CSV).
         file: PathBuf,
@@ -208,18 +212,19 @@ enum DeviceCommand {
 #[derive(Debug, thiserror::Error)]
 enum CliError {
     #[error("{0}")]
-    Store(#[from] StoreError),
+    Admin(#[from] AdminError),
+    #[error("{0}")]
+    Lease(#[from] LeaseOutOfRange),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-fn name<T: serde::de::DeserializeOwned>(flag: &str, text: &str) -> Result<T, CliError> {
-    serde_json::from_value(serde_json::Value::String(
-        text.replace('-', "_").to_lowercase(),
-    ))
-    .map_err(|e| CliError::Usage(format!("--{flag}: {e}")))
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::Admin(AdminError::Store(e))
+    }
 }
 
 fn print_lines<T: serde::Serialize>(items: &[T]) -> Result<(), CliError> {
@@ -242,7 +247,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         let url = cli.db.clone();
         let store = tokio::task::spawn_blocking(move || PostgresStore::connect(&url, options))
             .await
-            .map_err(|_| CliError::Store(StoreError::Task))??;
+            .map_err(|_| StoreError::Task)??;
         run_on(
             store.with_enrol_limit(cli.enrol_limit_per_minute),
             cli.command,
@@ -258,6 +263,36 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// Serves the API until Ctrl-C, over TLS when given a certificate and key.
+async fn serve<S: Store>(
+    store: S,
+    listen: String,
+    lease_days: u64,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> Result<(), CliError> {
+    let config = Config::with_lease_days(lease_days)?;
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "serving");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    // Scripts read this line to find a port picked with --listen 127.0.0.1:0.
+    match tls {
+        Some((cert, key)) => {
+            let tls = pocketbook_sync_server::tls::config_from_pem(&cert, &key)
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            println!("listening on https://{addr}");
+            pocketbook_sync_server::tls::serve_tls(listener, store, config, tls, shutdown).await?;
+        }
+        None => {
+            println!("listening on http://{addr}");
+            pocketbook_sync_server::serve(listener, store, config, shutdown).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
     match command {
         Command::Serve {
@@ -265,110 +300,61 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
             lease_days,
             tls_cert,
             tls_key,
-        } => {
-            if !(1..=365).contains(&lease_days) {
-                return Err(CliError::Usage(
-                    "--lease-days must be between 1 and 365".into(),
-                ));
-            }
-            let config = pocketbook_sync_server::api::Config {
-                lease_seconds: lease_days * 24 * 3600,
-                ..Default::default()
-            };
-            let listener = tokio::net::TcpListener::bind(&listen).await?;
-            let addr = listener.local_addr()?;
-            tracing::info!(%addr, "serving");
-            let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
-            };
-            // Scripts read this line to find a port picked with --listen 127.0.0.1:0.
-            match (tls_cert, tls_key) {
-                (Some(cert), Some(key)) => {
-                    let tls = pocketbook_sync_server::tls::config_from_pem(&cert, &key)
-                        .map_err(|e| CliError::Usage(e.to_string()))?;
-                    println!("listening on https://{addr}");
-                    pocketbook_sync_server::tls::serve_tls(listener, store, config, tls, shutdown)
-                        .await?;
-                }
-                _ => {
-                    println!("listening on http://{addr}");
-                    pocketbook_sync_server::serve(listener, store, config, shutdown).await?;
-                }
-            }
+        } => serve(store, listen, lease_days, tls_cert.zip(tls_key)).await?,
+        Command::Team(TeamCommand::Add { name }) => {
+            println!("{}", teams::add_team(&store, name).await?.id)
         }
-        Command::Team(TeamCommand::Add { name }) => println!("{}", store.add_team(name).await?.id),
-        Command::Team(TeamCommand::List) => print_lines(&store.teams().await?)?,
+        Command::Team(TeamCommand::List) => print_lines(&teams::teams(&store).await?)?,
         Command::Officer(OfficerCommand::Add {
-            name: full,
+            name,
             number,
             role,
-            teams,
+            teams: team_ids,
         }) => {
-            let role: Role = name("role", &role)?;
-            println!("{}", store.add_officer(full, number, role, teams).await?.id);
+            let new = teams::NewOfficer {
+                name,
+                shoulder_number: number,
+                role: admin::choice("role", &role)?,
+                team_ids,
+            };
+            println!("{}", teams::add_officer(&store, new).await?.id);
         }
-        Command::Officer(OfficerCommand::Update { id, teams, role }) => {
-            let mut officer = store
-                .officers()
-                .await?
-                .into_iter()
-                .find(|o| o.id == id)
-                .ok_or_else(|| CliError::Usage("no officer with that id".into()))?;
-            if !teams.is_empty() {
-                officer.team_ids = teams;
-            }
-            if let Some(role) = role {
-                officer.role = name("role", &role)?;
-            }
-            store.update_officer(officer).await?;
+        Command::Officer(OfficerCommand::Update {
+            id,
+            teams: team_ids,
+            role,
+        }) => {
+            let role = role.map(|r| admin::choice("role", &r)).transpose()?;
+            teams::update_officer(&store, id, team_ids, role).await?;
         }
-        Command::Officer(OfficerCommand::List) => print_lines(&store.officers().await?)?,
+        Command::Officer(OfficerCommand::List) => print_lines(&teams::officers(&store).await?)?,
         Command::Establishment(EstablishmentCommand::Add {
             urn,
-            name: title,
+            name,
             kind,
             ward,
         }) => {
-            let kind: EstablishmentKind = name("kind", &kind)?;
-            let e = Establishment {
-                id: Uuid::now_v7(),
+            let new = establishments::NewEstablishment {
                 urn,
-                name: title,
-                kind,
+                name,
+                kind: admin::choice("kind", &kind)?,
                 ward,
-                dsl_contact: None,
-                dedicated_officer: None,
-                priority: 0,
-                closed: false,
             };
-            let (added, updated) = store.put_establishments(vec![e]).await?;
-            println!("added {added}, updated {updated}");
+            let done = establishments::add_establishment(&store, new).await?;
+            println!("added {}, updated {}", done.added, done.updated);
         }
         Command::Establishment(EstablishmentCommand::ImportGias { file }) => {
-            let bytes = std::fs::read(&file)?;
-            let import = pocketbook_sync_server::gias::parse(&bytes)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-            let closed = import.establishments.iter().filter(|e| e.closed).count();
-            let (added, updated) = store.put_establishments(import.establishments).await?;
+            let done = establishments::import_gias_file(&store, &file).await?;
             println!(
-                "added {added}, updated {updated} ({closed} closed), skipped {} of other kinds",
-                import.skipped
+                "added {}, updated {} ({} closed), skipped {} of other kinds",
+                done.upserted.added, done.upserted.updated, done.closed, done.skipped
             );
         }
         Command::Establishment(EstablishmentCommand::List) => {
-            print_lines(&store.establishments().await?)?
+            print_lines(&establishments::establishments(&store).await?)?
         }
         Command::Code { officer, ttl_hours } => {
-            if !(1..=24 * 14).contains(&ttl_hours) {
-                return Err(CliError::Usage(
-                    "--ttl-hours must be between 1 and 336".into(),
-                ));
-            }
-            let code = new_code();
-            store
-                .add_code(officer, code_hash(&code), ttl_hours * 3600)
-                .await?;
-            println!("{code}");
+            println!("{}", codes::issue_code(&store, officer, ttl_hours).await?)
         }
         Command::Provision {
             teams,
@@ -376,48 +362,27 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
             prefix,
             ttl_hours,
         } => {
-            if !(1..=10_000).contains(&teams) || !(1..=1_000).contains(&officers_per_team) {
-                return Err(CliError::Usage(
-                    "--teams must be 1..=10000 and --officers-per-team 1..=1000".into(),
-                ));
-            }
-            if !(1..=24 * 14).contains(&ttl_hours) {
-                return Err(CliError::Usage(
-                    "--ttl-hours must be between 1 and 336".into(),
-                ));
-            }
-            for t in 0..teams {
-                let team = store.add_team(format!("{prefix} {}", t + 1)).await?;
-                for n in 0..officers_per_team {
-                    let officer = store
-                        .add_officer(
-                            format!("Officer {}-{}", t + 1, n + 1),
-                            format!("{}", 10_000 + t * officers_per_team + n),
-                            Role::Officer,
-                            vec![team.id],
-                        )
-                        .await?;
-                    let code = new_code();
-                    store
-                        .add_code(officer.id, code_hash(&code), ttl_hours * 3600)
-                        .await?;
-                    println!(
-                        "{}",
-                        serde_json::json!({ "team_id": team.id, "officer_id": officer.id, "code": code })
-                    );
-                }
-            }
+            let plan = provision::ProvisionPlan {
+                teams,
+                officers_per_team,
+                prefix,
+                ttl_hours,
+            };
+            provision::provision(&store, &plan, |p| {
+                println!(
+                    "{}",
+                    serde_json::json!({ "team_id": p.team_id, "officer_id": p.officer_id, "code": p.code })
+                );
+            })
+            .await?;
         }
-        Command::Device(DeviceCommand::List) => print_lines(&store.devices().await?)?,
+        Command::Device(DeviceCommand::List) => print_lines(&devices::devices(&store).await?)?,
         Command::Device(DeviceCommand::Revoke { id }) => {
-            if !store.revoke(id).await? {
-                return Err(CliError::Usage("no live device with that id".into()));
-            }
+            devices::revoke_device(&store, id).await?;
             println!("revoked {id}");
         }
         Command::Conflict(ConflictCommand::List { all }) => {
-            let list: Vec<serde_json::Value> = store
-                .conflicts(all)
+            let list: Vec<serde_json::Value> = conflicts::conflicts(&store, all)
                 .await?
                 .into_iter()
                 .map(|(c, resolved)| serde_json::json!({ "conflict": c, "resolved": resolved }))
@@ -425,14 +390,12 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
             print_lines(&list)?
         }
         Command::Conflict(ConflictCommand::Resolve { id }) => {
-            if !store.resolve_conflict(id.clone()).await? {
-                return Err(CliError::Usage("no open conflict with that id".into()));
-            }
+            conflicts::resolve_conflict(&store, id.clone()).await?;
             println!("resolved {id}");
         }
-        Command::Quarantine => print_lines(&store.quarantine().await?)?,
+        Command::Quarantine => print_lines(&export::quarantine(&store).await?)?,
         Command::Audit => {
-            for line in store.audit_lines().await? {
+            for line in export::audit_lines(&store).await? {
                 println!("{line}");
             }
         }

@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
-use crate::api::{self, Config};
+use crate::api;
+use crate::state::Config;
 use crate::store::Store;
 
 /// Why TLS could not be set up.

@@ -4,6 +4,8 @@
 //! step. The two folders describe one schema and number their steps alike. Blocking IO: run
 //! before serving, or on the blocking pool.
 
+use pocketbook_protocol::sources::{Sources, SystemSources};
+
 use crate::error::StoreError;
 
 /// One forward-only schema step of one backend.
@@ -69,8 +71,8 @@ pub trait Migrate {
     fn apply(&mut self, step: &Migration) -> Result<(), StoreError>;
 
     /// What follows a migration to the latest version every time a server opens the
-    /// database (seeding the server's id and epoch in `meta`).
-    fn finish(&mut self) -> Result<(), StoreError>;
+    /// database (seeding the server's id and epoch in `meta`, drawn from `sources`).
+    fn finish(&mut self, sources: &dyn Sources) -> Result<(), StoreError>;
 }
 
 /// The latest version a backend's steps reach.
@@ -84,21 +86,35 @@ pub fn current_version<M: Migrate>(db: &mut M) -> Result<u32, StoreError> {
 }
 
 /// Migrates a database to the latest version and finishes it for serving; the version it is
-/// at. Refuses a database made by a newer server.
+/// at. Refuses a database made by a newer server. A new server's id and epoch come from the
+/// system's random source.
 pub fn migrate<M: Migrate>(db: &mut M) -> Result<u32, StoreError> {
-    migrate_to(db, latest::<M>())
+    migrate_with(db, &SystemSources)
+}
+
+/// [`migrate`], drawing a new server's id and epoch from `sources`.
+pub fn migrate_with<M: Migrate>(db: &mut M, sources: &dyn Sources) -> Result<u32, StoreError> {
+    migrate_to_with(db, latest::<M>(), sources)
 }
 
 /// Migrates a database up to `target` (never down); the version it is at afterwards. For tests
 /// and tools that need a database as an older server left it: a server always calls
 /// [`migrate`]. Refuses a database made by a newer server and a target no step reaches.
 pub fn migrate_to<M: Migrate>(db: &mut M, target: u32) -> Result<u32, StoreError> {
+    migrate_to_with(db, target, &SystemSources)
+}
+
+fn migrate_to_with<M: Migrate>(
+    db: &mut M,
+    target: u32,
+    sources: &dyn Sources,
+) -> Result<u32, StoreError> {
     if target > latest::<M>() {
         return Err(StoreError::Invalid(format!(
             "no migration reaches version {target}"
         )));
     }
-    let result = db.begin().and_then(|()| run(db, target));
+    let result = db.begin().and_then(|()| run(db, target, sources));
     let ended = db.end();
     let version = result?;
     ended?;
@@ -106,7 +122,7 @@ pub fn migrate_to<M: Migrate>(db: &mut M, target: u32) -> Result<u32, StoreError
 }
 
 /// Applies the steps between the version found and `target`, then finishes at the latest.
-fn run<M: Migrate>(db: &mut M, target: u32) -> Result<u32, StoreError> {
+fn run<M: Migrate>(db: &mut M, target: u32, sources: &dyn Sources) -> Result<u32, StoreError> {
     let found = db.version()?;
     if found > latest::<M>() {
         return Err(StoreError::Invalid(
@@ -121,7 +137,7 @@ fn run<M: Migrate>(db: &mut M, target: u32) -> Result<u32, StoreError> {
     }
     let now = found.max(target);
     if now == latest::<M>() {
-        db.finish()?;
+        db.finish(sources)?;
     }
     Ok(now)
 }

@@ -3,17 +3,26 @@
 //! two backends: embedded SQLite and PostgreSQL. Every method is one transaction: it lands
 //! whole or not at all.
 
+mod clock;
+mod conflicts;
+mod decode;
+mod enrol;
+mod meta;
 pub mod migrations;
 mod postgres;
-mod records;
-mod shared;
+mod pull;
+mod push;
+mod record_rows;
+mod reference;
 pub mod sql;
 mod sql_store;
 mod sqlite;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use pocketbook_protocol::merge::Conflict;
+use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
 use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
@@ -24,6 +33,7 @@ pub use sql_store::{Backend, SqlStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
 
 use crate::error::StoreError;
+use crate::gias::GiasEstablishment;
 
 /// A device that presented a valid token.
 #[derive(Debug, Clone)]
@@ -90,6 +100,9 @@ pub struct QuarantineEntry {
 
 /// The server's storage.
 pub trait Store: Clone + Send + Sync + 'static {
+    /// Where this store takes wall time, ids and random bytes from (tokens and enrolment codes
+    /// included): the system's in production, seeded ones in tests.
+    fn sources(&self) -> &Arc<dyn Sources>;
     /// The server's own id and epoch.
     fn identity(&self) -> impl Future<Output = Result<(Uuid, String), StoreError>> + Send;
     /// Exchanges an enrolment code (by its hash) for a device registration with `token_hash`.
@@ -138,12 +151,19 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// All officers.
     fn officers(&self) -> impl Future<Output = Result<Vec<Officer>, StoreError>> + Send;
-    /// Inserts or updates establishments by URN; returns (added, updated).
+    /// Inserts or updates establishments by URN; returns (added, updated). Each is offered to
+    /// devices unless `closed`.
     fn put_establishments(
         &self,
         list: Vec<Establishment>,
     ) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send;
-    /// All establishments.
+    /// Inserts or updates establishments from a GIAS extract by URN, keeping each one's GIAS
+    /// status, which decides whether devices are offered it; returns (added, updated).
+    fn put_gias_establishments(
+        &self,
+        list: Vec<GiasEstablishment>,
+    ) -> impl Future<Output = Result<(usize, usize), StoreError>> + Send;
+    /// All establishments, closed and not yet open ones included.
     fn establishments(&self)
         -> impl Future<Output = Result<Vec<Establishment>, StoreError>> + Send;
     /// Stores a one-time code (by its hash) for an officer, valid for `ttl_seconds`.

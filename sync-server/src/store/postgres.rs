@@ -10,13 +10,14 @@
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use pocketbook_protocol::sources::{Sources, SystemSources};
 use postgres::error::SqlState;
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
-use uuid::Uuid;
 
 use super::migrations::{self, Migrate, Migration};
 use super::sql::{dollar_placeholders, Cell, Db, Param, Row};
@@ -116,22 +117,34 @@ impl Drop for PostgresBackend {
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user@host:port/db`), creating and
     /// migrating its schema under an advisory lock. Blocking: call before serving, or from the
-    /// blocking pool.
+    /// blocking pool. Runs on the system's clock and random source.
     pub fn connect(url: &str, options: PostgresOptions) -> Result<Self, StoreError> {
+        Self::connect_with_sources(url, options, Arc::new(SystemSources))
+    }
+
+    /// [`PostgresStore::connect`], taking wall time, ids and random bytes from `sources`.
+    pub fn connect_with_sources(
+        url: &str,
+        options: PostgresOptions,
+        sources: Arc<dyn Sources>,
+    ) -> Result<Self, StoreError> {
         let config = postgres::Config::from_str(url)
             .map_err(|_| StoreError::Invalid("the PostgreSQL URL is not valid".into()))?;
         let mut first = config.connect(NoTls)?;
-        migrations::migrate(&mut first)?;
+        migrations::migrate_with(&mut first, sources.as_ref())?;
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { config })?;
-        Ok(SqlStore::new(PostgresBackend {
-            pool: Some(pool),
-            sequencing: options.sequencing,
-        }))
+        Ok(SqlStore::with_sources(
+            PostgresBackend {
+                pool: Some(pool),
+                sequencing: options.sequencing,
+            },
+            sources,
+        ))
     }
 }
 
@@ -185,11 +198,11 @@ impl Migrate for Client {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<(), StoreError> {
+    fn finish(&mut self, sources: &dyn Sources) -> Result<(), StoreError> {
         for key in ["server_id", "epoch"] {
             self.execute(
                 "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-                &[&key, &Uuid::now_v7().to_string()],
+                &[&key, &sources.new_id().to_string()],
             )?;
         }
         Ok(())

@@ -2,23 +2,28 @@
 //! transactions. Every operation runs on tokio's blocking pool inside one transaction, so it
 //! lands whole or not at all; the backend may run an operation again after a transient
 //! failure (PostgreSQL's deadlock or serialization errors), so operations are written to be
-//! repeatable.
+//! repeatable. Wall time, ids and random bytes come from the store's [`Sources`].
 
 use std::sync::Arc;
 
 use pocketbook_protocol::merge::Conflict;
+use pocketbook_protocol::sources::{Sources, SystemSources};
 use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
-use pocketbook_protocol::{Establishment, Officer, Role, Team, GENESIS_HASH};
+use pocketbook_protocol::{Establishment, Officer, Role, Team};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::records;
-use super::shared::{
-    all_json, audit, corrupt, meta, now_ms, now_text, officer, parse_id, provisioning_for, team_ids,
-};
+use super::clock::{now_ms, now_text};
+use super::conflicts::mark_conflict_resolved;
+use super::decode::{all_json, corrupt, parse_id};
+use super::enrol;
+use super::meta::{audit, meta};
+use super::reference::{self, officer, team_ids};
 use super::sql::{args, Db};
+use super::{pull, push};
 use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, TokenCheck};
 use crate::error::StoreError;
+use crate::gias::GiasEstablishment;
 
 /// Enrolment attempts allowed per client per minute, unless set otherwise.
 pub const ENROL_ATTEMPTS_PER_MINUTE: i64 = 10;
@@ -37,6 +42,7 @@ pub trait Backend: Send + Sync + 'static {
 pub struct SqlStore<B> {
     backend: Arc<B>,
     enrol_limit: i64,
+    sources: Arc<dyn Sources>,
 }
 
 impl<B> Clone for SqlStore<B> {
@@ -44,16 +50,24 @@ impl<B> Clone for SqlStore<B> {
         SqlStore {
             backend: self.backend.clone(),
             enrol_limit: self.enrol_limit,
+            sources: self.sources.clone(),
         }
     }
 }
 
 impl<B: Backend> SqlStore<B> {
-    /// Wraps an opened, migrated backend.
+    /// Wraps an opened, migrated backend, on the system's clock and random source.
     pub fn new(backend: B) -> Self {
+        Self::with_sources(backend, Arc::new(SystemSources))
+    }
+
+    /// Wraps an opened, migrated backend that takes wall time, ids and random bytes from
+    /// `sources`.
+    pub fn with_sources(backend: B, sources: Arc<dyn Sources>) -> Self {
         SqlStore {
             backend: Arc::new(backend),
             enrol_limit: ENROL_ATTEMPTS_PER_MINUTE,
+            sources,
         }
     }
 
@@ -65,20 +79,28 @@ impl<B: Backend> SqlStore<B> {
         self
     }
 
+    /// Runs `f` in one transaction on the blocking pool, with the store's sources.
     async fn run<T: Send + 'static>(
         &self,
-        mut f: impl FnMut(&mut dyn Db) -> Result<T, StoreError> + Send + 'static,
+        mut f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let backend = self.backend.clone();
-        tokio::task::spawn_blocking(move || backend.transaction(&mut f))
-            .await
-            .map_err(|_| StoreError::Task)?
+        let sources = self.sources.clone();
+        tokio::task::spawn_blocking(move || {
+            backend.transaction(&mut |db: &mut dyn Db| f(db, sources.as_ref()))
+        })
+        .await
+        .map_err(|_| StoreError::Task)?
     }
 }
 
 impl<B: Backend> Store for SqlStore<B> {
+    fn sources(&self) -> &Arc<dyn Sources> {
+        &self.sources
+    }
+
     async fn identity(&self) -> Result<(Uuid, String), StoreError> {
-        self.run(|db| Ok((parse_id(&meta(db, "server_id")?)?, meta(db, "epoch")?)))
+        self.run(|db, _| Ok((parse_id(&meta(db, "server_id")?)?, meta(db, "epoch")?)))
             .await
     }
 
@@ -90,80 +112,26 @@ impl<B: Backend> Store for SqlStore<B> {
         token_hash: String,
         client: String,
     ) -> Result<Enrolment, StoreError> {
-        // The rate limit must count even failed attempts, so it commits on its own first. It
-        // lives in the database, so every server process sharing it counts the same attempts.
+        // The rate limit must count even failed attempts, so it commits on its own first.
         let limit = self.enrol_limit;
         let limited = self
-            .run(move |db| {
-                let now = now_ms();
-                db.execute(
-                    "DELETE FROM enrol_attempts WHERE at < ?1",
-                    args![now - 60_000],
-                )?;
-                let recent = db
-                    .query_one(
-                        "SELECT count(*) FROM enrol_attempts WHERE client = ?1",
-                        args![&client],
-                    )?
-                    .int(0)?;
-                db.execute(
-                    "INSERT INTO enrol_attempts (client, at) VALUES (?1, ?2)",
-                    args![&client, now],
-                )?;
-                Ok(recent >= limit)
-            })
+            .run(move |db, sources| enrol::over_limit(db, sources, &client, limit))
             .await?;
         if limited {
             return Ok(Enrolment::RateLimited);
         }
-        self.run(move |db| {
-            let row = db.query_opt(
-                "SELECT officer_id, expires_at, used_at FROM enrol_codes WHERE code_hash = ?1",
-                args![&code_hash],
-            )?;
-            let live = match &row {
-                Some(r) => r.opt_int(2)?.is_none() && r.int(1)? > now_ms(),
-                None => false,
-            };
-            let Some(row) = row.filter(|_| live) else {
-                audit(db, "enrol_refused", None, Some(device_id), json!({}))?;
-                return Ok(Enrolment::BadCode);
-            };
-            let officer_id = parse_id(&row.text(0)?)?;
-            let Some(me) = officer(db, officer_id)? else {
-                return Ok(Enrolment::BadCode);
-            };
-            // Only an unused code is taken, so two servers racing on one code enrol one device.
-            let taken = db.execute(
-                "UPDATE enrol_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL",
-                args![&code_hash, now_ms()],
-            )?;
-            if taken == 0 {
-                return Ok(Enrolment::BadCode);
-            }
-            db.execute(
-                "INSERT INTO devices (device_id, officer_id, name, token_hash, enrolled_at, audit_head)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (device_id) DO UPDATE SET officer_id = excluded.officer_id,
-                     name = excluded.name, token_hash = excluded.token_hash,
-                     enrolled_at = excluded.enrolled_at",
-                args![
-                    device_id.to_string(),
-                    officer_id.to_string(),
-                    &device_name,
-                    &token_hash,
-                    now_text(),
-                    GENESIS_HASH
-                ],
-            )?;
-            audit(db, "enrol", Some(officer_id), Some(device_id), json!({}))?;
-            Ok(Enrolment::Enrolled(provisioning_for(db, &me)?))
-        })
-        .await
+        let device = enrol::NewDevice {
+            code_hash,
+            device_id,
+            device_name,
+            token_hash,
+        };
+        self.run(move |db, sources| enrol::exchange_code(db, sources, &device))
+            .await
     }
 
     async fn check_token(&self, token_hash: String) -> Result<TokenCheck, StoreError> {
-        self.run(move |db| {
+        self.run(move |db, _| {
             let Some(row) = db.query_opt(
                 "SELECT device_id, officer_id, revoked_at FROM devices WHERE token_hash = ?1",
                 args![&token_hash],
@@ -190,17 +158,17 @@ impl<B: Backend> Store for SqlStore<B> {
         device: Device,
         request: PushRequest,
     ) -> Result<Result<PushResponse, String>, StoreError> {
-        self.run(move |db| records::push(db, &device, &request))
+        self.run(move |db, sources| push::push(db, sources, &device, &request))
             .await
     }
 
     async fn pull(&self, device: Device, request: PullRequest) -> Result<PullResponse, StoreError> {
-        self.run(move |db| records::pull(db, &device, &request))
+        self.run(move |db, sources| pull::pull(db, sources, &device, &request))
             .await
     }
 
     async fn add_team(&self, name: String) -> Result<Team, StoreError> {
-        self.run(move |db| {
+        self.run(move |db, sources| {
             let taken = db
                 .query_opt("SELECT id FROM teams WHERE name = ?1", args![&name])?
                 .is_some();
@@ -208,7 +176,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 return Err(StoreError::Invalid("a team with that name exists".into()));
             }
             let team = Team {
-                id: Uuid::now_v7(),
+                id: sources.new_id(),
                 name: name.clone(),
             };
             db.execute(
@@ -217,6 +185,7 @@ impl<B: Backend> Store for SqlStore<B> {
             )?;
             audit(
                 db,
+                sources,
                 "admin_add_team",
                 None,
                 None,
@@ -228,7 +197,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn teams(&self) -> Result<Vec<Team>, StoreError> {
-        self.run(|db| super::shared::teams(db)).await
+        self.run(|db, _| reference::teams(db)).await
     }
 
     async fn add_officer(
@@ -238,13 +207,13 @@ impl<B: Backend> Store for SqlStore<B> {
         role: Role,
         team_ids: Vec<Uuid>,
     ) -> Result<Officer, StoreError> {
-        self.run(move |db| {
+        self.run(move |db, sources| {
             let known = self::team_ids(db)?;
             if team_ids.iter().any(|t| !known.contains(t)) {
                 return Err(StoreError::Invalid("unknown team".into()));
             }
             let o = Officer {
-                id: Uuid::now_v7(),
+                id: sources.new_id(),
                 name: name.clone(),
                 shoulder_number: shoulder_number.clone(),
                 role,
@@ -259,6 +228,7 @@ impl<B: Backend> Store for SqlStore<B> {
             )?;
             audit(
                 db,
+                sources,
                 "admin_add_officer",
                 None,
                 None,
@@ -270,7 +240,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn update_officer(&self, o: Officer) -> Result<(), StoreError> {
-        self.run(move |db| {
+        self.run(move |db, sources| {
             let known = self::team_ids(db)?;
             if o.team_ids.iter().any(|t| !known.contains(t)) {
                 return Err(StoreError::Invalid("unknown team".into()));
@@ -287,6 +257,7 @@ impl<B: Backend> Store for SqlStore<B> {
             }
             audit(
                 db,
+                sources,
                 "admin_update_officer",
                 None,
                 None,
@@ -298,7 +269,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn officers(&self) -> Result<Vec<Officer>, StoreError> {
-        self.run(|db| all_json(db, "SELECT data FROM officers ORDER BY id", "officer"))
+        self.run(|db, _| all_json(db, "SELECT data FROM officers ORDER BY id", "officer"))
             .await
     }
 
@@ -306,52 +277,25 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         list: Vec<Establishment>,
     ) -> Result<(usize, usize), StoreError> {
-        self.run(move |db| {
-            let (mut added, mut updated) = (0, 0);
-            for e in &list {
-                let mut e = e.clone();
-                let existing = db.query_opt(
-                    "SELECT id FROM establishments WHERE urn = ?1",
-                    args![&e.urn],
-                )?;
-                match existing {
-                    Some(row) => {
-                        e.id = parse_id(&row.text(0)?)?;
-                        updated += 1;
-                    }
-                    None => added += 1,
-                }
-                db.execute(
-                    "INSERT INTO establishments (urn, id, data) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (urn) DO UPDATE SET data = excluded.data",
-                    args![
-                        &e.urn,
-                        e.id.to_string(),
-                        serde_json::to_string(&e).map_err(corrupt("establishment"))?
-                    ],
-                )?;
-            }
-            audit(
-                db,
-                "admin_put_establishments",
-                None,
-                None,
-                json!({ "added": added, "updated": updated }),
-            )?;
-            Ok((added, updated))
-        })
-        .await
+        let list: Vec<_> = list.into_iter().map(|e| (e, None)).collect();
+        self.run(move |db, sources| reference::put_establishments(db, sources, &list))
+            .await
+    }
+
+    async fn put_gias_establishments(
+        &self,
+        list: Vec<GiasEstablishment>,
+    ) -> Result<(usize, usize), StoreError> {
+        let list: Vec<_> = list
+            .into_iter()
+            .map(|g| (g.establishment, Some(g.status)))
+            .collect();
+        self.run(move |db, sources| reference::put_establishments(db, sources, &list))
+            .await
     }
 
     async fn establishments(&self) -> Result<Vec<Establishment>, StoreError> {
-        self.run(|db| {
-            all_json(
-                db,
-                "SELECT data FROM establishments ORDER BY urn",
-                "establishment",
-            )
-        })
-        .await
+        self.run(|db, _| reference::establishments(db)).await
     }
 
     async fn add_code(
@@ -360,7 +304,7 @@ impl<B: Backend> Store for SqlStore<B> {
         code_hash: String,
         ttl_seconds: i64,
     ) -> Result<(), StoreError> {
-        self.run(move |db| {
+        self.run(move |db, sources| {
             if officer(db, officer_id)?.is_none() {
                 return Err(StoreError::Invalid("unknown officer".into()));
             }
@@ -369,17 +313,24 @@ impl<B: Backend> Store for SqlStore<B> {
                 args![
                     &code_hash,
                     officer_id.to_string(),
-                    now_ms() + ttl_seconds * 1000
+                    now_ms(sources) + ttl_seconds * 1000
                 ],
             )?;
-            audit(db, "admin_issue_code", Some(officer_id), None, json!({}))?;
+            audit(
+                db,
+                sources,
+                "admin_issue_code",
+                Some(officer_id),
+                None,
+                json!({}),
+            )?;
             Ok(())
         })
         .await
     }
 
     async fn devices(&self) -> Result<Vec<DeviceInfo>, StoreError> {
-        self.run(|db| {
+        self.run(|db, _| {
             db.query(
                 "SELECT device_id, name, officer_id, enrolled_at, last_sync_at, revoked_at
                  FROM devices ORDER BY enrolled_at, device_id",
@@ -402,13 +353,20 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn revoke(&self, device_id: Uuid) -> Result<bool, StoreError> {
-        self.run(move |db| {
+        self.run(move |db, sources| {
             let n = db.execute(
                 "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
-                args![device_id.to_string(), now_text()],
+                args![device_id.to_string(), now_text(sources)],
             )?;
             if n > 0 {
-                audit(db, "admin_revoke", None, Some(device_id), json!({}))?;
+                audit(
+                    db,
+                    sources,
+                    "admin_revoke",
+                    None,
+                    Some(device_id),
+                    json!({}),
+                )?;
             }
             Ok(n > 0)
         })
@@ -416,7 +374,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn conflicts(&self, all: bool) -> Result<Vec<(Conflict, bool)>, StoreError> {
-        self.run(move |db| {
+        self.run(move |db, _| {
             db.query(
                 "SELECT data, resolved FROM conflicts WHERE ?1 OR resolved = FALSE ORDER BY id",
                 args![all],
@@ -434,12 +392,12 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn resolve_conflict(&self, id: String) -> Result<bool, StoreError> {
-        self.run(move |db| records::mark_conflict_resolved(db, &id, None))
+        self.run(move |db, sources| mark_conflict_resolved(db, sources, &id, None))
             .await
     }
 
     async fn quarantine(&self) -> Result<Vec<QuarantineEntry>, StoreError> {
-        self.run(|db| {
+        self.run(|db, _| {
             db.query(
                 "SELECT at, device_id, seq, code, mutation FROM quarantine ORDER BY id",
                 &[],
@@ -460,7 +418,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn audit_lines(&self) -> Result<Vec<String>, StoreError> {
-        self.run(|db| {
+        self.run(|db, _| {
             db.query(
                 "SELECT at, operation, officer_id, device_id, detail FROM audit ORDER BY id",
                 &[],

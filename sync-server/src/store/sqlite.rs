@@ -3,11 +3,11 @@
 //! construction. Runs on the blocking pool.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use pocketbook_protocol::sources::{Sources, SystemSources};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, ToSql, Transaction, TransactionBehavior};
-use uuid::Uuid;
 
 use super::migrations::{self, Migrate, Migration};
 use super::sql::{Cell, Db, Param, Row};
@@ -23,18 +23,28 @@ pub struct SqliteBackend {
 }
 
 impl SqliteStore {
-    /// Opens (creating and migrating) the database at `path`.
+    /// Opens (creating and migrating) the database at `path`, on the system's clock and random
+    /// source.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_sources(path, Arc::new(SystemSources))
+    }
+
+    /// Opens (creating and migrating) the database at `path`, taking wall time, ids and random
+    /// bytes from `sources`.
+    pub fn open_with_sources(path: &Path, sources: Arc<dyn Sources>) -> Result<Self, StoreError> {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
         )?;
-        migrations::migrate(&mut conn)?;
-        Ok(SqlStore::new(SqliteBackend {
-            conn: Mutex::new(conn),
-        }))
+        migrations::migrate_with(&mut conn, sources.as_ref())?;
+        Ok(SqlStore::with_sources(
+            SqliteBackend {
+                conn: Mutex::new(conn),
+            },
+            sources,
+        ))
     }
 }
 
@@ -58,12 +68,12 @@ impl Migrate for Connection {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<(), StoreError> {
+    fn finish(&mut self, sources: &dyn Sources) -> Result<(), StoreError> {
         let tx = self.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for key in ["server_id", "epoch"] {
             tx.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
-                params![key, Uuid::now_v7().to_string()],
+                params![key, sources.new_id().to_string()],
             )?;
         }
         tx.commit()?;

@@ -1,0 +1,20 @@
+//! Enrolled devices: listing them, and revoking one (its next sync wipes it).
+
+use uuid::Uuid;
+
+use super::AdminError;
+use crate::store::{DeviceInfo, Store};
+
+/// Every device, by enrolment.
+pub async fn devices<S: Store>(store: &S) -> Result<Vec<DeviceInfo>, AdminError> {
+    Ok(store.devices().await?)
+}
+
+/// Revokes a live device.
+pub async fn revoke_device<S: Store>(store: &S, id: Uuid) -> Result<(), AdminError> {
+    if store.revoke(id).await? {
+        Ok(())
+    } else {
+        Err(AdminError::UnknownDevice)
+    }
+}

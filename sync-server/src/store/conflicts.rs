@@ -1,0 +1,60 @@
+//! Resolving a conflict, by a device in a push or by an admin: marking it resolved and telling
+//! every bucket of its record, so devices learn at their next pull. Runs inside the caller's
+//! transaction.
+
+use pocketbook_protocol::sources::Sources;
+use pocketbook_protocol::wire::PullEntryKind;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::decode::parse_id;
+use super::meta::audit;
+use super::record_rows::{load_record, put_entry};
+use super::sql::{args, Db};
+use super::Device;
+use crate::error::StoreError;
+use crate::scope;
+
+/// The record a conflict belongs to.
+pub fn conflict_record(db: &mut dyn Db, id: &str) -> Result<Option<Uuid>, StoreError> {
+    db.query_opt("SELECT record_id FROM conflicts WHERE id = ?1", args![id])?
+        .map(|row| parse_id(&row.text(0)?))
+        .transpose()
+}
+
+/// Marks an open conflict resolved and tells every bucket of its record; `by` is the device
+/// that resolved it (`None`: an admin). False if it was not open.
+pub fn mark_conflict_resolved(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    id: &str,
+    by: Option<&Device>,
+) -> Result<bool, StoreError> {
+    db.serialize_writers()?;
+    let n = db.execute(
+        "UPDATE conflicts SET resolved = TRUE WHERE id = ?1 AND resolved = FALSE",
+        args![id],
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let Some(record_id) = conflict_record(db, id)? else {
+        return Ok(false);
+    };
+    if let Some(cur) = load_record(db, record_id)? {
+        let seq = db.next_seq()?;
+        let facts = &cur.facts;
+        for b in scope::buckets_of_record(facts.team_id, facts.marking, facts.created_by) {
+            put_entry(db, &b, id, PullEntryKind::Conflict, &facts.entity, seq)?;
+        }
+    }
+    audit(
+        db,
+        sources,
+        "resolve_conflict",
+        by.map(|d| d.officer.id),
+        by.map(|d| d.device_id),
+        json!({ "conflict_id": id, "record_id": record_id }),
+    )?;
+    Ok(true)
+}

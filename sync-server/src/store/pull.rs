@@ -1,0 +1,144 @@
+//! Serving a pull page (DESIGN §5), written once over [`Db`]: the entries after the device's
+//! cursor in each bucket its officer may read, each with the record or conflict it names, in
+//! server order, the disclosure audited. Runs inside the caller's transaction.
+
+use std::collections::BTreeMap;
+
+use pocketbook_protocol::sources::Sources;
+use pocketbook_protocol::wire::{PullEntry, PullEntryKind, PullRequest, PullResponse};
+use pocketbook_protocol::Entity;
+use serde_json::json;
+
+use super::clock::now_text;
+use super::decode::{corrupt, parse_id};
+use super::meta::{audit, meta};
+use super::reference::{provisioning_for, team_ids};
+use super::sql::{args, Db, Row};
+use super::Device;
+use crate::error::StoreError;
+use crate::scope;
+
+/// Largest pull page.
+const MAX_PAGE: u32 = 2_000;
+/// Default pull page.
+const DEFAULT_PAGE: u32 = 500;
+
+/// One bucket entry as a pull entry, from a row of the page query (`None` when the record or
+/// conflict it names is gone).
+fn pull_entry(bucket: &str, row: &Row) -> Result<Option<PullEntry>, StoreError> {
+    let (item, kind) = (row.text(0)?, row.text(1)?);
+    let entity = Entity::from_wire(&row.text(2)?);
+    match PullEntryKind::from_wire(&kind) {
+        PullEntryKind::Remove => Ok(Some(PullEntry::Remove {
+            bucket: bucket.to_string(),
+            entity,
+            id: parse_id(&item)?,
+        })),
+        PullEntryKind::Conflict => {
+            let Some(data) = row.opt_text(7)? else {
+                return Ok(None);
+            };
+            Ok(Some(PullEntry::Conflict {
+                bucket: bucket.to_string(),
+                conflict: serde_json::from_str(&data).map_err(corrupt("conflict"))?,
+                resolved: row.bool(8)?,
+            }))
+        }
+        PullEntryKind::Snapshot | PullEntryKind::Unknown(_) => {
+            let (Some(fields), Some(versions)) = (row.opt_text(4)?, row.opt_text(5)?) else {
+                return Ok(None);
+            };
+            Ok(Some(PullEntry::Snapshot {
+                bucket: bucket.to_string(),
+                entity,
+                id: parse_id(&item)?,
+                fields: serde_json::from_str(&fields).map_err(corrupt("record"))?,
+                versions: serde_json::from_str(&versions).map_err(corrupt("versions"))?,
+                deleted: row.bool(6)?,
+            }))
+        }
+    }
+}
+
+/// Serves one page of a pull: the entries after the device's cursor in each of its buckets, in
+/// server order, and the new cursors.
+pub fn pull(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    request: &PullRequest,
+) -> Result<PullResponse, StoreError> {
+    let epoch = meta(db, "epoch")?;
+    let all_teams = team_ids(db)?;
+    let buckets = scope::buckets_of(&device.officer, &all_teams);
+    let same_epoch = request.epoch.as_deref() == Some(epoch.as_str());
+    let mut budget = request.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as i64;
+    let mut entries = Vec::new();
+    let mut cursors = BTreeMap::new();
+    let mut remaining = 0u64;
+    let mut sent: Vec<String> = Vec::new();
+    for bucket in &buckets {
+        let mut cursor = if same_epoch {
+            request.cursors.get(bucket).copied().unwrap_or(0) as i64
+        } else {
+            0
+        };
+        if budget > 0 {
+            // One query per bucket brings each entry with the record or conflict it names.
+            let rows = db.query(
+                "SELECT e.item, e.kind, e.entity, e.seq, r.fields, r.versions, r.deleted,
+                        c.data, c.resolved
+                 FROM bucket_entries e
+                 LEFT JOIN records r ON e.kind = 'snapshot' AND r.id = e.item
+                 LEFT JOIN conflicts c ON e.kind = 'conflict' AND c.id = e.item
+                 WHERE e.bucket = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3",
+                args![bucket, cursor, budget],
+            )?;
+            for row in rows {
+                if let Some(entry) = pull_entry(bucket, &row)? {
+                    if let PullEntry::Snapshot { id, .. } = &entry {
+                        sent.push(id.to_string());
+                    }
+                    entries.push(entry);
+                }
+                cursor = row.int(3)?;
+                budget -= 1;
+            }
+        }
+        let left = db
+            .query_one(
+                "SELECT count(*) FROM bucket_entries WHERE bucket = ?1 AND seq > ?2",
+                args![bucket, cursor],
+            )?
+            .int(0)?;
+        remaining += left as u64;
+        cursors.insert(bucket.clone(), cursor as u64);
+    }
+    if !sent.is_empty() {
+        audit(
+            db,
+            sources,
+            "disclose",
+            Some(device.officer.id),
+            Some(device.device_id),
+            json!({ "records": sent }),
+        )?;
+    }
+    db.execute(
+        "UPDATE devices SET last_sync_at = ?2 WHERE device_id = ?1",
+        args![device.device_id.to_string(), now_text(sources)],
+    )?;
+    let reference = if request.reference {
+        Some(provisioning_for(db, &device.officer)?)
+    } else {
+        None
+    };
+    Ok(PullResponse {
+        epoch,
+        buckets,
+        entries,
+        cursors,
+        remaining,
+        reference,
+    })
+}

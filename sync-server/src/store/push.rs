@@ -1,0 +1,304 @@
+//! Applying a push (DESIGN §5), written once over [`Db`] so every backend applies the same
+//! rules: the device's audit chain verified and kept, each new mutation judged by
+//! [`crate::policy`], merged by `pocketbook-protocol` and written with its bucket entries
+//! (numbered by [`Db::next_seq`]) and conflicts, refusals quarantined, conflict resolutions
+//! taken, everything audited. Runs inside the caller's transaction.
+
+use pocketbook_protocol::audit::verify_chain;
+use pocketbook_protocol::merge::{merge, MergeKind};
+use pocketbook_protocol::sources::Sources;
+use pocketbook_protocol::wire::{
+    PullEntryKind, PushOutcome, PushRequest, PushResponse, PushResult,
+};
+use pocketbook_protocol::{Marking, Mutation, MutationKind};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::clock::{now_ms, now_text};
+use super::conflicts::{conflict_record, mark_conflict_resolved};
+use super::decode::corrupt;
+use super::meta::audit;
+use super::record_rows::{load_record, put_entry};
+use super::sql::{args, Db};
+use super::Device;
+use crate::error::StoreError;
+use crate::policy::{self, Refusal};
+use crate::scope;
+
+/// Most conflict resolutions taken from one push.
+const MAX_RESOLVED: usize = 10_000;
+
+fn rejected(refusal: Refusal) -> PushOutcome {
+    PushOutcome::Rejected {
+        code: refusal.code,
+        message: refusal.message.to_string(),
+    }
+}
+
+/// Applies one mutation the device has not sent before.
+fn apply_one(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    m: &Mutation,
+) -> Result<PushOutcome, StoreError> {
+    let me = &device.officer;
+    let current = load_record(db, m.record_id)?;
+    if let Some(refused) = policy::refusal(me, m, current.as_ref().map(|c| &c.facts)) {
+        return Ok(rejected(refused));
+    }
+    let result = merge(current.as_ref().map(|c| &c.state), m);
+    let field_uuid = |name: &str| {
+        result
+            .state
+            .fields
+            .get(name)
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+    };
+    let team_id = field_uuid("team_id").unwrap_or(m.team_id);
+    if let Some(refused) = policy::landing_refusal(me, team_id) {
+        return Ok(rejected(refused));
+    }
+    let marking = result
+        .state
+        .fields
+        .get("marking")
+        .and_then(|v| serde_json::from_value::<Marking>(v.clone()).ok())
+        .unwrap_or(m.marking);
+    let created_by = current
+        .as_ref()
+        .map(|c| c.facts.created_by)
+        .or_else(|| field_uuid("created_by"))
+        .unwrap_or(me.id);
+    db.execute(
+        "INSERT INTO records (id, entity, team_id, marking, created_by, fields, versions, deleted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET team_id = excluded.team_id, marking = excluded.marking,
+             fields = excluded.fields, versions = excluded.versions, deleted = excluded.deleted",
+        args![
+            m.record_id.to_string(),
+            m.entity.as_str(),
+            team_id.to_string(),
+            marking.as_str(),
+            created_by.to_string(),
+            Value::Object(result.state.fields.clone()).to_string(),
+            serde_json::to_string(&result.state.versions).map_err(corrupt("versions"))?,
+            result.state.deleted
+        ],
+    )?;
+    let seq = db.next_seq()?;
+    let id = m.record_id.to_string();
+    let buckets = scope::buckets_of_record(team_id, marking, created_by);
+    let old: Vec<String> = db
+        .query(
+            "SELECT bucket FROM bucket_entries WHERE item = ?1 AND kind = 'snapshot'",
+            args![&id],
+        )?
+        .iter()
+        .map(|row| row.text(0))
+        .collect::<Result<_, _>>()?;
+    for b in old.iter().filter(|b| !buckets.contains(b)) {
+        put_entry(db, b, &id, PullEntryKind::Remove, &m.entity, seq)?;
+    }
+    for b in &buckets {
+        put_entry(db, b, &id, PullEntryKind::Snapshot, &m.entity, seq)?;
+    }
+    let mut conflict_ids = Vec::new();
+    for c in &result.conflicts {
+        db.execute(
+            "INSERT INTO conflicts (id, record_id, data) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO NOTHING",
+            args![
+                &c.id,
+                &id,
+                serde_json::to_string(c).map_err(corrupt("conflict"))?
+            ],
+        )?;
+        for b in &buckets {
+            put_entry(db, b, &c.id, PullEntryKind::Conflict, &m.entity, seq)?;
+        }
+        conflict_ids.push(c.id.clone());
+    }
+    if result.erase_conflicts {
+        let ids: Vec<String> = db
+            .query(
+                "SELECT id FROM conflicts WHERE record_id = ?1 AND resolved = FALSE",
+                args![&id],
+            )?
+            .iter()
+            .map(|row| row.text(0))
+            .collect::<Result<_, _>>()?;
+        db.execute(
+            "UPDATE conflicts SET resolved = TRUE WHERE record_id = ?1",
+            args![&id],
+        )?;
+        for cid in ids {
+            for b in &buckets {
+                put_entry(db, b, &cid, PullEntryKind::Conflict, &m.entity, seq)?;
+            }
+        }
+    }
+    let operation = match m.kind {
+        MutationKind::Create => "collect",
+        MutationKind::Update => "alter",
+        MutationKind::Delete => "erase",
+    };
+    audit(
+        db,
+        sources,
+        operation,
+        Some(me.id),
+        Some(device.device_id),
+        json!({ "entity": m.entity, "record_id": m.record_id, "seq": m.seq }),
+    )?;
+    Ok(match result.kind {
+        MergeKind::Applied if conflict_ids.is_empty() => PushOutcome::Applied,
+        _ => PushOutcome::Merged {
+            conflicts: conflict_ids,
+        },
+    })
+}
+
+/// Keeps a refused mutation for supervisors, and audits the refusal.
+fn quarantine(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    m: &Mutation,
+    outcome: &PushOutcome,
+) -> Result<(), StoreError> {
+    let PushOutcome::Rejected { code, .. } = outcome else {
+        return Ok(());
+    };
+    db.execute(
+        "INSERT INTO quarantine (at, device_id, seq, code, mutation) VALUES (?1, ?2, ?3, ?4, ?5)",
+        args![
+            now_text(sources),
+            device.device_id.to_string(),
+            m.seq as i64,
+            code.as_str(),
+            serde_json::to_string(m).map_err(corrupt("mutation"))?
+        ],
+    )?;
+    audit(
+        db,
+        sources,
+        "refuse",
+        Some(device.officer.id),
+        Some(device.device_id),
+        json!({ "entity": m.entity, "record_id": m.record_id, "seq": m.seq, "code": code }),
+    )
+}
+
+/// Applies a push: verifies and keeps the device's audit events, applies each mutation not
+/// applied before (quarantining refusals), takes conflict resolutions and moves the device's
+/// high-water mark. `Ok(Err(message))` refuses the whole request.
+pub fn push(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    request: &PushRequest,
+) -> Result<Result<PushResponse, String>, StoreError> {
+    if request.mutations.windows(2).any(|w| w[0].seq >= w[1].seq) {
+        return Ok(Err("mutations must be in ascending sequence order".into()));
+    }
+    db.serialize_writers()?;
+    let row = db.query_one(
+        "SELECT high_water, audit_seq, audit_head FROM devices WHERE device_id = ?1",
+        args![device.device_id.to_string()],
+    )?;
+    let (mut high_water, audit_seq, audit_head) = (row.int(0)?, row.int(1)?, row.text(2)?);
+    let fresh: Vec<_> = request
+        .audit
+        .iter()
+        .filter(|e| e.seq as i64 > audit_seq)
+        .collect();
+    if fresh.iter().any(|e| e.device_id != device.device_id) {
+        return Ok(Err("audit events belong to another device".into()));
+    }
+    let (last_seq, last_hash) =
+        match verify_chain(fresh.iter().copied(), audit_seq as u64, &audit_head) {
+            Ok(v) => v,
+            Err(e) => {
+                audit(
+                    db,
+                    sources,
+                    "refuse",
+                    Some(device.officer.id),
+                    Some(device.device_id),
+                    json!({ "reason": "audit_chain_broken", "at_seq": e.seq }),
+                )?;
+                return Ok(Err(format!("audit chain does not verify: {e}")));
+            }
+        };
+    for e in &fresh {
+        db.execute(
+            "INSERT INTO device_audit (device_id, seq, event) VALUES (?1, ?2, ?3)",
+            args![
+                device.device_id.to_string(),
+                e.seq as i64,
+                serde_json::to_string(e).map_err(corrupt("audit event"))?
+            ],
+        )?;
+    }
+    let mut results = Vec::with_capacity(request.mutations.len());
+    for m in &request.mutations {
+        let seq = m.seq as i64;
+        if seq <= high_water {
+            results.push(PushResult {
+                seq: m.seq,
+                outcome: PushOutcome::Applied,
+            });
+            continue;
+        }
+        let outcome = apply_one(db, sources, device, m)?;
+        quarantine(db, sources, device, m, &outcome)?;
+        results.push(PushResult {
+            seq: m.seq,
+            outcome,
+        });
+        high_water = seq;
+    }
+    let resolved = take_resolutions(db, sources, device, &request.resolved)?;
+    db.execute(
+        "UPDATE devices SET high_water = ?2, audit_seq = ?3, audit_head = ?4, last_sync_at = ?5
+         WHERE device_id = ?1",
+        args![
+            device.device_id.to_string(),
+            high_water,
+            last_seq as i64,
+            last_hash,
+            now_text(sources)
+        ],
+    )?;
+    Ok(Ok(PushResponse {
+        results,
+        acked_seq: high_water as u64,
+        audit_acked_seq: last_seq,
+        server_time_ms: now_ms(sources) as u64,
+        resolved,
+    }))
+}
+
+/// Resolves the conflicts a device says it resolved, where its officer may change their
+/// record; every id is acknowledged, so the device stops resending it.
+fn take_resolutions(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut resolved = Vec::new();
+    for id in ids.iter().take(MAX_RESOLVED) {
+        if let Some(record_id) = conflict_record(db, id)? {
+            let visible = load_record(db, record_id)?
+                .is_some_and(|cur| policy::may_alter(&device.officer, &cur.facts));
+            if visible {
+                mark_conflict_resolved(db, sources, id, Some(device))?;
+            }
+        }
+        resolved.push(id.clone());
+    }
+    Ok(resolved)
+}
