@@ -4,7 +4,6 @@
 //! tokio.
 
 mod error;
-mod more_types;
 mod observe;
 mod types;
 
@@ -15,7 +14,6 @@ use pocketbook_core::model as m;
 use uuid::Uuid;
 
 pub use error::{PocketbookError, Result};
-pub use more_types::*;
 pub use observe::{DataChange, ObserverHandle, PocketbookObserver};
 pub use types::*;
 
