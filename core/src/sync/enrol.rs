@@ -7,12 +7,34 @@ use super::flatten;
 use super::http::Http;
 use crate::error::{Error, Result};
 use crate::store::{self, DeviceState};
-use crate::{Pocketbook, Session};
+use crate::{ChangeOrigin, Pocketbook, Session};
 
 impl Pocketbook {
     /// Enrols this device with a server using a one-time code from an admin: stores the token
     /// in the encrypted store and installs the officer's reference data. Keeps the device id.
+    /// Observers hear `DataChanged(Synced)`: the reference data came from the server.
     pub async fn enroll(&self, server_url: &str, code: &str) -> Result<Session> {
+        self.enroll_quietly(server_url, code).await?;
+        self.events.data_changed(ChangeOrigin::Synced);
+        self.session()
+    }
+
+    /// Enrols again with the same server (after a lapsed lease or a lost token), keeping the
+    /// device id, the outbox and the cursors. Observers hear `DataChanged(Reauthenticated)`
+    /// (and only that): records a lapsed lease hid can be shown again.
+    pub async fn reauthenticate(&self, code: &str) -> Result<Session> {
+        let enrolled = self
+            .store
+            .read(store::enrolled)?
+            .ok_or(Error::NotEnrolled)?;
+        self.enroll_quietly(&enrolled.server_url, code).await?;
+        self.events.data_changed(ChangeOrigin::Reauthenticated);
+        self.session()
+    }
+
+    /// Enrolment itself, up to the commit of the token and reference data, telling no
+    /// observer (its callers say why the data changed).
+    async fn enroll_quietly(&self, server_url: &str, code: &str) -> Result<()> {
         let (device, trusted) = self
             .store
             .read(|c| Ok((DeviceState::load(c)?, store::trusted(c)?)))?;
@@ -34,18 +56,7 @@ impl Pocketbook {
                 answer.server_id,
                 answer.lease_seconds,
             )
-        })?;
-        self.session()
-    }
-
-    /// Enrols again with the same server (after a lapsed lease or a lost token), keeping the
-    /// device id, the outbox and the cursors.
-    pub async fn reauthenticate(&self, code: &str) -> Result<Session> {
-        let enrolled = self
-            .store
-            .read(store::enrolled)?
-            .ok_or(Error::NotEnrolled)?;
-        self.enroll(&enrolled.server_url, code).await
+        })
     }
 
     /// Trusts a certificate authority (PEM) for the sync server besides the system's, e.g. a
