@@ -4,18 +4,19 @@ use uuid::Uuid;
 
 use super::Timestamp;
 
-/// Kind of chronology entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum ChronologyKind {
-    /// Visit.
-    Visit,
-    /// Concern.
-    Concern,
-    /// Addendum.
-    Addendum,
-    /// Action.
-    Action,
-}
+mirror_enum!(
+    /// What kind of record a chronology line stands for.
+    ChronologyKind = pocketbook_core::ChronologyKind {
+        /// A visit.
+        Visit,
+        /// A concern.
+        Concern,
+        /// An addendum to a concern.
+        Addendum,
+        /// A referral or information share.
+        Action
+    }
+);
 
 /// One chronology line.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -34,15 +35,9 @@ pub struct ChronologyEntry {
 
 impl From<pocketbook_core::ChronologyEntry> for ChronologyEntry {
     fn from(e: pocketbook_core::ChronologyEntry) -> Self {
-        use pocketbook_core::ChronologyKind as K;
         ChronologyEntry {
             happened_at: e.happened_at,
-            kind: match e.kind {
-                K::Visit => ChronologyKind::Visit,
-                K::Concern => ChronologyKind::Concern,
-                K::Addendum => ChronologyKind::Addendum,
-                K::Action => ChronologyKind::Action,
-            },
+            kind: e.kind.into(),
             record_id: e.record_id,
             title: e.title,
             detail: e.detail,

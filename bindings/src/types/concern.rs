@@ -105,28 +105,35 @@ fn element(e: ThriveElement) -> m::ThriveElement {
     }
 }
 
-/// What a caller gives to raise a concern.
+/// What a caller gives to raise a concern. Once raised its account (what happened, the
+/// child's words, the risk and action in words, THRIVE) is fixed; corrections are addenda.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ConcernDraft {
-    /// Young people involved.
+    /// The young people it involves (at least one, each already on this device).
     pub young_person_ids: Vec<Uuid>,
-    /// When it happened.
+    /// When it happened (may be before it is recorded, never after).
     pub happened_at: Timestamp,
-    /// Category.
+    /// The main safeguarding category.
     pub category: ConcernCategory,
-    /// What happened.
+    /// Further categories that also apply (a set: order and repeats do not matter).
+    #[uniffi(default = [])]
+    pub sub_categories: Vec<ConcernCategory>,
+    /// What happened, in the officer's words.
     pub account: String,
-    /// The child's own words.
+    /// The child's own words, if they said anything to record verbatim.
     pub childs_words: Option<String>,
-    /// Risk in words.
+    /// The risk as the officer sees it, in words.
     pub risk_text: String,
-    /// Action taken or proposed.
+    /// The action taken or proposed, in words.
     pub action_text: String,
-    /// THRIVE.
+    /// The THRIVE assessment made at the time (a rationale for every element).
     pub thrive: Thrive,
-    /// Risk level (required).
+    /// The risk level; required (a draft without one is refused as `InvalidInput`).
     pub risk: Option<Risk>,
-    /// Marking (OFFICIAL-SENSITIVE unless given).
+    /// The officer to lead on it, if one is assigned now (one of `officers()`).
+    #[uniffi(default = None)]
+    pub assigned_lead: Option<Uuid>,
+    /// The protective marking; OFFICIAL-SENSITIVE unless given.
     pub marking: Option<Marking>,
 }
 
@@ -136,7 +143,7 @@ impl From<ConcernDraft> for m::ConcernDraft {
             young_person_ids: d.young_person_ids,
             happened_at: d.happened_at,
             category: d.category.into(),
-            sub_categories: Vec::new(),
+            sub_categories: d.sub_categories.into_iter().map(Into::into).collect(),
             account: d.account,
             childs_words: d.childs_words,
             risk_text: d.risk_text,
@@ -150,7 +157,7 @@ impl From<ConcernDraft> for m::ConcernDraft {
                 engagement: element(d.thrive.engagement),
             },
             risk: d.risk.map(Into::into),
-            assigned_lead: None,
+            assigned_lead: d.assigned_lead,
             marking: d.marking.map(Into::into),
         }
     }
@@ -185,30 +192,34 @@ impl From<ConcernTriageUpdate> for m::ConcernTriageUpdate {
     }
 }
 
-/// A concern.
+/// A safeguarding concern as it stands: its fixed account and its current triage.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Concern {
-    /// Id.
+    /// The concern's id.
     pub id: Uuid,
-    /// Marking.
+    /// Its protective marking (who may see it).
     pub marking: Marking,
-    /// Young people.
+    /// The young people it involves.
     pub young_person_ids: Vec<Uuid>,
     /// When it happened.
     pub happened_at: Timestamp,
     /// When it was recorded.
     pub recorded_at: Timestamp,
-    /// Category.
+    /// The main safeguarding category.
     pub category: ConcernCategory,
-    /// The account.
+    /// Further categories that also apply, sorted, without repeats.
+    pub sub_categories: Vec<ConcernCategory>,
+    /// What happened, as recorded (fixed once raised).
     pub account: String,
-    /// The child's words.
+    /// The child's own words, if any were recorded.
     pub childs_words: Option<String>,
-    /// Risk.
+    /// The current risk level (triage).
     pub risk: Risk,
-    /// Status.
+    /// Where the concern stands (triage).
     pub status: ConcernStatus,
-    /// How many triage changes (the first is the raising).
+    /// The officer leading on it, if one is assigned (triage).
+    pub assigned_lead: Option<Uuid>,
+    /// How many triage changes it has had (the first is the raising).
     pub triage_changes: u32,
 }
 
@@ -221,10 +232,12 @@ impl From<m::Concern> for Concern {
             happened_at: c.happened_at,
             recorded_at: c.recorded_at,
             category: c.category.into(),
+            sub_categories: c.sub_categories.into_iter().map(Into::into).collect(),
             account: c.account,
             childs_words: c.childs_words,
             risk: c.risk.into(),
             status: c.status.into(),
+            assigned_lead: c.assigned_lead,
             triage_changes: c.triage_history.len().min(u32::MAX as usize) as u32,
         }
     }

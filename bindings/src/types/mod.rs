@@ -75,6 +75,8 @@ macro_rules! mirror_open_enum {
     };
 }
 
+pub(crate) use mirror_enum;
+
 // The files below use the macros above (textual scope: they must come after them).
 mod action;
 mod chronology;

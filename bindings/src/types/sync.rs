@@ -1,22 +1,64 @@
-//! FFI mirrors of sync: the changes waiting to be pushed, what one sync did, where sync
-//! stands with the changes the server refused, and conflicts with how to resolve them.
+//! FFI mirrors of sync: the changes waiting to be pushed, what one sync did and how far it
+//! has got, where sync stands with the changes the server refused, and conflicts with how to
+//! resolve them.
 
 use uuid::Uuid;
 
 use super::Timestamp;
 
-/// A change waiting to be pushed.
+mirror_open_enum!(
+    /// The kinds of record that sync. A kind added by a newer app or server reads as
+    /// `Unknown`.
+    Entity = pocketbook_core::Entity {
+        /// A child or young person the officer works with.
+        YoungPerson,
+        /// A visit (welfare check, food parcel delivery, online-safety support…).
+        Visit,
+        /// A safeguarding concern.
+        Concern,
+        /// A dated addendum to a concern.
+        Addendum,
+        /// A referral or information-sharing action.
+        Action,
+        /// A school engagement (assembly, lesson, weapons sweep…).
+        Engagement
+    }
+);
+
+mirror_enum!(
+    /// What a change does to its record.
+    MutationKind = pocketbook_core::MutationKind {
+        /// It makes a new record (and carries every field).
+        Create,
+        /// It changes some fields (and carries only those).
+        Update,
+        /// It deletes the record (which syncs as a tombstone).
+        Delete
+    }
+);
+
+mirror_enum!(
+    /// Which half of a sync is running.
+    SyncPhase = pocketbook_core::SyncPhase {
+        /// Sending this device's changes.
+        Push,
+        /// Receiving the server's.
+        Pull
+    }
+);
+
+/// A change recorded on this device and waiting to be pushed.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PendingChange {
-    /// Sequence number.
+    /// Its sequence number on this device (changes are pushed in this order).
     pub seq: u64,
-    /// Entity name.
-    pub entity: String,
-    /// Record id.
+    /// The kind of record it changes.
+    pub entity: Entity,
+    /// The record it changes.
     pub record_id: Uuid,
-    /// create, update or delete.
-    pub kind: String,
-    /// The fields it changes.
+    /// Whether it creates, updates or deletes the record.
+    pub kind: MutationKind,
+    /// The names of the fields it sets.
     pub fields: Vec<String>,
 }
 
@@ -24,14 +66,9 @@ impl From<pocketbook_core::Mutation> for PendingChange {
     fn from(m: pocketbook_core::Mutation) -> Self {
         PendingChange {
             seq: m.seq,
-            entity: m.entity.to_string(),
+            entity: m.entity.into(),
             record_id: m.record_id,
-            kind: match m.kind {
-                pocketbook_core::MutationKind::Create => "create",
-                pocketbook_core::MutationKind::Update => "update",
-                pocketbook_core::MutationKind::Delete => "delete",
-            }
-            .to_string(),
+            kind: m.kind.into(),
             fields: m.fields.into_keys().collect(),
         }
     }
@@ -76,19 +113,32 @@ impl From<pocketbook_core::SyncReport> for SyncReport {
     }
 }
 
-/// A refused mutation.
+/// A change the server refused. It is kept in the server's quarantine, never applied and
+/// never resent; the officer should be told.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RejectedChange {
-    /// Its sequence number.
+    /// Its sequence number on this device.
     pub seq: u64,
-    /// Entity.
-    pub entity: String,
-    /// Record id.
+    /// The kind of record it changed.
+    pub entity: Entity,
+    /// The record it changed.
     pub record_id: Uuid,
-    /// The server's code.
+    /// Why, as the server's machine code (e.g. `forbidden`, `account_immutable`).
     pub code: String,
-    /// The server's reason.
+    /// Why, as the server's sentence (no personal data).
     pub message: String,
+}
+
+impl From<pocketbook_core::RejectedChange> for RejectedChange {
+    fn from(r: pocketbook_core::RejectedChange) -> Self {
+        RejectedChange {
+            seq: r.seq,
+            entity: pocketbook_core::Entity::from_wire(&r.entity).into(),
+            record_id: r.record_id,
+            code: r.code,
+            message: r.message,
+        }
+    }
 }
 
 /// Where sync stands.
@@ -116,35 +166,26 @@ impl From<pocketbook_core::SyncStatus> for SyncStatus {
             lease_expires_at: s.lease_expires_at,
             pending: s.pending,
             open_conflicts: s.open_conflicts,
-            rejected: s
-                .rejected
-                .into_iter()
-                .map(|r| RejectedChange {
-                    seq: r.seq,
-                    entity: r.entity,
-                    record_id: r.record_id,
-                    code: r.code,
-                    message: r.message,
-                })
-                .collect(),
+            rejected: super::list(s.rejected),
         }
     }
 }
 
-/// A conflict: a value that lost a concurrent edit.
+/// A conflict: a value that lost a concurrent edit of the same field on another device. The
+/// winning value is already in the record; the officer may keep it or put the losing one back.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Conflict {
-    /// Id.
+    /// The conflict's id (the same loss always has the same id), for `resolve_conflict`.
     pub id: String,
-    /// Entity.
-    pub entity: String,
-    /// Record.
+    /// The kind of record.
+    pub entity: Entity,
+    /// The record.
     pub record_id: Uuid,
-    /// Field.
+    /// The field both edits set.
     pub field: String,
-    /// The value kept (JSON).
+    /// The value kept, as JSON.
     pub winning_value: String,
-    /// The value that lost (JSON).
+    /// The value that lost, as JSON.
     pub losing_value: String,
 }
 
@@ -152,7 +193,7 @@ impl From<pocketbook_core::Conflict> for Conflict {
     fn from(c: pocketbook_core::Conflict) -> Self {
         Conflict {
             id: c.id,
-            entity: c.entity.to_string(),
+            entity: c.entity.into(),
             record_id: c.record_id,
             field: c.field,
             winning_value: c.winning_value.to_string(),
