@@ -18,18 +18,18 @@ mirror_enum!(
     }
 );
 
-/// One chronology line.
+/// One line of a young person's chronology.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ChronologyEntry {
-    /// When it happened.
+    /// When it happened (the chronology's order).
     pub happened_at: Timestamp,
-    /// Kind.
+    /// What kind of record the line stands for.
     pub kind: ChronologyKind,
-    /// Record id.
+    /// The record's id (to open it).
     pub record_id: Uuid,
-    /// Heading.
+    /// A one-line heading: the kind with its category, outcome or recipient.
     pub title: String,
-    /// Text.
+    /// The record's text: narrative, account, addendum or justification.
     pub detail: String,
 }
 

@@ -141,20 +141,21 @@ impl From<pocketbook_core::RejectedChange> for RejectedChange {
     }
 }
 
-/// Where sync stands.
+/// Where sync stands, for a status screen.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SyncStatus {
-    /// Server.
+    /// The server this device is enrolled with.
     pub server_url: String,
-    /// Last sync.
+    /// When the device last synced, if it ever has.
     pub last_sync_at: Option<Timestamp>,
-    /// Lease expiry.
+    /// When the lease runs out without a sync (records are then hidden until
+    /// `reauthenticate`).
     pub lease_expires_at: Timestamp,
-    /// Pending mutations.
+    /// How many changes wait to be pushed.
     pub pending: u64,
-    /// Open conflicts.
+    /// How many conflicts are not yet resolved.
     pub open_conflicts: u64,
-    /// Refused mutations.
+    /// The changes the server refused, oldest first.
     pub rejected: Vec<RejectedChange>,
 }
 
