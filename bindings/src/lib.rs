@@ -4,7 +4,6 @@
 //! tokio.
 
 mod error;
-mod more_types;
 mod observe;
 mod types;
 
@@ -15,7 +14,6 @@ use pocketbook_core::model as m;
 use uuid::Uuid;
 
 pub use error::{PocketbookError, Result};
-pub use more_types::*;
 pub use observe::{DataChange, ObserverHandle, PocketbookObserver};
 pub use types::*;
 
@@ -28,28 +26,21 @@ pub struct OpenConfig {
     pub db_path: String,
     /// The 32-byte key from the platform keystore.
     pub key: Vec<u8>,
-    /// A name for this device.
+    /// A name for this device, shown to the force's IT team (e.g. "PC 4172's phone").
     pub device_name: String,
 }
 
-/// An open Pocketbook store.
+/// An open Pocketbook store: the officer's encrypted notebook on this device and its sync
+/// with the force's server. Observers hear about every change the core makes (see `observe`).
 #[derive(uniffi::Object)]
 pub struct Pocketbook {
     inner: Arc<pocketbook_core::Pocketbook>,
-    observers: observe::Observers,
-}
-
-impl Pocketbook {
-    fn local<T>(&self, result: pocketbook_core::Result<T>) -> Result<T> {
-        let value = result?;
-        self.observers.changed(DataChange::Local);
-        Ok(value)
-    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Pocketbook {
-    /// Opens (creating and migrating) the encrypted store.
+    /// Opens the encrypted store, creating it (with a new device id) if absent and migrating
+    /// it if an older version made it. A wrong key is `WrongKey`.
     #[uniffi::constructor]
     pub fn open(config: OpenConfig) -> Result<Arc<Self>> {
         let inner = pocketbook_core::Pocketbook::open(pocketbook_core::OpenConfig {
@@ -59,68 +50,58 @@ impl Pocketbook {
         })?;
         Ok(Arc::new(Pocketbook {
             inner: Arc::new(inner),
-            observers: observe::Observers::default(),
         }))
     }
 
-    /// Enrols with a server using a one-time code.
+    /// Enrols with a server using a one-time code from an admin, storing the device token in
+    /// the encrypted store; observers hear `Synced` (the reference data came from the server).
     pub async fn enroll(&self, server_url: String, code: String) -> Result<Session> {
-        let session = self.inner.enroll(&server_url, &code).await?;
-        self.observers.changed(DataChange::Synced);
-        Ok(session.into())
+        Ok(self.inner.enroll(&server_url, &code).await?.into())
     }
 
-    /// Enrols again with the same server, keeping the device id and unsynced work.
+    /// Enrols again with the same server after a lapsed lease, keeping the device id and
+    /// unsynced work; observers hear `Reauthenticated`.
     pub async fn reauthenticate(&self, code: String) -> Result<Session> {
         Ok(self.inner.reauthenticate(&code).await?.into())
     }
 
-    /// Pushes pending changes, then pulls; reports progress to observers.
+    /// Pushes pending changes, then pulls; observers hear its progress, and `Synced` if it
+    /// moved anything.
     pub async fn sync(&self) -> Result<SyncReport> {
-        let report = self
-            .inner
-            .sync_with_progress(|p| {
-                let phase = match p.phase {
-                    pocketbook_core::SyncPhase::Push => "push",
-                    pocketbook_core::SyncPhase::Pull => "pull",
-                };
-                self.observers.progress(phase, p.done, p.total);
-            })
-            .await?;
-        self.observers.changed(DataChange::Synced);
-        Ok(report.into())
+        Ok(self.inner.sync().await?.into())
     }
 
-    /// The officer's session.
+    /// The officer's session: who they are, their role and teams, this device, the server
+    /// and when the device last synced.
     pub fn session(&self) -> Result<Session> {
         Ok(self.inner.session()?.into())
     }
 
-    /// Where sync stands, with refused changes.
+    /// Where sync stands: the server, the last sync, the lease, how many changes wait, and
+    /// the changes the server refused.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         Ok(self.inner.sync_status()?.into())
     }
 
-    /// Trusts a certificate authority (PEM) for the sync server.
+    /// Trusts a certificate authority (PEM text) for the sync server besides the system's,
+    /// e.g. a force's private CA. Text that is not a PEM certificate is `InvalidInput`.
     pub fn trust_certificate(&self, pem: String) -> Result<()> {
         Ok(self.inner.trust_certificate(&pem)?)
     }
 
-    /// Establishments.
+    /// The establishments (schools, colleges, units) known to this device, by name.
     pub fn establishments(&self) -> Result<Vec<Establishment>> {
         Ok(types::list(self.inner.establishments()?))
     }
 
-    /// Officers.
+    /// The officers known to this device (the officer's teams), by name.
     pub fn officers(&self) -> Result<Vec<Officer>> {
         Ok(types::list(self.inner.officers()?))
     }
 
-    /// Adds a young person.
+    /// Adds a young person; observers hear `Local`.
     pub fn add_young_person(&self, draft: YoungPersonDraft) -> Result<YoungPerson> {
-        Ok(self
-            .local(self.inner.add_young_person(draft.into()))?
-            .into())
+        Ok(self.inner.add_young_person(draft.into())?.into())
     }
 
     /// Young people whose names contain every word of the query.
@@ -128,29 +109,29 @@ impl Pocketbook {
         Ok(types::list(self.inner.find_young_people(&query)?))
     }
 
-    /// Records a visit.
+    /// Records a visit (the recording officer is added to its officers); observers hear
+    /// `Local`.
     pub fn record_visit(&self, draft: VisitDraft) -> Result<Visit> {
-        Ok(self.local(self.inner.record_visit(draft.into()))?.into())
+        Ok(self.inner.record_visit(draft.into())?.into())
     }
 
-    /// Changes a visit.
+    /// Changes the fields of a visit that `update` gives; observers hear `Local` if any
+    /// field changed.
     pub fn update_visit(&self, id: Uuid, update: VisitUpdate) -> Result<Visit> {
-        Ok(self
-            .local(self.inner.update_visit(id, update.into()))?
-            .into())
+        Ok(self.inner.update_visit(id, update.into())?.into())
     }
 
-    /// Deletes a visit.
+    /// Deletes a visit (it syncs as a deletion); observers hear `Local`.
     pub fn delete_visit(&self, id: Uuid) -> Result<()> {
-        self.local(self.inner.delete_visit(id))
+        Ok(self.inner.delete_visit(id)?)
     }
 
-    /// One visit.
+    /// One visit, or `NotFound`.
     pub fn visit(&self, id: Uuid) -> Result<Visit> {
         Ok(self.inner.visit(id)?.into())
     }
 
-    /// Visits, most recent first; optionally one young person's.
+    /// Visits, most recent first; only one young person's if an id is given.
     pub fn visits(&self, young_person_id: Option<Uuid>) -> Result<Vec<Visit>> {
         let filter = m::VisitFilter {
             young_person_id,
@@ -159,31 +140,29 @@ impl Pocketbook {
         Ok(types::list(self.inner.visits(&filter)?))
     }
 
-    /// Raises a concern.
+    /// Raises (submits) a concern; its account is fixed from then on. Observers hear `Local`.
     pub fn raise_concern(&self, draft: ConcernDraft) -> Result<Concern> {
-        Ok(self.local(self.inner.raise_concern(draft.into()))?.into())
+        Ok(self.inner.raise_concern(draft.into())?.into())
     }
 
-    /// Adds a dated addendum to a concern.
+    /// Adds a dated addendum to a concern (the way to correct or add to its account);
+    /// observers hear `Local`.
     pub fn add_addendum(&self, concern_id: Uuid, text: String) -> Result<Addendum> {
-        Ok(self
-            .local(self.inner.add_addendum(concern_id, &text))?
-            .into())
+        Ok(self.inner.add_addendum(concern_id, &text)?.into())
     }
 
-    /// Changes a concern's triage.
+    /// Changes a concern's triage (risk, status, marking, with a note); observers hear
+    /// `Local`.
     pub fn update_concern_triage(&self, id: Uuid, update: ConcernTriageUpdate) -> Result<Concern> {
-        Ok(self
-            .local(self.inner.update_concern_triage(id, update.into()))?
-            .into())
+        Ok(self.inner.update_concern_triage(id, update.into())?.into())
     }
 
-    /// One concern.
+    /// One concern, or `NotFound`.
     pub fn concern(&self, id: Uuid) -> Result<Concern> {
         Ok(self.inner.concern(id)?.into())
     }
 
-    /// Concerns, most recent first; optionally one young person's.
+    /// Concerns, most recent first; only one young person's if an id is given.
     pub fn concerns(&self, young_person_id: Option<Uuid>) -> Result<Vec<Concern>> {
         let filter = m::ConcernFilter {
             young_person_id,
@@ -192,7 +171,8 @@ impl Pocketbook {
         Ok(types::list(self.inner.concerns(&filter)?))
     }
 
-    /// A young person's chronology; the reason is logged as a Consult.
+    /// A young person's chronology (visits, concerns, addenda, actions) oldest first. The
+    /// reason is required and logged with a Consult audit event; observers hear nothing.
     pub fn chronology(
         &self,
         young_person_id: Uuid,
@@ -203,19 +183,17 @@ impl Pocketbook {
         ))
     }
 
-    /// Adds a referral or information-sharing action.
+    /// Adds a referral or information-sharing action; observers hear `Local`.
     pub fn add_action(&self, draft: ActionDraft) -> Result<Action> {
-        Ok(self.local(self.inner.add_action(draft.into()))?.into())
+        Ok(self.inner.add_action(draft.into())?.into())
     }
 
-    /// Changes an action's status or due date.
+    /// Changes an action's status or due date; observers hear `Local` if either changed.
     pub fn update_action(&self, id: Uuid, update: ActionUpdate) -> Result<Action> {
-        Ok(self
-            .local(self.inner.update_action(id, update.into()))?
-            .into())
+        Ok(self.inner.update_action(id, update.into())?.into())
     }
 
-    /// Actions, most recent first; optionally one young person's.
+    /// Actions, most recent first; only one young person's if an id is given.
     pub fn actions(&self, young_person_id: Option<Uuid>) -> Result<Vec<Action>> {
         let filter = m::ActionFilter {
             young_person_id,
@@ -224,14 +202,12 @@ impl Pocketbook {
         Ok(types::list(self.inner.actions(&filter)?))
     }
 
-    /// Records a school engagement.
+    /// Records a school engagement at a known establishment; observers hear `Local`.
     pub fn record_engagement(&self, draft: EngagementDraft) -> Result<Engagement> {
-        Ok(self
-            .local(self.inner.record_engagement(draft.into()))?
-            .into())
+        Ok(self.inner.record_engagement(draft.into())?.into())
     }
 
-    /// Engagements, most recent first; optionally at one establishment.
+    /// Engagements, most recent first; only those at one establishment if an id is given.
     pub fn engagements(&self, establishment_id: Option<Uuid>) -> Result<Vec<Engagement>> {
         let filter = m::EngagementFilter {
             establishment_id,
@@ -245,32 +221,36 @@ impl Pocketbook {
         Ok(types::list(self.inner.addenda(concern_id)?))
     }
 
-    /// One young person.
+    /// One young person, or `NotFound`.
     pub fn young_person(&self, id: Uuid) -> Result<YoungPerson> {
         Ok(self.inner.young_person(id)?.into())
     }
 
-    /// Changes waiting to be pushed.
+    /// The changes waiting to be pushed, oldest first.
     pub fn pending_changes(&self) -> Result<Vec<PendingChange>> {
         Ok(types::list(self.inner.pending_changes()?))
     }
 
-    /// Open conflicts.
+    /// The conflicts this device has not resolved: values that lost a concurrent edit.
     pub fn conflicts(&self) -> Result<Vec<Conflict>> {
         Ok(types::list(self.inner.conflicts()?))
     }
 
-    /// Resolves a conflict.
+    /// Resolves a conflict by keeping the value that won or putting the losing value back (a
+    /// new edit that syncs); an id no open conflict has is `NotFound`. Observers hear
+    /// `Local`.
     pub fn resolve_conflict(&self, id: String, choice: ConflictChoice) -> Result<()> {
-        self.local(self.inner.resolve_conflict(&id, choice.into()))
+        Ok(self.inner.resolve_conflict(&id, choice.into())?)
     }
 
-    /// Starts delivering events to `observer` until the returned handle is dropped.
+    /// Starts delivering the core's events to `observer` until the returned handle is
+    /// dropped or stopped: keep the handle as long as the screen that listens.
     pub fn observe(&self, observer: Arc<dyn PocketbookObserver>) -> Arc<ObserverHandle> {
-        self.observers.add(observer)
+        observe::observe(&self.inner, observer)
     }
 
-    /// Erases the database files; the app then deletes the key.
+    /// Erases the database files; every later call fails with `DeviceRevoked`. The app then
+    /// deletes the key.
     pub fn wipe(&self) -> Result<()> {
         Ok(self.inner.wipe()?)
     }

@@ -1,96 +1,68 @@
-//! Live updates for the UI: a foreign observer receives data-changed and sync-progress events;
-//! the handle `observe` returns stops delivery when it is dropped.
+//! Live updates for the UI: a foreign observer hears the core's own events (data changed, sync
+//! progress), forwarded as they come; the handle `observe` returns stops delivery when it is
+//! dropped. The core fires every event, so the shell and every binding hear the same ones.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
-/// What changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DataChange {
-    /// Records were written on this device.
-    Local,
-    /// A sync brought changes from the server.
-    Synced,
-}
+use pocketbook_core::{CoreEvent, Subscription};
+
+use crate::types::{mirror_enum, SyncPhase};
+
+mirror_enum!(
+    /// Where changed data came from: read the lists on screen again whichever it is.
+    DataChange = pocketbook_core::ChangeOrigin {
+        /// A record was written on this device (or reference data was provisioned).
+        Local,
+        /// A sync (or enrolment) brought changes from the server or sent this device's.
+        Synced,
+        /// The device enrolled again with its server after a lapsed lease; records the lease
+        /// hid can be shown again.
+        Reauthenticated
+    }
+);
 
 /// Implemented by the app (Kotlin, Swift, Python) to hear about changes. Called on the thread
-/// that made the change: hop to the UI thread before touching views.
+/// that made the change (for a sync, a worker thread of the library), after the change has
+/// been saved: hop to the UI thread before touching views. A callback may call back into the
+/// `Pocketbook`.
 #[uniffi::export(with_foreign)]
 pub trait PocketbookObserver: Send + Sync {
-    /// Records changed.
+    /// Records changed; `change` says where the change came from.
     fn data_changed(&self, change: DataChange);
-    /// A sync made progress: `phase` is "push" or "pull".
-    fn sync_progress(&self, phase: String, done: u64, total: u64);
+    /// A sync made progress: `done` of `total` items of `phase` (push or pull). The total can
+    /// grow as the server reports more to pull.
+    fn sync_progress(&self, phase: SyncPhase, done: u64, total: u64);
 }
 
-type Registry = Mutex<Vec<(u64, Arc<dyn PocketbookObserver>)>>;
-
-/// The observers of one `Pocketbook`.
-#[derive(Default)]
-pub(crate) struct Observers {
-    registry: Arc<Registry>,
-    next: Mutex<u64>,
-}
-
-impl Observers {
-    pub(crate) fn add(&self, observer: Arc<dyn PocketbookObserver>) -> Arc<ObserverHandle> {
-        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        *next += 1;
-        let id = *next;
-        self.registry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((id, observer));
-        Arc::new(ObserverHandle {
-            id,
-            registry: Arc::downgrade(&self.registry),
-        })
-    }
-
-    fn each(&self, f: impl Fn(&dyn PocketbookObserver)) {
-        // Call outside the lock so an observer may observe or drop handles itself.
-        let current: Vec<Arc<dyn PocketbookObserver>> = self
-            .registry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(_, o)| o.clone())
-            .collect();
-        for o in current {
-            f(o.as_ref());
-        }
-    }
-
-    pub(crate) fn changed(&self, change: DataChange) {
-        self.each(|o| o.data_changed(change));
-    }
-
-    pub(crate) fn progress(&self, phase: &str, done: u64, total: u64) {
-        self.each(|o| o.sync_progress(phase.to_string(), done, total));
-    }
+/// Subscribes `observer` to the core's events.
+pub(crate) fn observe(
+    core: &pocketbook_core::Pocketbook,
+    observer: Arc<dyn PocketbookObserver>,
+) -> Arc<ObserverHandle> {
+    let subscription = core.observe(Arc::new(move |event| match event {
+        CoreEvent::DataChanged { origin } => observer.data_changed(origin.into()),
+        CoreEvent::SyncProgress(p) => observer.sync_progress(p.phase.into(), p.done, p.total),
+    }));
+    Arc::new(ObserverHandle {
+        subscription: Mutex::new(Some(subscription)),
+    })
 }
 
 /// Keeps an observer registered; dropping it (or calling `stop`) stops delivery.
 #[derive(uniffi::Object)]
 pub struct ObserverHandle {
-    id: u64,
-    registry: Weak<Registry>,
+    subscription: Mutex<Option<Subscription>>,
 }
 
 #[uniffi::export]
 impl ObserverHandle {
-    /// Stops delivery now (dropping the handle does the same).
+    /// Stops delivery now (dropping the handle does the same). Stopping twice is harmless.
     pub fn stop(&self) {
-        if let Some(registry) = self.registry.upgrade() {
-            registry
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .retain(|(id, _)| *id != self.id);
-        }
-    }
-}
-
-impl Drop for ObserverHandle {
-    fn drop(&mut self) {
-        self.stop();
+        let subscription = self
+            .subscription
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(subscription);
     }
 }

@@ -4,6 +4,7 @@
 //! serialised on one connection.
 
 pub mod error;
+mod events;
 pub use pocketbook_model as model;
 mod ops;
 mod store;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use error::{Error, Result, ValidationError};
+pub use events::{ChangeOrigin, CoreEvent, Listener, Subscription};
 pub use ops::chronology::{ChronologyEntry, ChronologyKind};
 pub use pocketbook_protocol::merge::Conflict;
 pub use pocketbook_protocol::open_enum::OpenEnum;
@@ -63,6 +65,7 @@ pub struct Session {
 pub struct Pocketbook {
     store: Store,
     sources: Arc<dyn Sources>,
+    events: events::Events,
 }
 
 impl Pocketbook {
@@ -82,7 +85,11 @@ impl Pocketbook {
             &config.device_name,
             sources.as_ref(),
         )?;
-        Ok(Pocketbook { store, sources })
+        Ok(Pocketbook {
+            store,
+            sources,
+            events: events::Events::default(),
+        })
     }
 
     /// The current wall time, from this Pocketbook's sources.
@@ -103,10 +110,13 @@ impl Pocketbook {
 
     /// Installs reference data and the officer's session from provisioning data (the shape
     /// the server sends at enrolment). Replaces earlier reference data; refuses another
-    /// officer's data on a store that already has a session.
+    /// officer's data on a store that already has a session. Observers hear
+    /// `DataChanged(Local)` once it has committed.
     pub fn provision(&self, provisioning: &Provisioning) -> Result<()> {
         self.store
-            .write(|tx| store::reference_install(tx, provisioning, self.now()))
+            .write(|tx| store::reference_install(tx, provisioning, self.now()))?;
+        self.events.data_changed(ChangeOrigin::Local);
+        Ok(())
     }
 
     /// The session, or [`Error::NotEnrolled`].

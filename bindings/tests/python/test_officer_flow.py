@@ -76,11 +76,16 @@ def test_the_officer_flow_end_to_end(pb, server, new_device):
         thrive=thrive(pb), risk=pb.Risk.MEDIUM, marking=None))
     assert concern.marking == pb.Marking.OFFICIAL_SENSITIVE
     assert len(a.pending_changes()) == 3
-    assert events.changes.count(pb.DataChange.LOCAL) == 3
+    assert events.changes == [pb.DataChange.LOCAL] * 3
+    pending = a.pending_changes()
+    assert [(p.entity, p.kind) for p in pending] == [
+        (pb.Entity.YOUNG_PERSON, pb.MutationKind.CREATE), (pb.Entity.VISIT, pb.MutationKind.CREATE),
+        (pb.Entity.CONCERN, pb.MutationKind.CREATE)]
 
     report = asyncio.run(a.sync())
     assert report.pushed == 3 and report.rejected == 0
-    assert any(phase == "push" for phase, _, _ in events.progress)
+    assert (pb.SyncPhase.PUSH, 3, 3) in events.progress
+    assert any(phase == pb.SyncPhase.PULL for phase, _, _ in events.progress)
     assert pb.DataChange.SYNCED in events.changes
 
     # The supervisor's device sees both.
@@ -99,6 +104,7 @@ def test_the_officer_flow_end_to_end(pb, server, new_device):
     assert a.visit(v.id).narrative == b.visit(v.id).narrative == "Bob's note"
     conflicts = a.conflicts()
     assert len(conflicts) == 1 and conflicts[0].losing_value == '"Alice\'s note"'
+    assert (conflicts[0].entity, conflicts[0].field) == (pb.Entity.VISIT, "narrative")
     a.resolve_conflict(conflicts[0].id, pb.ConflictChoice.KEEP_CURRENT)
     assert a.conflicts() == []
 
@@ -182,3 +188,65 @@ def test_actions_engagements_and_addenda_sync(pb, server, new_device):
     assert [x.text for x in b.addenda(concern.id)] == ["School has the screenshots too."]
     kinds = [e.kind for e in b.chronology(child, "Review")]
     assert kinds == [pb.ChronologyKind.CONCERN, pb.ChronologyKind.ADDENDUM, pb.ChronologyKind.ACTION]
+
+
+def test_reauthenticate_tells_observers_once(pb, server, new_device):
+    alice_id = server.officer("Alice")
+    book, _ = new_device("alice")
+    asyncio.run(book.enroll(server.url, server.code(alice_id)))
+    events = recorder(pb)
+    handle = book.observe(events)
+    session = asyncio.run(book.reauthenticate(server.code(alice_id)))
+    assert session.officer_id == alice_id
+    assert events.changes == [pb.DataChange.REAUTHENTICATED]
+    # A read tells nobody.
+    assert book.visits(None) == []
+    assert events.changes == [pb.DataChange.REAUTHENTICATED]
+    handle.stop()
+
+
+def test_a_concern_keeps_its_lead_and_sub_categories(pb, server, new_device):
+    alice_id = server.officer("Alice")
+    lead_id = server.officer("Dana", role="safeguarding_lead")
+    book, _ = new_device("alice")
+    asyncio.run(book.enroll(server.url, server.code(alice_id)))
+    assert lead_id in [o.id for o in book.officers()]
+    school = book.establishments()[0].id
+    child = book.add_young_person(person(pb, school)).id
+    concern = book.raise_concern(pb.ConcernDraft(
+        young_person_ids=[child], happened_at=dt.datetime.now(UTC) - dt.timedelta(hours=2),
+        category=pb.ConcernCategory.CRIMINAL_EXPLOITATION,
+        sub_categories=[pb.ConcernCategory.SUBSTANCES, pb.ConcernCategory.MISSING,
+                        pb.ConcernCategory.SUBSTANCES],
+        account="Seen carrying for older boys.", childs_words=None, risk_text="County lines",
+        action_text="MASH referral", thrive=thrive(pb), risk=pb.Risk.HIGH,
+        assigned_lead=lead_id, marking=None))
+    assert concern.assigned_lead == lead_id
+    # A set: the repeat is dropped.
+    assert len(concern.sub_categories) == 2
+    assert set(concern.sub_categories) == {pb.ConcernCategory.SUBSTANCES,
+                                           pb.ConcernCategory.MISSING}
+    again = book.concern(concern.id)
+    assert again.assigned_lead == lead_id
+    assert len(again.sub_categories) == 2
+    # Both may be left out: no lead, no sub-categories.
+    plain = book.raise_concern(pb.ConcernDraft(
+        young_person_ids=[child], happened_at=dt.datetime.now(UTC) - dt.timedelta(hours=1),
+        category=pb.ConcernCategory.NEGLECT, account="No coat in winter.", childs_words=None,
+        risk_text="Low", action_text="School told", thrive=thrive(pb), risk=pb.Risk.LOW,
+        marking=None))
+    assert plain.assigned_lead is None and plain.sub_categories == []
+
+
+def test_bad_certificates_and_unknown_conflicts_are_typed(pb, server, new_device):
+    alice_id = server.officer("Alice")
+    book, _ = new_device("alice")
+    asyncio.run(book.enroll(server.url, server.code(alice_id)))
+    with pytest.raises(pb.PocketbookError.InvalidInput) as err:
+        book.trust_certificate("this is not a certificate")
+    assert err.value.field == "certificate"
+    with pytest.raises(pb.PocketbookError.InvalidInput) as err:
+        book.trust_certificate("-----BEGIN CERTIFICATE-----\nbm90IGRlcg==\n-----END CERTIFICATE-----\n")
+    assert err.value.field == "certificate"
+    with pytest.raises(pb.PocketbookError.NotFound):
+        book.resolve_conflict("0" * 32, pb.ConflictChoice.KEEP_CURRENT)

@@ -1,7 +1,8 @@
 //! Runs one parsed command against the store.
 
+mod actions;
 mod concerns;
-mod others;
+mod engagements;
 mod setup;
 mod sync;
 mod visits;
@@ -87,8 +88,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => young_people::chronology(&book, &young_person, &reason, format),
         Command::Visit(c) => visits::run(&book, c),
         Command::Concern(c) => concerns::run(&book, c),
-        Command::Action(c) => others::action(&book, c),
-        Command::Engagement(c) => others::engagement(&book, c),
+        Command::Action(c) => actions::run(&book, c),
+        Command::Engagement(c) => engagements::run(&book, c),
     }
 }
 

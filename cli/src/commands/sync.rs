@@ -2,8 +2,9 @@
 //! status, conflicts, resolve.
 
 use std::io::Write;
+use std::sync::Arc;
 
-use pocketbook_core::{ConflictChoice, Pocketbook, SyncPhase, SyncProgress};
+use pocketbook_core::{ConflictChoice, CoreEvent, Pocketbook, SyncPhase, SyncProgress};
 
 use crate::args::Format;
 use crate::{output, CliError};
@@ -67,11 +68,16 @@ fn draw(p: SyncProgress) {
 }
 
 pub fn sync(book: &Pocketbook, f: Format) -> Result<(), CliError> {
-    let report = runtime()?.block_on(book.sync_with_progress(|p| {
-        if !f.json {
-            draw(p)
-        }
-    }));
+    // The bar is drawn from the core's own progress events, as an app's observer hears them.
+    let bar = (!f.json).then(|| {
+        book.observe(Arc::new(|event| {
+            if let CoreEvent::SyncProgress(p) = event {
+                draw(p);
+            }
+        }))
+    });
+    let report = runtime()?.block_on(book.sync());
+    drop(bar);
     if !f.json {
         eprintln!();
     }

@@ -48,6 +48,7 @@ impl Pocketbook {
                 }
             }
             store::mark_resolved(ctx.tx, &conflict.id)?;
+            ctx.note_change();
             Ok(())
         })
     }

@@ -11,7 +11,7 @@ use pocketbook_protocol::{Entity, Marking};
 use crate::error::{Error, Result, ValidationError};
 use crate::model::{AuditOperation, Officer, Record, RecordMeta};
 use crate::store::{self, AuditDraft, DeviceState, WriteKind};
-use crate::Pocketbook;
+use crate::{ChangeOrigin, Pocketbook};
 
 /// One write in progress.
 pub(crate) struct WriteContext<'a> {
@@ -20,6 +20,9 @@ pub(crate) struct WriteContext<'a> {
     pub device: DeviceState,
     pub now: DateTime<Utc>,
     sources: &'a dyn Sources,
+    /// Whether this write changed anything an observer shows (a record, a conflict's state);
+    /// an audit entry alone (a chronology's Consult) does not count.
+    changed: bool,
 }
 
 impl<'a> WriteContext<'a> {
@@ -31,6 +34,7 @@ impl<'a> WriteContext<'a> {
             device: DeviceState::load(tx)?,
             now: sources.now(),
             sources,
+            changed: false,
         })
     }
 
@@ -51,9 +55,18 @@ impl<'a> WriteContext<'a> {
         })
     }
 
-    /// Captures one mutation (record, versions, outbox entry, audit event).
+    /// Captures one mutation (record, versions, outbox entry, audit event). Returns `false`
+    /// (and writes nothing) when an update changes no field.
     pub fn capture<T: Record>(&mut self, write: WriteKind<'_, T>) -> Result<bool> {
-        store::capture(self.tx, &mut self.device, self.officer.id, self.now, write)
+        let wrote = store::capture(self.tx, &mut self.device, self.officer.id, self.now, write)?;
+        self.changed |= wrote;
+        Ok(wrote)
+    }
+
+    /// Notes a change observers should hear about that is not a captured record (a conflict
+    /// marked resolved).
+    pub fn note_change(&mut self) {
+        self.changed = true;
     }
 
     /// Logs a non-mutating audit event (consult, disclose) in this transaction.
@@ -124,14 +137,20 @@ fn review_due(entity: Entity, now: DateTime<Utc>) -> chrono::NaiveDate {
 
 impl Pocketbook {
     /// Runs one write: begins an immediate transaction, loads the session (or fails with
-    /// `NotEnrolled`) and commits only if `f` succeeds.
+    /// `NotEnrolled`) and commits only if `f` succeeds. If it changed anything, observers hear
+    /// `DataChanged(Local)` after the commit, once the store's lock is released.
     pub(crate) fn mutate<T>(
         &self,
         f: impl FnOnce(&mut WriteContext<'_>) -> Result<T>,
     ) -> Result<T> {
-        self.store.write(|tx| {
+        let (value, changed) = self.store.write(|tx| {
             let mut ctx = WriteContext::begin(tx, self.sources.as_ref())?;
-            f(&mut ctx)
-        })
+            let value = f(&mut ctx)?;
+            Ok((value, ctx.changed))
+        })?;
+        if changed {
+            self.events.data_changed(ChangeOrigin::Local);
+        }
+        Ok(value)
     }
 }

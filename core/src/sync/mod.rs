@@ -20,7 +20,7 @@ pub use crate::store::RejectedChange;
 
 use crate::error::{Error, Result};
 use crate::store;
-use crate::Pocketbook;
+use crate::{ChangeOrigin, CoreEvent, Pocketbook};
 use http::{CallError, Http};
 use pull_plan::{plan_pull, PullContext, PullMode};
 use push_plan::plan_push_answer;
@@ -51,6 +51,14 @@ pub struct SyncReport {
     pub bytes_received: u64,
     /// How long it took.
     pub duration_ms: u64,
+}
+
+impl SyncReport {
+    /// Whether the sync changed what this device holds or has waiting: it pushed or had
+    /// refused any mutation, or pulled, removed or received a conflict.
+    fn moved_anything(&self) -> bool {
+        self.pushed + self.rejected + self.pulled + self.removed + self.conflicts > 0
+    }
 }
 
 /// Which half of a sync is running.
@@ -106,25 +114,38 @@ impl Pocketbook {
         self.sync_with_progress(|_| {}).await
     }
 
-    /// [`Pocketbook::sync`], calling `progress` after every batch and page.
+    /// [`Pocketbook::sync`], calling `progress` after every batch and page (as observers hear
+    /// `SyncProgress`). Observers hear `DataChanged(Synced)` once the sync ends if it pushed,
+    /// pulled or removed anything, even if it failed part way (what committed stays).
     pub async fn sync_with_progress(
         &self,
         progress: impl Fn(SyncProgress) + Send + Sync,
     ) -> Result<SyncReport> {
-        match self.sync_inner(&progress).await {
+        let tell = |p: SyncProgress| {
+            progress(p);
+            self.events.emit(CoreEvent::SyncProgress(p));
+        };
+        let mut report = SyncReport::default();
+        match self.sync_inner(&tell, &mut report).await {
             Err(Error::DeviceRevoked) => {
                 // Only the server this device enrolled with can say so: erase everything.
                 self.store.close_and_delete()?;
                 Err(Error::DeviceRevoked)
             }
-            other => other,
+            outcome => {
+                if report.moved_anything() {
+                    self.events.data_changed(ChangeOrigin::Synced);
+                }
+                outcome.map(|()| report)
+            }
         }
     }
 
     async fn sync_inner(
         &self,
         progress: &(impl Fn(SyncProgress) + Send + Sync),
-    ) -> Result<SyncReport> {
+        report: &mut SyncReport,
+    ) -> Result<()> {
         let started = Instant::now();
         let enrolled = self
             .store
@@ -136,7 +157,6 @@ impl Pocketbook {
             Some(enrolled.token.clone()),
             &trusted,
         )?);
-        let mut report = SyncReport::default();
 
         // Push, in batches, halving a batch the server finds too large.
         let mut batch = PUSH_BATCH;
@@ -291,7 +311,7 @@ impl Pocketbook {
             .bytes_received
             .load(std::sync::atomic::Ordering::Relaxed);
         report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Ok(report)
+        Ok(())
     }
 
     /// Where sync stands: server, last sync, lease, pending count, refused mutations.

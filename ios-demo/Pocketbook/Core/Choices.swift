@@ -2,12 +2,15 @@
 // list of their cases, no human label and no Codable conformance. Pickers need the first two,
 // the encrypted drafts the third. This file adds them in one place, so a new case in the core
 // shows up here as a compile error ("switch must be exhaustive") rather than a silent gap.
+// The enums the core reads off the wire also have `.unknown`, for a value a newer app or server
+// wrote: it has a label (it can be shown) but is never in `all` (it is never chosen; the core
+// refuses a draft that holds it).
 
 import Foundation
 
 /// A generated enum the UI can list, label and store in a draft.
 protocol Choice: Hashable, Sendable {
-    /// Every case, in the order pickers show them.
+    /// Every case an officer may choose (never `.unknown`), in the order pickers show them.
     static var all: [Self] { get }
     /// What the officer sees.
     var label: String { get }
@@ -37,6 +40,7 @@ extension VisitKind: Choice {
         case .followUp: "Follow-up"
         case .cadetSupport: "Cadet support"
         case .noAccess: "No access"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -51,6 +55,7 @@ extension PromptedBy: Choice {
         case .mash: "MASH"
         case .police: "Police"
         case .parentOrSelf: "Parent or young person"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -65,6 +70,7 @@ extension VisitOutcome: Choice {
         case .signposted: "Signposted"
         case .concernRaised: "Concern raised"
         case .referralMade: "Referral made"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -84,6 +90,7 @@ extension SupportGiven: Choice {
         case .attendanceSupport: "Attendance support"
         case .schoolLiaison: "School liaison"
         case .crimePrevention: "Crime prevention"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -114,6 +121,7 @@ extension ConcernCategory: Choice {
         case .substances: "Substances"
         case .trafficking: "Trafficking"
         case .other: "Other"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -126,6 +134,7 @@ extension Risk: Choice {
         case .low: "Low"
         case .medium: "Medium"
         case .high: "High"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -140,6 +149,7 @@ extension ConcernStatus: Choice {
         case .monitoring: "Monitoring"
         case .closed: "Closed"
         case .nfa: "No further action"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -166,6 +176,7 @@ extension AgeBand: Choice {
         case .from14To15: "14–15"
         case .from16To17: "16–17"
         case .from18To25: "18–25"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -185,6 +196,7 @@ extension VulnerabilityFlag: Choice {
         case .missingEpisodes: "Missing episodes"
         case .youngCarer: "Young carer"
         case .knownToYouthJustice: "Known to youth justice"
+        case .unknown: "Unknown"
         }
     }
 }
@@ -240,6 +252,21 @@ extension EstablishmentKind: Choice {
         case .pupilReferralUnit: "PRU / alternative provision"
         case .furtherEducation: "Further education"
         case .independent: "Independent"
+        }
+    }
+}
+
+extension Entity {
+    /// The kind of record as the officer reads it (in conflicts and refused changes).
+    var label: String {
+        switch self {
+        case .youngPerson: "Young person"
+        case .visit: "Visit"
+        case .concern: "Concern"
+        case .addendum: "Addendum"
+        case .action: "Action"
+        case .engagement: "Engagement"
+        case .unknown: "Unknown record"
         }
     }
 }

@@ -1,16 +1,17 @@
 // Why this file exists: the core reports changed data and sync progress through the foreign
 // trait `PocketbookObserver` (generated Swift protocol). This is the app's implementation: it
 // turns each callback into a `CoreEvent` and hands it on; it never touches the UI itself,
-// because the core calls it on whatever thread made the change.
+// because the core calls it on whatever thread made the change (after the change is saved).
 
 import Foundation
 
 /// What the core told the app.
 enum CoreEvent: Sendable {
-    /// Records changed, on this device (`.local`) or by a sync (`.synced`).
+    /// Records changed: on this device (`.local`), by a sync or enrolment (`.synced`), or
+    /// shown again after a new code (`.reauthenticated`).
     case dataChanged(DataChange)
-    /// A sync made progress: `phase` is "push" or "pull".
-    case syncProgress(phase: String, done: UInt64, total: UInt64)
+    /// A sync made progress: `done` of `total` items of `phase` (`.push`, then `.pull`).
+    case syncProgress(phase: SyncPhase, done: UInt64, total: UInt64)
 }
 
 /// The app's `PocketbookObserver`: forwards every callback to `deliver`.
@@ -29,7 +30,7 @@ final class CoreEventObserver: PocketbookObserver {
         deliver(.dataChanged(change))
     }
 
-    func syncProgress(phase: String, done: UInt64, total: UInt64) {
+    func syncProgress(phase: SyncPhase, done: UInt64, total: UInt64) {
         deliver(.syncProgress(phase: phase, done: done, total: total))
     }
 }

@@ -19,17 +19,19 @@ enum AccessLoss: Sendable {
 
 /// Where a running sync has got to.
 struct SyncProgress: Equatable, Sendable {
-    /// "push" or "pull" (as the core reports it), or "start" before the first report.
-    var phase: String
+    /// The half of the sync running (as the core reports it), or nil before the first report.
+    var phase: SyncPhase?
+    /// Items of this phase done so far.
     var done: UInt64
+    /// Items of this phase known so far (grows as the server reports more to pull).
     var total: UInt64
 
     /// What the progress line says.
     var label: String {
         switch phase {
-        case "push": "Sending changes…"
-        case "pull": "Receiving changes…"
-        default: "Connecting…"
+        case .some(.push): "Sending changes…"
+        case .some(.pull): "Receiving changes…"
+        case .none: "Connecting…"
         }
     }
 
@@ -100,7 +102,7 @@ final class OpenNotebook {
 
     /// Pushes pending changes, then pulls. Progress arrives through the observer.
     func sync() async throws -> SyncReport {
-        progress = SyncProgress(phase: "start", done: 0, total: 0)
+        progress = SyncProgress(phase: nil, done: 0, total: 0)
         defer { progress = nil }
         let report = try await store.book.sync()
         try? await refreshSession()

@@ -48,6 +48,6 @@ final class ConflictReviewViewModel {
 
     /// "Visit · narrative"
     func title(of conflict: Conflict) -> String {
-        "\(conflict.entity.replacingOccurrences(of: "_", with: " ").capitalized) · \(FieldName.label(for: conflict.field))"
+        "\(conflict.entity.label) · \(FieldName.label(for: conflict.field))"
     }
 }

@@ -112,7 +112,7 @@ struct SyncView: View {
         Section {
             ForEach(rejected, id: \.seq) { change in
                 VStack(alignment: .leading, spacing: 2) {
-                    Text("\(change.entity.capitalized) · \(change.code)")
+                    Text("\(change.entity.label) · \(change.code)")
                         .font(.subheadline.weight(.semibold))
                     Text(change.message)
                         .font(.caption)

@@ -33,6 +33,7 @@ import uk.police.pocketbook.core.ConflictChoice
 import uk.police.pocketbook.core.Pocketbook
 import uk.police.pocketbook.core.PromptedBy
 import uk.police.pocketbook.core.Risk
+import uk.police.pocketbook.core.SyncPhase
 import uk.police.pocketbook.core.VisitKind
 import uk.police.pocketbook.core.VisitOutcome
 import uk.police.pocketbook.core.VisitUpdate
@@ -229,7 +230,7 @@ class DemoStateTest {
         assertFalse(synced.running)
         alice.app.sync.state.await { it.status?.pending == 0uL }
         alice.app.visits.state.await { it.pendingChanges == 0 }
-        withTimeout(5_000) { while (progress.none { it.phase == "push" }) kotlinx.coroutines.delay(10) }
+        withTimeout(5_000) { while (progress.none { it.phase == SyncPhase.PUSH }) kotlinx.coroutines.delay(10) }
         listening.cancel()
 
         sue.app.sync.sync().join()

@@ -51,9 +51,9 @@ class Server(dir: File) {
 
 class Recorder : PocketbookObserver {
     val changes = mutableListOf<DataChange>()
-    val progress = mutableListOf<String>()
+    val progress = mutableListOf<SyncPhase>()
     override fun dataChanged(change: DataChange) { synchronized(this) { changes.add(change) } }
-    override fun syncProgress(phase: String, done: ULong, total: ULong) {
+    override fun syncProgress(phase: SyncPhase, done: ULong, total: ULong) {
         synchronized(this) { progress.add(phase) }
     }
 }
@@ -108,17 +108,26 @@ class OfficerFlowTest {
         val visit = a.recordVisit(visitDraft(child, "Food parcel delivered."))
         val concern = a.raiseConcern(
             ConcernDraft(
-                listOf(child), Instant.now().minus(Duration.ofDays(1)), ConcernCategory.NEGLECT,
-                "No food at weekends.", "We wait for Monday.", "Ongoing neglect", "DSL told",
-                Thrive(element("threat"), element("harm"), element("risk"), element("investigation"),
+                youngPersonIds = listOf(child), happenedAt = Instant.now().minus(Duration.ofDays(1)),
+                category = ConcernCategory.NEGLECT, subCategories = listOf(ConcernCategory.MISSING),
+                account = "No food at weekends.", childsWords = "We wait for Monday.",
+                riskText = "Ongoing neglect", actionText = "DSL told",
+                thrive = Thrive(element("threat"), element("harm"), element("risk"), element("investigation"),
                     element("vulnerability"), element("engagement")),
-                Risk.MEDIUM, null,
+                risk = Risk.MEDIUM, assignedLead = sue, marking = null,
             ),
         )
-        assertEquals(3, a.pendingChanges().size)
+        assertEquals(sue, concern.assignedLead)
+        assertEquals(listOf(ConcernCategory.MISSING), concern.subCategories)
+        assertEquals(listOf(DataChange.LOCAL, DataChange.LOCAL, DataChange.LOCAL), recorder.changes)
+        assertEquals(
+            listOf(Entity.YOUNG_PERSON to MutationKind.CREATE, Entity.VISIT to MutationKind.CREATE,
+                Entity.CONCERN to MutationKind.CREATE),
+            a.pendingChanges().map { it.entity to it.kind },
+        )
         val report = a.sync()
         assertEquals(3uL, report.pushed)
-        assertTrue(recorder.progress.contains("push"))
+        assertTrue(recorder.progress.contains(SyncPhase.PUSH))
         assertTrue(recorder.changes.contains(DataChange.SYNCED))
 
         s.sync()
@@ -129,7 +138,7 @@ class OfficerFlowTest {
         s.updateVisit(visit.id, VisitUpdate(narrative = "Sue's note"))
         a.sync(); s.sync(); a.sync()
         assertEquals("Sue's note", a.visit(visit.id).narrative)
-        assertEquals(1, a.conflicts().size)
+        assertEquals(Entity.VISIT, a.conflicts().single().entity)
         handle.stop()
         val seen = recorder.changes.size
         a.addYoungPerson(YoungPersonDraft("B", "C", null, AgeBand.FROM11_TO13, null, null, listOf()))

@@ -45,6 +45,7 @@ import uk.police.pocketbook.core.AgeBand
 import uk.police.pocketbook.demo.state.ChildRef
 import uk.police.pocketbook.demo.state.ChildSearch
 import uk.police.pocketbook.demo.state.Problem
+import uk.police.pocketbook.demo.state.choosable
 
 private val ACRONYMS = setOf("MASH", "CSE", "SEND", "PPN", "DSL", "CAMHS", "CEOP", "FGM", "HBA", "NFA", "ASB", "VAWG")
 private val TIME: DateTimeFormatter = DateTimeFormatter.ofPattern("EEE d MMM yyyy, HH:mm").withZone(ZoneId.systemDefault())
@@ -131,7 +132,7 @@ fun <E : Enum<E>> EnumPicker(label: String, value: E?, values: List<E>, onPick: 
                 Text("$label: ${value?.let { humanize(it) } ?: "choose"}")
             }
             DropdownMenu(expanded = open, onDismissRequest = { open = false }) {
-                values.forEach { v ->
+                choosable(values).forEach { v ->
                     DropdownMenuItem(
                         text = { Text(humanize(v)) },
                         onClick = {
@@ -151,7 +152,7 @@ fun <E : Enum<E>> EnumPicker(label: String, value: E?, values: List<E>, onPick: 
 fun <E : Enum<E>> EnumChecklist(label: String, selected: Set<E>, values: List<E>, onToggle: (E) -> Unit) {
     Column(Modifier.fillMaxWidth().padding(vertical = 4.dp)) {
         Text(label, style = MaterialTheme.typography.titleSmall)
-        values.forEach { v ->
+        choosable(values).forEach { v ->
             Row(verticalAlignment = Alignment.CenterVertically) {
                 Checkbox(checked = v in selected, onCheckedChange = { onToggle(v) })
                 Text(humanize(v))

@@ -40,7 +40,7 @@ fun ConflictsScreen(vm: ConflictsViewModel, onBack: () -> Unit) {
                 val busy = id in s.resolving
                 Card(Modifier.fillMaxWidth()) {
                     Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
-                        Text("${row.conflict.entity}: ${row.conflict.field}", style = MaterialTheme.typography.titleMedium)
+                        Text("${humanize(row.conflict.entity)}: ${row.conflict.field}", style = MaterialTheme.typography.titleMedium)
                         Text("Kept: ${row.current}")
                         Text("Other edit: ${row.losing}")
                         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {

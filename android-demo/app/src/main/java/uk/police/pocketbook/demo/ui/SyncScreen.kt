@@ -23,6 +23,7 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import uk.police.pocketbook.core.SyncPhase
 import uk.police.pocketbook.demo.state.Problem
 import uk.police.pocketbook.demo.state.SyncViewModel
 
@@ -42,7 +43,7 @@ fun SyncScreen(vm: SyncViewModel, onBack: () -> Unit) {
                 val p = s.progress
                 if (p != null && p.total > 0) {
                     LinearProgressIndicator(progress = { p.fraction }, modifier = Modifier.fillMaxWidth())
-                    Text("${if (p.phase == "push") "Sending" else "Receiving"}: ${p.done} of ${p.total}")
+                    Text("${if (p.phase == SyncPhase.PUSH) "Sending" else "Receiving"}: ${p.done} of ${p.total}")
                 } else {
                     LinearProgressIndicator(modifier = Modifier.fillMaxWidth())
                     Text("Connecting…")
@@ -65,7 +66,7 @@ fun SyncScreen(vm: SyncViewModel, onBack: () -> Unit) {
                 Text("Sync before: ${formatTime(st.leaseExpiresAt)}")
                 if (st.rejected.isNotEmpty()) {
                     Text("Refused by the server", style = MaterialTheme.typography.titleSmall)
-                    st.rejected.forEach { r -> Text("${r.entity} #${r.seq}: ${r.message} (${r.code})") }
+                    st.rejected.forEach { r -> Text("${humanize(r.entity)} #${r.seq}: ${r.message} (${r.code})") }
                 }
             }
         }

@@ -1,6 +1,6 @@
-// Why this file exists: the core delivers data-changed and sync-progress events to one foreign
-// observer; this registers that observer once and fans the events out as flows, so every view
-// model can react without registering its own. Callbacks arrive on whichever thread made the
+// Why this file exists: the core fires data-changed and sync-progress events (after each saved
+// change) to every foreign observer; this registers one observer and fans the events out as
+// flows, so every view model can react without registering its own. Callbacks arrive on whichever thread made the
 // change (a store call's thread, or a tokio worker during sync): they only try-emit, never block.
 
 package uk.police.pocketbook.demo.state
@@ -13,9 +13,10 @@ import uk.police.pocketbook.core.DataChange
 import uk.police.pocketbook.core.ObserverHandle
 import uk.police.pocketbook.core.PocketbookInterface
 import uk.police.pocketbook.core.PocketbookObserver
+import uk.police.pocketbook.core.SyncPhase
 
-/** One step of a running sync: [phase] is "push" or "pull"; [done] of [total] items. */
-data class SyncProgress(val phase: String, val done: Long, val total: Long) {
+/** One step of a running sync: [done] of [total] items of [phase] (push, then pull). */
+data class SyncProgress(val phase: SyncPhase, val done: Long, val total: Long) {
     /** Progress as a fraction in 0..1 (0 when the total is not known yet). */
     val fraction: Float get() = if (total <= 0) 0f else (done.toFloat() / total).coerceIn(0f, 1f)
 }
@@ -34,7 +35,10 @@ class CoreEvents(core: PocketbookInterface) : AutoCloseable {
         onBufferOverflow = BufferOverflow.DROP_OLDEST,
     )
 
-    /** Records changed on this device ([DataChange.LOCAL]) or arrived by sync ([DataChange.SYNCED]). */
+    /**
+     * Records changed: on this device ([DataChange.LOCAL]), by sync or enrolment
+     * ([DataChange.SYNCED]), or became visible again after a new code ([DataChange.REAUTHENTICATED]).
+     */
     val changes: SharedFlow<DataChange> = _changes.asSharedFlow()
 
     /** Progress of a running sync. */
@@ -45,7 +49,7 @@ class CoreEvents(core: PocketbookInterface) : AutoCloseable {
             _changes.tryEmit(change)
         }
 
-        override fun syncProgress(phase: String, done: ULong, total: ULong) {
+        override fun syncProgress(phase: SyncPhase, done: ULong, total: ULong) {
             _progress.tryEmit(SyncProgress(phase, done.toLong(), total.toLong()))
         }
     })

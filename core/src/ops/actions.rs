@@ -1,14 +1,12 @@
-//! Actions (referrals, information sharing) and school engagements.
+//! Actions: the referrals and information shares that follow from a young person's needs,
+//! added, moved along (status, due date) and listed.
 
 use uuid::Uuid;
 
 use pocketbook_protocol::{Entity, Marking};
 
 use crate::error::{Result, ValidationError};
-use crate::model::{
-    Action, ActionDraft, ActionFilter, ActionUpdate, Concern, Engagement, EngagementDraft,
-    EngagementFilter,
-};
+use crate::model::{Action, ActionDraft, ActionFilter, ActionUpdate, Concern};
 use crate::store::{self, WriteKind};
 use crate::Pocketbook;
 
@@ -55,28 +53,5 @@ impl Pocketbook {
             .store
             .read(|c| store::list::<Action>(c, store::Scope::person(filter.young_person_id)))?;
         Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
-    }
-
-    /// Records a school engagement at a known establishment.
-    pub fn record_engagement(&self, draft: EngagementDraft) -> Result<Engagement> {
-        self.mutate(|ctx| {
-            ctx.check_establishment("establishment_id", draft.establishment_id)?;
-            let meta = ctx.meta(
-                Entity::Engagement,
-                draft.marking.unwrap_or(Marking::Official),
-            )?;
-            let engagement = draft.into_record(ctx.new_id(), meta, ctx.now)?;
-            ctx.capture(WriteKind::Create(&engagement))?;
-            Ok(engagement)
-        })
-    }
-
-    /// Engagements matching `filter`, most recent first.
-    pub fn engagements(&self, filter: &EngagementFilter) -> Result<Vec<Engagement>> {
-        self.guard_lease()?;
-        let all = self
-            .store
-            .read(|c| store::list::<Engagement>(c, store::Scope::default()))?;
-        Ok(all.into_iter().filter(|e| filter.matches(e)).collect())
     }
 }
