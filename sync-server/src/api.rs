@@ -170,7 +170,7 @@ async fn push<S: Store>(
     if req.mutations.len() > app.config.max_batch {
         return Err(ApiError::TooLarge);
     }
-    let now = app.store.sources().now().timestamp_millis().max(0) as u64;
+    let now = pocketbook_protocol::unix_millis(app.store.sources().now());
     if req
         .mutations
         .iter()

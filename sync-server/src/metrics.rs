@@ -31,7 +31,7 @@ impl Histogram {
         }
         self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_micros.fetch_add(
-            d.as_micros().min(u64::MAX as u128) as u64,
+            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
     }
@@ -144,7 +144,7 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "pocketbook_sync_duration_seconds_sum{{kind=\"{kind}\"}} {}",
-                h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+                micros_as_seconds(h.sum_micros.load(Ordering::Relaxed))
             );
             let _ = writeln!(
                 out,
@@ -153,6 +153,13 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Microseconds as seconds for the exposition format; precision past 2^52 µs (142 years)
+/// does not matter.
+#[allow(clippy::cast_precision_loss)]
+fn micros_as_seconds(micros: u64) -> f64 {
+    micros as f64 / 1e6
 }
 
 #[cfg(test)]

@@ -238,7 +238,7 @@ impl From<m::Concern> for Concern {
             risk: c.risk.into(),
             status: c.status.into(),
             assigned_lead: c.assigned_lead,
-            triage_changes: c.triage_history.len().min(u32::MAX as usize) as u32,
+            triage_changes: u32::try_from(c.triage_history.len()).unwrap_or(u32::MAX),
         }
     }
 }

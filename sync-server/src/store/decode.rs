@@ -28,3 +28,15 @@ pub fn all_json<T: serde::de::DeserializeOwned>(
         .map(|row| serde_json::from_str(&row.text(0)?).map_err(corrupt(what)))
         .collect()
 }
+
+/// A protocol counter (sequence number, cursor) as the database's signed integer; counters
+/// never come near `i64::MAX`, and one that did would saturate rather than wrap.
+pub fn db_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A stored integer as a protocol counter; the database holds none below zero, and one that
+/// was would read as 0 rather than wrap.
+pub fn counter(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

@@ -2,6 +2,7 @@
 //! cursor in each bucket its officer may read, each with the record or conflict it names, in
 //! server order, the disclosure audited. Runs inside the caller's transaction.
 
+use super::decode::{counter, db_int};
 use std::collections::BTreeMap;
 
 use pocketbook_protocol::sources::Sources;
@@ -72,14 +73,14 @@ pub fn pull(
     let all_teams = team_ids(db)?;
     let buckets = scope::buckets_of(&device.officer, &all_teams);
     let same_epoch = request.epoch.as_deref() == Some(epoch.as_str());
-    let mut budget = request.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as i64;
+    let mut budget = i64::from(request.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE));
     let mut entries = Vec::new();
     let mut cursors = BTreeMap::new();
     let mut remaining = 0u64;
     let mut sent: Vec<String> = Vec::new();
     for bucket in &buckets {
         let mut cursor = if same_epoch {
-            request.cursors.get(bucket).copied().unwrap_or(0) as i64
+            db_int(request.cursors.get(bucket).copied().unwrap_or(0))
         } else {
             0
         };
@@ -111,8 +112,8 @@ pub fn pull(
                 args![bucket, cursor],
             )?
             .int(0)?;
-        remaining += left as u64;
-        cursors.insert(bucket.clone(), cursor as u64);
+        remaining += counter(left);
+        cursors.insert(bucket.clone(), counter(cursor));
     }
     if !sent.is_empty() {
         audit(

@@ -4,6 +4,7 @@
 //! (numbered by [`Db::next_seq`]) and conflicts, refusals quarantined, conflict resolutions
 //! taken, everything audited. Runs inside the caller's transaction.
 
+use super::decode::{counter, db_int};
 use pocketbook_protocol::audit::verify_chain;
 use pocketbook_protocol::merge::{merge, MergeKind};
 use pocketbook_protocol::sources::Sources;
@@ -176,7 +177,7 @@ fn quarantine(
         args![
             now_text(sources),
             device.device_id.to_string(),
-            m.seq as i64,
+            db_int(m.seq),
             code.as_str(),
             serde_json::to_string(m).map_err(corrupt("mutation"))?
         ],
@@ -212,13 +213,13 @@ pub fn push(
     let fresh: Vec<_> = request
         .audit
         .iter()
-        .filter(|e| e.seq as i64 > audit_seq)
+        .filter(|e| db_int(e.seq) > audit_seq)
         .collect();
     if fresh.iter().any(|e| e.device_id != device.device_id) {
         return Ok(Err("audit events belong to another device".into()));
     }
     let (last_seq, last_hash) =
-        match verify_chain(fresh.iter().copied(), audit_seq as u64, &audit_head) {
+        match verify_chain(fresh.iter().copied(), counter(audit_seq), &audit_head) {
             Ok(v) => v,
             Err(e) => {
                 audit(
@@ -237,14 +238,14 @@ pub fn push(
             "INSERT INTO device_audit (device_id, seq, event) VALUES (?1, ?2, ?3)",
             args![
                 device.device_id.to_string(),
-                e.seq as i64,
+                db_int(e.seq),
                 serde_json::to_string(e).map_err(corrupt("audit event"))?
             ],
         )?;
     }
     let mut results = Vec::with_capacity(request.mutations.len());
     for m in &request.mutations {
-        let seq = m.seq as i64;
+        let seq = db_int(m.seq);
         if seq <= high_water {
             results.push(PushResult {
                 seq: m.seq,
@@ -267,16 +268,16 @@ pub fn push(
         args![
             device.device_id.to_string(),
             high_water,
-            last_seq as i64,
+            db_int(last_seq),
             last_hash,
             now_text(sources)
         ],
     )?;
     Ok(Ok(PushResponse {
         results,
-        acked_seq: high_water as u64,
+        acked_seq: counter(high_water),
         audit_acked_seq: last_seq,
-        server_time_ms: now_ms(sources) as u64,
+        server_time_ms: counter(now_ms(sources)),
         resolved,
     }))
 }

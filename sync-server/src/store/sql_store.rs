@@ -407,7 +407,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 Ok(QuarantineEntry {
                     at: row.text(0)?,
                     device_id: parse_id(&row.text(1)?)?,
-                    seq: row.int(2)? as u64,
+                    seq: super::decode::counter(row.int(2)?),
                     code: row.text(3)?,
                     mutation: serde_json::from_str(&row.text(4)?).map_err(corrupt("mutation"))?,
                 })
