@@ -370,7 +370,26 @@ mod tests {
         if let PullEntry::Snapshot { deleted, .. } = &mut tombstone {
             *deleted = true;
         }
-        let ops = plan(page(&["team:a"], vec![tombstone]), &["team:a"], &[]);
+        let conflict = Conflict {
+            id: "c1".into(),
+            entity: Entity::Visit,
+            record_id: Uuid::from_u128(2),
+            field: "narrative".into(),
+            losing_value: json!("a"),
+            losing_version: v(1),
+            winning_value: json!("b"),
+            winning_version: v(2),
+        };
+        let conflict_entry = PullEntry::Conflict {
+            bucket: "team:a".into(),
+            conflict: conflict.clone(),
+            resolved: true,
+        };
+        let ops = plan(
+            page(&["team:a"], vec![tombstone, conflict_entry]),
+            &["team:a"],
+            &[],
+        );
         assert!(matches!(
             ops[0],
             PullOp::WriteRecord {
@@ -378,6 +397,13 @@ mod tests {
                 ..
             }
         ));
+        assert_eq!(
+            ops[1],
+            PullOp::SaveConflict {
+                conflict,
+                resolved: true
+            }
+        );
     }
 
     #[test]
