@@ -29,3 +29,8 @@ pub use young_person::{AgeBand, CarerContact, VulnerabilityFlag, YoungPerson, Yo
 
 pub use common::{check_len, check_text, Record, MAX_NARRATIVE, MAX_SHORT};
 pub use error::ValidationError;
+
+/// The generation of this model: raised whenever a kind, field or choice is added, so a server
+/// that knows more than it did tells devices (in `PushResponse::model_generation`) to resend the
+/// mutations it refused as `server_too_old`. Never lowered.
+pub const MODEL_GENERATION: u32 = 1;

@@ -35,6 +35,18 @@ crate::open_enum! {
         InvalidRequest = "invalid_request",
         /// The push does not hang together, e.g. its audit chain does not verify (400).
         InvalidPush = "invalid_push",
+        /// The push's first new mutation is not the device's high-water mark + 1 (409);
+        /// nothing was applied.
+        SeqGap = "seq_gap",
+        /// The device passed a cap (quarantined mutations, audit rows) and is suspended until
+        /// an admin looks at it (403).
+        DeviceSuspended = "device_suspended",
+        /// The body's encoding is not one the server reads (415).
+        UnsupportedMediaType = "unsupported_media_type",
+        /// The server is at its limit of concurrent requests (503, with `Retry-After`).
+        Busy = "busy",
+        /// The request took too long to arrive or to answer (408).
+        Timeout = "timeout",
     }
 }
 
@@ -52,6 +64,15 @@ crate::open_enum! {
         UnknownRecord = "unknown_record",
         /// The officer may not write into the record's team.
         ForbiddenBucket = "forbidden_bucket",
+        /// The record uses a choice, field or kind this server does not know yet (a newer
+        /// app). The device keeps the mutation and resends it once the server is upgraded.
+        ServerTooOld = "server_too_old",
+        /// The record or one of its fields is over a limit (text length, set elements,
+        /// record size).
+        TooLarge = "too_large",
+        /// The mutation's version is not one this device may stamp: another node's, or a
+        /// counter above the bound.
+        InvalidVersion = "invalid_version",
     }
 }
 
@@ -68,7 +89,7 @@ mod tests {
         assert_eq!(RejectCode::ForbiddenBucket.as_str(), "forbidden_bucket");
         let later: ErrorCode = serde_json::from_str("\"device_forked\"").unwrap();
         assert_eq!(later, ErrorCode::Unknown("device_forked".into()));
-        let later: RejectCode = serde_json::from_str("\"server_too_old\"").unwrap();
+        let later: RejectCode = serde_json::from_str("\"superseded\"").unwrap();
         assert!(!later.is_known());
     }
 

@@ -148,6 +148,11 @@ pub struct PushResponse {
     pub resolved: Vec<String>,
     /// The server's clock (ms since the epoch).
     pub server_time_ms: u64,
+    /// The generation of the record model the server validates with
+    /// (`pocketbook_model::MODEL_GENERATION`). A device holding mutations refused as
+    /// `server_too_old` resends them once this is higher than when they were refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_generation: Option<u32>,
 }
 
 /// `POST /v1/sync/pull`: the device's cursor per bucket.

@@ -285,6 +285,7 @@ fn golden() -> Vec<(&'static str, String)> {
                 acked_seq: 3,
                 audit_acked_seq: 1,
                 resolved: vec![conflict().id],
+                model_generation: None,
                 server_time_ms: 1_764_494_300_000,
             }),
         ),

@@ -113,6 +113,7 @@ mod tests {
             acked_seq,
             audit_acked_seq: 4,
             resolved: vec!["c1".into()],
+            model_generation: None,
             server_time_ms: 0,
         }
     }

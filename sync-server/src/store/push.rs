@@ -278,6 +278,7 @@ pub fn push(
         acked_seq: counter(high_water),
         audit_acked_seq: last_seq,
         server_time_ms: counter(now_ms(sources)),
+        model_generation: None,
         resolved,
     }))
 }

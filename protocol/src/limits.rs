@@ -1,0 +1,31 @@
+//! The bounds both sides keep (README "Limits"): how large a request, a record, a field or a
+//! page may be. Spelled once, here, so the device never makes what the server would refuse.
+//! Raising a bound is free; lowering one is a tightened rule and raises
+//! [`MIN_PROTOCOL_VERSION`](crate::MIN_PROTOCOL_VERSION).
+
+/// Largest request body the server reads, after decompression (bytes). A compressed body that
+/// would inflate past it is refused while it inflates, in bounded memory.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Most mutations in one push (the server answers `413 too_large` beyond; the device splits).
+pub const MAX_MUTATIONS_PER_PUSH: usize = 1_000;
+
+/// Most audit events in one push.
+pub const MAX_AUDIT_EVENTS_PER_PUSH: usize = 5_000;
+
+/// Most conflict resolutions in one push.
+pub const MAX_RESOLVED_PER_PUSH: usize = 10_000;
+
+/// Largest serialised record (its fields as JSON, bytes) the server stores.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
+/// Most elements in one set field of a record (young people of a visit, flags, topics, ...).
+pub const MAX_SET_ELEMENTS: usize = 1_000;
+
+/// Largest pull page the server sends (bytes of snapshots, before compression); a page ends
+/// early rather than pass it. A single record larger than this still goes alone.
+pub const MAX_PULL_PAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Highest clock counter a version may carry (a device's counter resets every millisecond; a
+/// reading beyond this was not made by an honest clock).
+pub const MAX_VERSION_COUNTER: u32 = 1 << 20;
