@@ -54,6 +54,20 @@ pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), Val
     check_len(field, text, max)
 }
 
+/// Most entries in one list or set field of a record (the wire's bound, `MAX_SET_ELEMENTS`).
+pub const MAX_ENTRIES: usize = pocketbook_protocol::limits::MAX_SET_ELEMENTS;
+
+/// Checks that a list or set field holds at most [`MAX_ENTRIES`] entries.
+pub fn check_count(field: &'static str, len: usize) -> Result<(), ValidationError> {
+    if len > MAX_ENTRIES {
+        return Err(ValidationError::TooMany {
+            field,
+            max: MAX_ENTRIES,
+        });
+    }
+    Ok(())
+}
+
 /// Checks an optional text's length.
 pub fn check_len(field: &'static str, text: &str, max: usize) -> Result<(), ValidationError> {
     if text.chars().count() > max {

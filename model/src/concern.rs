@@ -8,7 +8,9 @@ use uuid::Uuid;
 use pocketbook_protocol::merge::CONCERN_ACCOUNT_FIELDS;
 use pocketbook_protocol::Entity;
 
-use super::common::{check_len, check_text, Marking, Record, RecordMeta, MAX_NARRATIVE};
+use super::common::{
+    check_count, check_len, check_text, Marking, Record, RecordMeta, MAX_NARRATIVE,
+};
 use crate::error::ValidationError;
 
 pocketbook_protocol::open_enum! {
@@ -106,7 +108,7 @@ pub struct ThriveAssessment {
 }
 
 impl ThriveAssessment {
-    fn validate(&self) -> Result<(), ValidationError> {
+    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         let elements = [
             ("threat", &self.threat),
             ("harm", &self.harm),
@@ -272,6 +274,8 @@ impl ConcernDraft {
         check_len("action_text", &self.action_text, MAX_NARRATIVE)?;
         let risk = self.risk.ok_or(ValidationError::MissingRisk)?;
         self.thrive.validate()?;
+        check_count("young_person_ids", self.young_person_ids.len())?;
+        check_count("sub_categories", self.sub_categories.len())?;
         let mut young_person_ids = self.young_person_ids;
         young_person_ids.dedup();
         let mut sub_categories = self.sub_categories;
@@ -326,6 +330,7 @@ impl Concern {
         if c == *self {
             return Ok(None);
         }
+        check_count("triage_history", c.triage_history.len() + 1)?;
         c.triage_history.push(TriageChange {
             at: now,
             by,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use pocketbook_protocol::Entity;
 
-use super::common::{check_len, Marking, Record, RecordMeta, MAX_NARRATIVE};
+use super::common::{check_count, check_len, Marking, Record, RecordMeta, MAX_NARRATIVE};
 use crate::error::ValidationError;
 
 pocketbook_protocol::open_enum! {
@@ -166,6 +166,8 @@ impl EngagementDraft {
             _ => {}
         }
         check_len("concerns_arising", &self.concerns_arising, MAX_NARRATIVE)?;
+        check_count("topics", self.topics.len())?;
+        check_count("year_groups", self.year_groups.len())?;
         let mut topics = self.topics;
         topics.sort();
         topics.dedup();

@@ -88,6 +88,14 @@ pub enum ValidationError {
         /// The field at fault.
         field: &'static str,
     },
+    /// A list holds more entries than the store accepts.
+    #[error("{field} has more than {max} entries")]
+    TooMany {
+        /// The field at fault.
+        field: &'static str,
+        /// The limit.
+        max: usize,
+    },
     /// An update that changes nothing the caller may change.
     #[error("{field} cannot be changed")]
     Immutable {
@@ -102,6 +110,7 @@ impl ValidationError {
         match self {
             ValidationError::Empty { field }
             | ValidationError::TooLong { field, .. }
+            | ValidationError::TooMany { field, .. }
             | ValidationError::EndBeforeStart { field }
             | ValidationError::InFuture { field }
             | ValidationError::NoneGiven { field }

@@ -8,6 +8,7 @@ mod common;
 mod concern;
 mod engagement;
 mod error;
+mod record_checks;
 mod visit;
 mod young_person;
 
@@ -27,8 +28,11 @@ pub use visit::{
 };
 pub use young_person::{AgeBand, CarerContact, VulnerabilityFlag, YoungPerson, YoungPersonDraft};
 
-pub use common::{check_len, check_text, Record, MAX_NARRATIVE, MAX_SHORT};
+pub use common::{
+    check_count, check_len, check_text, Record, MAX_ENTRIES, MAX_NARRATIVE, MAX_SHORT,
+};
 pub use error::ValidationError;
+pub use record_checks::RecordRules;
 
 /// The generation of this model: raised whenever a kind, field or choice is added, so a server
 /// that knows more than it did tells devices (in `PushResponse::model_generation`) to resend the

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use pocketbook_protocol::Entity;
 
-use super::common::{check_len, check_text, Record, RecordMeta, MAX_NARRATIVE, MAX_SHORT};
+use super::common::{
+    check_count, check_len, check_text, Record, RecordMeta, MAX_NARRATIVE, MAX_SHORT,
+};
 use crate::error::ValidationError;
 
 pocketbook_protocol::open_enum! {
@@ -302,6 +304,11 @@ impl Visit {
                 field: "young_person_ids",
             });
         }
+        check_count("young_person_ids", self.young_person_ids.len())?;
+        check_count("officer_ids", self.officer_ids.len())?;
+        check_count("present", self.present.len())?;
+        check_count("support_given", self.support_given.len())?;
+        check_count("signposted_to", self.signposted_to.len())?;
         if self.end < self.start {
             return Err(ValidationError::EndBeforeStart { field: "end" });
         }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use pocketbook_protocol::Entity;
 
-use super::common::{check_len, check_text, Record, RecordMeta, MAX_SHORT};
+use super::common::{check_count, check_len, check_text, Record, RecordMeta, MAX_SHORT};
 use crate::error::ValidationError;
 
 pocketbook_protocol::open_enum! {
@@ -129,9 +129,14 @@ impl YoungPersonDraft {
                 field: "year_group",
             });
         }
+        check_count("carers", self.carers.len())?;
+        check_count("flags", self.flags.len())?;
         for carer in &self.carers {
             check_text("carers.name", &carer.name, MAX_SHORT)?;
             check_len("carers.relationship", &carer.relationship, MAX_SHORT)?;
+            if let Some(phone) = &carer.phone {
+                check_len("carers.phone", phone, MAX_SHORT)?;
+            }
         }
         Ok(())
     }

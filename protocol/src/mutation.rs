@@ -105,14 +105,54 @@ pub struct SetDelta {
 impl SetDelta {
     /// The delta that turns `old` into `new` (both JSON arrays); `None` when they hold the same
     /// elements or are not arrays.
+    /// Runs in O((n + m) log(n + m)): each side is looked up in a hashed set of the other's
+    /// canonical forms; the output keeps the order of the input.
     pub fn between(old: &Value, new: &Value) -> Option<SetDelta> {
         let (old, new) = (old.as_array()?, new.as_array()?);
+        let (old_keys, new_keys) = (canonical_set(old), canonical_set(new));
         let delta = SetDelta {
-            added: new.iter().filter(|v| !old.contains(v)).cloned().collect(),
-            removed: old.iter().filter(|v| !new.contains(v)).cloned().collect(),
+            added: new
+                .iter()
+                .filter(|v| !old_keys.contains(&canonical(v)))
+                .cloned()
+                .collect(),
+            removed: old
+                .iter()
+                .filter(|v| !new_keys.contains(&canonical(v)))
+                .cloned()
+                .collect(),
         };
         (!delta.added.is_empty() || !delta.removed.is_empty()).then_some(delta)
     }
+}
+
+/// A set element's canonical text: JSON with every object's keys sorted, so two equal values
+/// always give the same text (a key for hashed set operations).
+pub fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&map[k.as_str()])))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    match value {
+        Value::Object(_) | Value::Array(_) => sorted(value).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The canonical texts of a set's elements.
+pub fn canonical_set(values: &[Value]) -> std::collections::HashSet<String> {
+    values.iter().map(canonical).collect()
 }
 
 /// One outbox entry: the change a device made to one record, with the versions its edit was
