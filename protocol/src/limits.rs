@@ -29,3 +29,18 @@ pub const MAX_PULL_PAGE_BYTES: usize = 2 * 1024 * 1024;
 /// Highest clock counter a version may carry (a device's counter resets every millisecond; a
 /// reading beyond this was not made by an honest clock).
 pub const MAX_VERSION_COUNTER: u32 = 1 << 20;
+
+/// Longest name of an open enumeration's value (an entity or an audit operation) in a request.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Longest free text of an audit event (its justification or recipient), in characters.
+pub const MAX_AUDIT_TEXT_CHARS: usize = 20_000;
+
+/// Longest hash text of an audit event (SHA-256 as hex is 64).
+pub const MAX_HASH_CHARS: usize = 64;
+
+/// Most refused (quarantined) mutations a device may have before it is suspended.
+pub const MAX_QUARANTINED_PER_DEVICE: usize = 1_000;
+
+/// Most audit events the server keeps for one device before the device is suspended.
+pub const MAX_AUDIT_ROWS_PER_DEVICE: u64 = 1_000_000;

@@ -202,10 +202,7 @@ async fn push<S: Store>(
             tracing::info!(device = %id, mutations = n, acked = response.acked_seq, "push");
             Ok(Json(response))
         }
-        Err(message) => Err(ApiError::BadRequest {
-            code: ErrorCode::InvalidPush,
-            message,
-        }),
+        Err(refusal) => Err(refusal.into()),
     }
 }
 

@@ -56,6 +56,7 @@ impl<St: Store> FromRequestParts<AppState<St>> for Authed {
         match state.store.check_token(secret_hash(token)).await? {
             TokenCheck::Valid(device) => Ok(Authed(device)),
             TokenCheck::Revoked => Err(ApiError::DeviceRevoked),
+            TokenCheck::Suspended => Err(ApiError::DeviceSuspended),
             TokenCheck::Unknown => Err(ApiError::Unauthorized),
         }
     }

@@ -36,6 +36,22 @@ pub enum ApiError {
     /// The body is larger than the server accepts.
     #[error("request too large: send fewer mutations per push")]
     TooLarge,
+    /// A field of the request is over one of the limits (README "Limits").
+    #[error("{message}")]
+    OverLimit {
+        /// Names the field and its limit, never its value.
+        message: String,
+    },
+    /// A push skips sequence numbers: its first new `seq` is not the high-water mark + 1.
+    #[error("the push skips sequence numbers; the next expected is {expected}")]
+    SeqGap {
+        /// The sequence number the server expected next.
+        expected: u64,
+    },
+    /// The device was suspended (too many refused mutations or audit rows); an admin must
+    /// lift it.
+    #[error("this device is suspended; ask an administrator")]
+    DeviceSuspended,
     /// A mutation is stamped too far ahead of the server's clock.
     #[error("the device clock is ahead of the server's; correct it and resend")]
     ClockSkew {
@@ -51,6 +67,33 @@ pub enum ApiError {
     /// A storage failure (details logged, not sent).
     #[error("internal storage error")]
     Storage(#[from] StoreError),
+}
+
+/// Why a whole push is refused (nothing of it applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushRefusal {
+    /// Malformed: out of order, a broken audit chain, another device's events (400).
+    Invalid(String),
+    /// A field of the body is over its limit (413).
+    OverLimit(String),
+    /// The first new `seq` is not the high-water mark + 1 (409); nothing was applied.
+    SeqGap {
+        /// The sequence number expected next.
+        expected: u64,
+    },
+}
+
+impl From<PushRefusal> for ApiError {
+    fn from(refusal: PushRefusal) -> Self {
+        match refusal {
+            PushRefusal::Invalid(message) => ApiError::BadRequest {
+                code: ErrorCode::InvalidPush,
+                message,
+            },
+            PushRefusal::OverLimit(message) => ApiError::OverLimit { message },
+            PushRefusal::SeqGap { expected } => ApiError::SeqGap { expected },
+        }
+    }
 }
 
 /// A failure inside a store.
@@ -85,7 +128,11 @@ impl ApiError {
             ApiError::BadCode => (StatusCode::FORBIDDEN, ErrorCode::InvalidCode),
             ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, ErrorCode::UpgradeRequired),
-            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge),
+            ApiError::TooLarge | ApiError::OverLimit { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge)
+            }
+            ApiError::SeqGap { .. } => (StatusCode::CONFLICT, ErrorCode::SeqGap),
+            ApiError::DeviceSuspended => (StatusCode::FORBIDDEN, ErrorCode::DeviceSuspended),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, ErrorCode::ClockSkew),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),

@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod validate;
 
 pub use state::{AppState, Config};
 

@@ -91,6 +91,9 @@ enum Command {
     Conflict(ConflictCommand),
     /// List refused mutations (JSON lines).
     Quarantine,
+    /// Check every stored record with the model; quarantine (and remove from devices) each one
+    /// it refuses. Also run at start-up. Prints counts only.
+    ValidateStore,
     /// Export the server audit log (JSON lines).
     Audit,
     /// Bulk-provision teams of officers with one enrolment code each, for load tests and
@@ -207,6 +210,11 @@ enum DeviceCommand {
         /// The device id.
         id: Uuid,
     },
+    /// Lift a device's suspension (it passed a cap of refused changes or audit events).
+    Lift {
+        /// The device id.
+        id: Uuid,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -271,6 +279,12 @@ async fn serve<S: Store>(
     tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<(), CliError> {
     let config = Config::with_lease_days(lease_days)?;
+    let report = store.validate_store().await?;
+    tracing::info!(
+        checked = report.checked,
+        quarantined = report.quarantined,
+        "stored records validated"
+    );
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
@@ -380,6 +394,17 @@ async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
         Command::Device(DeviceCommand::Revoke { id }) => {
             devices::revoke_device(&store, id).await?;
             println!("revoked {id}");
+        }
+        Command::Device(DeviceCommand::Lift { id }) => {
+            devices::lift_suspension(&store, id).await?;
+            println!("lifted the suspension of {id}");
+        }
+        Command::ValidateStore => {
+            let report = store.validate_store().await?;
+            println!(
+                "validate-store: checked {}, quarantined {}",
+                report.checked, report.quarantined
+            );
         }
         Command::Conflict(ConflictCommand::List { all }) => {
             let list: Vec<serde_json::Value> = conflicts::conflicts(&store, all)

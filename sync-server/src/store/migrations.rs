@@ -36,6 +36,7 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     2 => "0002_bucket_entries_by_item.sql",
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
+    5 => "0005_device_guard.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -44,6 +45,7 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     2 => "0002_bucket_entries_by_item.sql",
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
+    5 => "0005_device_guard.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

@@ -3,16 +3,19 @@
 //! two backends: embedded SQLite and PostgreSQL. Every method is one transaction: it lands
 //! whole or not at all.
 
+mod caps;
 mod clock;
 mod conflicts;
 mod decode;
 mod enrol;
+mod guard;
 mod meta;
 pub mod migrations;
 mod postgres;
 mod pull;
 mod push;
 mod record_rows;
+mod record_scan;
 mod reference;
 pub mod sql;
 mod sql_store;
@@ -32,7 +35,7 @@ pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};
 pub use sql_store::{Backend, SqlStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
 
-use crate::error::StoreError;
+use crate::error::{PushRefusal, StoreError};
 use crate::gias::GiasEstablishment;
 
 /// A device that presented a valid token.
@@ -51,8 +54,19 @@ pub enum TokenCheck {
     Valid(Device),
     /// A device that was revoked.
     Revoked,
+    /// A device suspended past a per-device cap, until an admin lifts it.
+    Suspended,
     /// No device has this token.
     Unknown,
+}
+
+/// What `validate-store` found: counts only, never a record's content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StoreCheck {
+    /// Live records checked.
+    pub checked: u64,
+    /// Records the model refused, now quarantined and removed from their buckets.
+    pub quarantined: u64,
 }
 
 /// The outcome of an enrolment attempt.
@@ -81,6 +95,8 @@ pub struct DeviceInfo {
     pub last_sync_at: Option<String>,
     /// When it was revoked.
     pub revoked_at: Option<String>,
+    /// When it was suspended past a per-device cap (`None`: not suspended).
+    pub suspended_at: Option<String>,
 }
 
 /// A refused mutation kept for supervisors.
@@ -124,7 +140,7 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         device: Device,
         request: PushRequest,
-    ) -> impl Future<Output = Result<Result<PushResponse, String>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Result<PushResponse, PushRefusal>, StoreError>> + Send;
     /// Serves one page of a pull.
     fn pull(
         &self,
@@ -177,6 +193,14 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn devices(&self) -> impl Future<Output = Result<Vec<DeviceInfo>, StoreError>> + Send;
     /// Revokes a device; false if unknown.
     fn revoke(&self, device_id: Uuid) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Lifts a suspended device's suspension (audited); false when it was not suspended.
+    fn lift_suspension(
+        &self,
+        device_id: Uuid,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Checks every stored record with the model; quarantines and removes from its buckets
+    /// each one the model refuses. Returns how many records were checked and quarantined.
+    fn validate_store(&self) -> impl Future<Output = Result<StoreCheck, StoreError>> + Send;
     /// Conflicts, the open ones only unless `all`.
     fn conflicts(
         &self,

@@ -22,17 +22,28 @@ use super::meta::audit;
 use super::record_rows::{load_record, put_entry};
 use super::sql::{args, Db};
 use super::Device;
+use super::{caps, guard};
+use crate::error::PushRefusal;
 use crate::error::StoreError;
 use crate::policy::{self, Refusal};
 use crate::scope;
+use crate::validate::{self, Fault};
 
-/// Most conflict resolutions taken from one push.
-const MAX_RESOLVED: usize = 10_000;
+/// Most conflict resolutions taken from one push (the rest are not acknowledged, so the
+/// device sends them next time).
+const MAX_RESOLVED: usize = pocketbook_protocol::limits::MAX_RESOLVED_PER_PUSH;
 
 fn rejected(refusal: Refusal) -> PushOutcome {
     PushOutcome::Rejected {
         code: refusal.code,
         message: refusal.message.to_string(),
+    }
+}
+
+fn refused(fault: Fault) -> PushOutcome {
+    PushOutcome::Rejected {
+        code: fault.code,
+        message: fault.message,
     }
 }
 
@@ -44,11 +55,22 @@ fn apply_one(
     m: &Mutation,
 ) -> Result<PushOutcome, StoreError> {
     let me = &device.officer;
+    if let Some(fault) = guard::version_fault(device, m) {
+        return Ok(refused(fault));
+    }
     let current = load_record(db, m.record_id)?;
     if let Some(refused) = policy::refusal(me, m, current.as_ref().map(|c| &c.facts)) {
         return Ok(rejected(refused));
     }
-    let result = merge(current.as_ref().map(|c| &c.state), m);
+    let stored = current.as_ref().map(|c| &c.state);
+    let now = guard::guard_now(sources);
+    if let Err(fault) = guard::judge(m, stored, now) {
+        return Ok(refused(fault));
+    }
+    let result = match guard::settle(db, m, stored, merge(stored, m), now)? {
+        Ok(result) => result,
+        Err(fault) => return Ok(refused(fault)),
+    };
     let field_uuid = |name: &str| {
         result
             .state
@@ -194,15 +216,20 @@ fn quarantine(
 
 /// Applies a push: verifies and keeps the device's audit events, applies each mutation not
 /// applied before (quarantining refusals), takes conflict resolutions and moves the device's
-/// high-water mark. `Ok(Err(message))` refuses the whole request.
+/// high-water mark. `Ok(Err(refusal))` refuses the whole request and applies nothing.
 pub fn push(
     db: &mut dyn Db,
     sources: &dyn Sources,
     device: &Device,
     request: &PushRequest,
-) -> Result<Result<PushResponse, String>, StoreError> {
+) -> Result<Result<PushResponse, PushRefusal>, StoreError> {
     if request.mutations.windows(2).any(|w| w[0].seq >= w[1].seq) {
-        return Ok(Err("mutations must be in ascending sequence order".into()));
+        return Ok(Err(PushRefusal::Invalid(
+            "mutations must be in ascending sequence order".into(),
+        )));
+    }
+    if let Some(refusal) = validate::push_body_refusal(request) {
+        return Ok(Err(refusal));
     }
     db.serialize_writers()?;
     let row = db.query_one(
@@ -210,13 +237,28 @@ pub fn push(
         args![device.device_id.to_string()],
     )?;
     let (mut high_water, audit_seq, audit_head) = (row.int(0)?, row.int(1)?, row.text(2)?);
+    // New mutations continue the device's sequence without a gap, or nothing is applied: a
+    // seq far ahead would otherwise silence every later change as a resend.
+    let mut expected = counter(high_water).saturating_add(1);
+    for m in request
+        .mutations
+        .iter()
+        .filter(|m| db_int(m.seq) > high_water)
+    {
+        if m.seq != expected {
+            return Ok(Err(PushRefusal::SeqGap { expected }));
+        }
+        expected = expected.saturating_add(1);
+    }
     let fresh: Vec<_> = request
         .audit
         .iter()
         .filter(|e| db_int(e.seq) > audit_seq)
         .collect();
     if fresh.iter().any(|e| e.device_id != device.device_id) {
-        return Ok(Err("audit events belong to another device".into()));
+        return Ok(Err(PushRefusal::Invalid(
+            "audit events belong to another device".into(),
+        )));
     }
     let (last_seq, last_hash) =
         match verify_chain(fresh.iter().copied(), counter(audit_seq), &audit_head) {
@@ -230,7 +272,9 @@ pub fn push(
                     Some(device.device_id),
                     json!({ "reason": "audit_chain_broken", "at_seq": e.seq }),
                 )?;
-                return Ok(Err(format!("audit chain does not verify: {e}")));
+                return Ok(Err(PushRefusal::Invalid(format!(
+                    "audit chain does not verify: {e}"
+                ))));
             }
         };
     for e in &fresh {
@@ -261,6 +305,10 @@ pub fn push(
         });
         high_water = seq;
     }
+    let refused_now = results
+        .iter()
+        .any(|r| matches!(r.outcome, PushOutcome::Rejected { .. }));
+    caps::enforce(db, sources, device, refused_now, last_seq)?;
     let resolved = take_resolutions(db, sources, device, &request.resolved)?;
     db.execute(
         "UPDATE devices SET high_water = ?2, audit_seq = ?3, audit_head = ?4, last_sync_at = ?5
@@ -278,7 +326,7 @@ pub fn push(
         acked_seq: counter(high_water),
         audit_acked_seq: last_seq,
         server_time_ms: counter(now_ms(sources)),
-        model_generation: None,
+        model_generation: Some(pocketbook_model::MODEL_GENERATION),
         resolved,
     }))
 }

@@ -20,9 +20,9 @@ use super::enrol;
 use super::meta::{audit, meta};
 use super::reference::{self, officer, team_ids};
 use super::sql::{args, Db};
-use super::{pull, push};
-use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, TokenCheck};
-use crate::error::StoreError;
+use super::{caps, pull, push, record_scan};
+use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, StoreCheck, TokenCheck};
+use crate::error::{PushRefusal, StoreError};
 use crate::gias::GiasEstablishment;
 
 /// Enrolment attempts allowed per client per minute, unless set otherwise.
@@ -133,7 +133,8 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn check_token(&self, token_hash: String) -> Result<TokenCheck, StoreError> {
         self.run(move |db, _| {
             let Some(row) = db.query_opt(
-                "SELECT device_id, officer_id, revoked_at FROM devices WHERE token_hash = ?1",
+                "SELECT device_id, officer_id, revoked_at, suspended_at FROM devices
+                 WHERE token_hash = ?1",
                 args![&token_hash],
             )?
             else {
@@ -141,6 +142,9 @@ impl<B: Backend> Store for SqlStore<B> {
             };
             if row.opt_text(2)?.is_some() {
                 return Ok(TokenCheck::Revoked);
+            }
+            if row.opt_text(3)?.is_some() {
+                return Ok(TokenCheck::Suspended);
             }
             let Some(officer) = officer(db, parse_id(&row.text(1)?)?)? else {
                 return Ok(TokenCheck::Unknown);
@@ -157,7 +161,7 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         device: Device,
         request: PushRequest,
-    ) -> Result<Result<PushResponse, String>, StoreError> {
+    ) -> Result<Result<PushResponse, PushRefusal>, StoreError> {
         self.run(move |db, sources| push::push(db, sources, &device, &request))
             .await
     }
@@ -332,7 +336,8 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn devices(&self) -> Result<Vec<DeviceInfo>, StoreError> {
         self.run(|db, _| {
             db.query(
-                "SELECT device_id, name, officer_id, enrolled_at, last_sync_at, revoked_at
+                "SELECT device_id, name, officer_id, enrolled_at, last_sync_at, revoked_at,
+                        suspended_at
                  FROM devices ORDER BY enrolled_at, device_id",
                 &[],
             )?
@@ -345,6 +350,7 @@ impl<B: Backend> Store for SqlStore<B> {
                     enrolled_at: row.text(3)?,
                     last_sync_at: row.opt_text(4)?,
                     revoked_at: row.opt_text(5)?,
+                    suspended_at: row.opt_text(6)?,
                 })
             })
             .collect()
@@ -371,6 +377,16 @@ impl<B: Backend> Store for SqlStore<B> {
             Ok(n > 0)
         })
         .await
+    }
+
+    async fn lift_suspension(&self, device_id: Uuid) -> Result<bool, StoreError> {
+        self.run(move |db, sources| caps::lift(db, sources, device_id))
+            .await
+    }
+
+    async fn validate_store(&self) -> Result<StoreCheck, StoreError> {
+        self.run(|db, sources| record_scan::validate_store(db, sources))
+            .await
     }
 
     async fn conflicts(&self, all: bool) -> Result<Vec<(Conflict, bool)>, StoreError> {
