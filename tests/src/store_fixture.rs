@@ -88,7 +88,10 @@ impl Phone {
         marking: Marking,
         fields: Value,
     ) -> Mutation {
-        let mut map: BTreeMap<String, Value> = serde_json::from_value(fields).expect("fields");
+        let given: BTreeMap<String, Value> = serde_json::from_value(fields).expect("fields");
+        // The server takes only whole valid records: the fields given over a valid one.
+        let mut map = whole_record(&entity);
+        map.extend(given);
         map.insert("created_by".into(), json!(self.device.officer.id));
         map.insert("team_id".into(), json!(team));
         map.insert("marking".into(), json!(marking));
@@ -240,4 +243,36 @@ impl Replica {
             }
         }
     }
+}
+
+/// A valid record of `entity` as the model makes it (visits and concerns; empty for the
+/// rest), without its id, for tests that name only the fields they care about.
+pub fn whole_record(entity: &Entity) -> BTreeMap<String, Value> {
+    let now = chrono::Utc::now();
+    let meta = pocketbook_core::model::RecordMeta {
+        team_id: Uuid::nil(),
+        created_by: Uuid::nil(),
+        created_at: now,
+        marking: Marking::Official,
+        review_due: now.date_naive(),
+    };
+    let record = match entity {
+        Entity::Visit => serde_json::to_value(
+            crate::visit_draft(Uuid::now_v7(), 2).into_record(Uuid::now_v7(), meta),
+        ),
+        Entity::Concern => {
+            let mut draft = crate::concern_draft(Uuid::now_v7(), 2);
+            draft.assigned_lead = None;
+            serde_json::to_value(
+                draft
+                    .into_record(Uuid::now_v7(), meta, now)
+                    .expect("concern"),
+            )
+        }
+        _ => return BTreeMap::new(),
+    };
+    let mut map: BTreeMap<String, Value> =
+        serde_json::from_value(record.expect("record")).expect("fields");
+    map.remove("id");
+    map
 }

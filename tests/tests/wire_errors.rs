@@ -130,6 +130,25 @@ fn mutation(
     }
 }
 
+/// A whole concern's fields as the model makes them (the server checks every record it takes).
+fn valid_concern(account: &str) -> Value {
+    let now = chrono::Utc::now();
+    let meta = pocketbook_core::model::RecordMeta {
+        team_id: Uuid::nil(),
+        created_by: Uuid::nil(),
+        created_at: now,
+        marking: Marking::Official,
+        review_due: now.date_naive(),
+    };
+    let mut draft = pocketbook_tests::concern_draft(Uuid::now_v7(), 2);
+    draft.account = account.into();
+    draft.assigned_lead = None;
+    let concern = draft.into_record(Uuid::now_v7(), meta, now).unwrap();
+    let mut fields = serde_json::to_value(concern).unwrap();
+    fields.as_object_mut().unwrap().remove("id");
+    fields
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_unauthenticated_and_outdated_requests_get_json_errors() {
     let server = TestServer::start().await;
@@ -267,7 +286,7 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
         MutationKind::Create,
         Entity::Concern,
         concern_id,
-        json!({"account": "what happened", "risk": "low", "status": "new", "created_at": "2026-11-25T10:00:00Z"}),
+        valid_concern("what happened"),
     );
     let rewrite = mutation(
         3,
