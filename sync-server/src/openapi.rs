@@ -36,8 +36,9 @@ fn enroll() {}
         (status = 200, description = "Results per mutation", body = PushResponse),
         (status = 400, description = "Malformed push", body = ErrorBody),
         (status = 401, description = "Unknown token, or `device_revoked`", body = ErrorBody),
-        (status = 409, description = "`clock_skew`, with the server's time", body = ErrorBody),
-        (status = 413, description = "Too large: split the batch", body = ErrorBody),
+        (status = 403, description = "`device_suspended`: past a per-device cap", body = ErrorBody),
+        (status = 409, description = "`clock_skew`, with the server's time; or `seq_gap`: the first new seq is not the high-water mark + 1, nothing applied", body = ErrorBody),
+        (status = 413, description = "Too large: split the batch, or a field over its limit", body = ErrorBody),
         (status = 426, description = "Protocol version not supported", body = ErrorBody),
     )
 )]
@@ -54,6 +55,7 @@ fn push() {}
         (status = 200, description = "A page of changes", body = PullResponse),
         (status = 400, description = "Malformed request", body = ErrorBody),
         (status = 401, description = "Unknown token, or `device_revoked`", body = ErrorBody),
+        (status = 403, description = "`device_suspended`: past a per-device cap", body = ErrorBody),
         (status = 426, description = "Protocol version not supported", body = ErrorBody),
     )
 )]
