@@ -1,23 +1,22 @@
-//! The HTTP API (DESIGN §5): enrolment, push, pull and health, with gzip both ways, a body
-//! limit, and every error as `{code, message}` JSON.
+//! The HTTP API (DESIGN §5): enrolment, push, pull and health, with gzip and zstd both ways,
+//! bounded bodies, the transport guards of [`crate::guard`] and every error as
+//! `{code, message}` JSON.
 
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, MatchedPath, State};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use pocketbook_protocol::limits::MAX_MUTATIONS_PER_PUSH;
 use pocketbook_protocol::wire::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushOutcome, PushRequest,
     PushResponse, MAX_CLOCK_SKEW_MS,
 };
 use pocketbook_protocol::ErrorCode;
 use tower_http::compression::CompressionLayer;
-use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::auth::{Authed, Protocol};
 use crate::error::ApiError;
@@ -28,34 +27,10 @@ use crate::state::AppState;
 pub use crate::state::Config;
 use crate::store::{Enrolment, Store};
 
+/// The JSON body extractor every handler uses.
+pub use crate::guard::body::Body;
 /// Largest request body accepted (after decompression).
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// A JSON body whose rejections are answered as `{code, message}`.
-pub struct Body<T>(pub T);
-
-impl<S, T> axum::extract::FromRequest<S> for Body<T>
-where
-    Json<T>: axum::extract::FromRequest<S, Rejection = JsonRejection>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Body(value)),
-            Err(JsonRejection::BytesRejection(e))
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                Err(ApiError::TooLarge)
-            }
-            Err(rejection) => Err(ApiError::BadRequest {
-                code: ErrorCode::InvalidJson,
-                message: rejection.body_text(),
-            }),
-        }
-    }
-}
+pub use pocketbook_protocol::limits::MAX_BODY_BYTES;
 
 /// Builds the router over a store.
 pub fn router<S: Store>(store: S, config: Config) -> Router {
@@ -68,9 +43,12 @@ pub fn router<S: Store>(store: S, config: Config) -> Router {
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(crate::guard::encodings))
+        .layer(middleware::from_fn_with_state(
+            state.guards.clone(),
+            crate::guard::bound,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests::<S>,
@@ -129,6 +107,8 @@ async fn enroll<S: Store>(
     _: Protocol,
     Body(req): Body<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
+    // In memory, before the store: a flood of attempts never queues for its writer lock.
+    app.guards.enrol(peer.ip())?;
     if req.code.trim().is_empty() || req.device_name.chars().count() > 200 {
         return Err(ApiError::BadRequest {
             code: ErrorCode::InvalidRequest,
@@ -158,7 +138,9 @@ async fn enroll<S: Store>(
             }))
         }
         Enrolment::BadCode => Err(ApiError::BadCode),
-        Enrolment::RateLimited => Err(ApiError::RateLimited),
+        Enrolment::RateLimited => Err(ApiError::RateLimited {
+            retry_after_secs: 60,
+        }),
     }
 }
 
@@ -167,7 +149,8 @@ async fn push<S: Store>(
     Authed(device): Authed,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    if req.mutations.len() > app.config.max_batch {
+    app.guards.push(device.device_id)?;
+    if req.mutations.len() > app.config.max_batch.min(MAX_MUTATIONS_PER_PUSH) {
         return Err(ApiError::TooLarge);
     }
     let now = pocketbook_protocol::unix_millis(app.store.sources().now());
@@ -212,6 +195,7 @@ async fn pull<S: Store>(
     Body(req): Body<PullRequest>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let id = device.device_id;
+    app.guards.pull(id)?;
     let started = Instant::now();
     let response = app.store.pull(device, req).await?;
     app.metrics.sync_duration(SyncKind::Pull, started.elapsed());

@@ -27,9 +27,21 @@ pub enum ApiError {
     /// The enrolment code is unknown, used or expired.
     #[error("the enrolment code is unknown, already used or expired")]
     BadCode,
-    /// Too many enrolment attempts.
-    #[error("too many enrolment attempts; try again later")]
-    RateLimited,
+    /// Too many requests of this kind from this device or client address.
+    #[error("too many requests; try again after the time in Retry-After")]
+    RateLimited {
+        /// Seconds to wait (sent as `Retry-After`).
+        retry_after_secs: u64,
+    },
+    /// The server is at its cap of requests in flight.
+    #[error("the server is busy; try again after the time in Retry-After")]
+    Busy,
+    /// The request did not finish (arrive and be answered) within the request timeout.
+    #[error("the request took too long")]
+    Timeout,
+    /// A `Content-Encoding` the server does not decode.
+    #[error("unsupported content encoding: send gzip, zstd or an uncompressed body")]
+    UnsupportedMediaType,
     /// The client speaks a protocol version this server does not.
     #[error("protocol version not supported; update the app")]
     UpgradeRequired,
@@ -126,7 +138,13 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             ApiError::DeviceRevoked => (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked),
             ApiError::BadCode => (StatusCode::FORBIDDEN, ErrorCode::InvalidCode),
-            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy),
+            ApiError::Timeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            ),
             ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, ErrorCode::UpgradeRequired),
             ApiError::TooLarge | ApiError::OverLimit { .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge)
@@ -159,8 +177,24 @@ impl IntoResponse for ApiError {
             server_time_ms,
             supported_protocols,
         };
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            ApiError::Busy => Some(1),
+            _ => None,
+        };
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        if matches!(
+            status,
+            StatusCode::PAYLOAD_TOO_LARGE
+                | StatusCode::REQUEST_TIMEOUT
+                | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        ) {
             // The rest of the body was not read: this connection cannot carry another request.
             response.headers_mut().insert(
                 axum::http::header::CONNECTION,

@@ -10,6 +10,8 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod gias;
+pub mod guard;
+pub mod listen;
 pub mod metrics;
 pub mod openapi;
 pub mod policy;
@@ -22,20 +24,17 @@ pub mod validate;
 
 pub use state::{AppState, Config};
 
-use std::net::SocketAddr;
-
 use tokio::net::TcpListener;
 
-/// Serves the API on a listener the caller bound (tests bind 127.0.0.1:0) until `shutdown`
-/// resolves.
+/// Serves the API over plain HTTP on a listener the caller bound (tests bind 127.0.0.1:0)
+/// until `shutdown` resolves, with the header-read timeout of `config`.
 pub async fn serve<S: store::Store>(
     listener: TcpListener,
     store: S,
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::router(store, config).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let header_timeout = config.header_read_timeout;
+    let app = api::router(store, config);
+    listen::accept_loop(listener, app, None, header_timeout, shutdown).await
 }

@@ -64,6 +64,8 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        #[command(flatten)]
+        guard: GuardArgs,
     },
     /// Teams.
     #[command(subcommand)]
@@ -112,6 +114,55 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: i64,
     },
+}
+
+/// The transport bounds of `serve` (README "Limits").
+#[derive(Debug, clap::Args)]
+struct GuardArgs {
+    /// Seconds a connection may take to send a request's head (or finish a TLS handshake).
+    #[arg(long, default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds a request may take from its head to its answer, body included (then 408).
+    #[arg(long, default_value_t = 60)]
+    request_timeout_secs: u64,
+    /// Most requests in flight at once (beyond: 503 busy).
+    #[arg(long, default_value_t = 512)]
+    max_in_flight: usize,
+    /// Pushes a device may make at once after a quiet spell.
+    #[arg(long, default_value_t = 60)]
+    push_burst: u32,
+    /// Pushes a second a device may make after its burst (beyond: 429).
+    #[arg(long, default_value_t = 2.0)]
+    push_per_second: f64,
+    /// Pull pages a device may ask for at once after a quiet spell.
+    #[arg(long, default_value_t = 1200)]
+    pull_burst: u32,
+    /// Pull pages a second a device may ask for after its burst (beyond: 429).
+    #[arg(long, default_value_t = 20.0)]
+    pull_per_second: f64,
+}
+
+impl GuardArgs {
+    /// `config` with these bounds.
+    fn apply(&self, config: Config, enrol_per_minute: u32) -> Config {
+        use pocketbook_sync_server::guard::rate::Rate;
+        use std::time::Duration;
+        Config {
+            header_read_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            max_in_flight: self.max_in_flight.max(1),
+            push_rate: Rate {
+                burst: self.push_burst,
+                per_second: self.push_per_second,
+            },
+            pull_rate: Rate {
+                burst: self.pull_burst,
+                per_second: self.pull_per_second,
+            },
+            enrol_per_minute,
+            ..config
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +310,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         run_on(
             store.with_enrol_limit(cli.enrol_limit_per_minute),
             cli.command,
+            cli.enrol_limit_per_minute,
         )
         .await
     } else {
@@ -266,6 +318,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         run_on(
             store.with_enrol_limit(cli.enrol_limit_per_minute),
             cli.command,
+            cli.enrol_limit_per_minute,
         )
         .await
     }
@@ -275,10 +328,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 async fn serve<S: Store>(
     store: S,
     listen: String,
-    lease_days: u64,
+    config: Config,
     tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<(), CliError> {
-    let config = Config::with_lease_days(lease_days)?;
     let report = store.validate_store().await?;
     tracing::info!(
         checked = report.checked,
@@ -307,14 +359,22 @@ async fn serve<S: Store>(
     Ok(())
 }
 
-async fn run_on<S: Store>(store: S, command: Command) -> Result<(), CliError> {
+async fn run_on<S: Store>(
+    store: S,
+    command: Command,
+    enrol_per_minute: u32,
+) -> Result<(), CliError> {
     match command {
         Command::Serve {
             listen,
             lease_days,
             tls_cert,
             tls_key,
-        } => serve(store, listen, lease_days, tls_cert.zip(tls_key)).await?,
+            guard,
+        } => {
+            let config = guard.apply(Config::with_lease_days(lease_days)?, enrol_per_minute);
+            serve(store, listen, config, tls_cert.zip(tls_key)).await?
+        }
         Command::Team(TeamCommand::Add { name }) => {
             println!("{}", teams::add_team(&store, name).await?.id)
         }

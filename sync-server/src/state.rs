@@ -3,25 +3,60 @@
 //! depend on this module, and not on each other for it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use pocketbook_protocol::limits::MAX_MUTATIONS_PER_PUSH;
+
+use crate::guard::rate::Rate;
+use crate::guard::Guards;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Server settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Config {
     /// How long a device may go without syncing before it must re-authenticate.
     pub lease_seconds: u64,
-    /// Most mutations accepted in one push (more answer 413 and the device splits).
+    /// Most mutations accepted in one push (more answer 413 and the device splits). The bound
+    /// is `protocol::limits::MAX_MUTATIONS_PER_PUSH`; a setting may only lower it (tests do).
     pub max_batch: usize,
+    /// How long a connection may take to send a request's head (and a TLS handshake) before it
+    /// is closed.
+    pub header_read_timeout: Duration,
+    /// How long a request may take from its head to its answer, reading its body included;
+    /// past it the answer is `408 timeout`.
+    pub request_timeout: Duration,
+    /// Most requests in flight at once; beyond it `503 busy` with `Retry-After`, at once.
+    pub max_in_flight: usize,
+    /// Each device's allowance of pushes.
+    pub push_rate: Rate,
+    /// Each device's allowance of pull pages.
+    pub pull_rate: Rate,
+    /// Enrolment attempts per client address per minute, checked in memory before the store
+    /// (which counts them again, across servers sharing a database).
+    pub enrol_per_minute: u32,
 }
 
 impl Default for Config {
-    /// A 28-day lease, 1,000 mutations a push.
+    /// A 28-day lease, `MAX_MUTATIONS_PER_PUSH` mutations a push, 10 s for a request head, 60 s
+    /// for a request, 512 requests in flight, per device a burst of 60 pushes then 2 a second
+    /// and a burst of 1,200 pull pages then 20 a second, 10 enrolments a minute per address.
     fn default() -> Self {
         Config {
             lease_seconds: 28 * 24 * 3600,
-            max_batch: 1_000,
+            max_batch: MAX_MUTATIONS_PER_PUSH,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_in_flight: 512,
+            push_rate: Rate {
+                burst: 60,
+                per_second: 2.0,
+            },
+            pull_rate: Rate {
+                burst: 1_200,
+                per_second: 20.0,
+            },
+            enrol_per_minute: 10,
         }
     }
 }
@@ -53,6 +88,8 @@ pub struct AppState<S: Store> {
     pub config: Config,
     /// This process's metrics.
     pub metrics: Arc<Metrics>,
+    /// The transport guards (in-flight cap, rate limits).
+    pub guards: Arc<Guards>,
 }
 
 impl<S: Store> AppState<S> {
@@ -60,6 +97,7 @@ impl<S: Store> AppState<S> {
     pub fn new(store: S, config: Config) -> Self {
         AppState {
             store,
+            guards: Arc::new(Guards::new(&config)),
             config,
             metrics: Arc::new(Metrics::default()),
         }

@@ -1,20 +1,14 @@
 //! Serving over TLS (rustls with the ring provider) when the server is given a certificate
-//! chain and key; otherwise it serves plain HTTP behind a reverse proxy. Each connection's
-//! handshake runs in its own task, with a time limit, so a slow client holds up no one else.
+//! chain and key; otherwise it serves plain HTTP behind a reverse proxy. Connections are
+//! accepted by [`crate::listen`], with the same time bounds as plain HTTP.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::TlsAcceptor;
 
 use crate::api;
 use crate::state::Config;
@@ -55,7 +49,8 @@ pub fn config_from_pem(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Tls
     Ok(Arc::new(config))
 }
 
-/// Serves the API over TLS on a listener the caller bound, until `shutdown` resolves.
+/// Serves the API over TLS on a listener the caller bound, until `shutdown` resolves, with the
+/// same time bounds as the plain listener (the handshake within the header-read timeout).
 pub async fn serve_tls<S: Store>(
     listener: TcpListener,
     store: S,
@@ -63,38 +58,14 @@ pub async fn serve_tls<S: Store>(
     tls: Arc<ServerConfig>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let header_timeout = config.header_read_timeout;
     let app = api::router(store, config);
-    let acceptor = TlsAcceptor::from(tls);
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer): (_, SocketAddr) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-        };
-        let acceptor = acceptor.clone();
-        let app = app.clone();
-        tokio::spawn(async move {
-            let stream =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => stream,
-                    _ => {
-                        tracing::debug!("TLS handshake failed or timed out");
-                        return;
-                    }
-                };
-            let service = TowerToHyperService::new(app.layer(axum::Extension(ConnectInfo(peer))));
-            let served = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-            if let Err(e) = served {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
-    }
+    crate::listen::accept_loop(
+        listener,
+        app,
+        Some(crate::listen::acceptor(tls)),
+        header_timeout,
+        shutdown,
+    )
+    .await
 }

@@ -1,8 +1,9 @@
 //! The HTTP side of sync: JSON over reqwest, the protocol header and bearer token on every
-//! request, and the server's `{code, message}` errors turned into the core's typed errors.
-//! Async; does no disk IO.
+//! request, gzip or zstd both ways, the server's `{code, message}` errors turned into the
+//! core's typed errors, and backing off by itself when the server says `429` or `503` (after
+//! its `Retry-After`, a bounded number of times). Async; does no disk IO.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -43,6 +44,9 @@ pub(crate) struct Http {
     pub(crate) bytes_sent: AtomicU64,
     /// Response bytes received (before decompression).
     pub(crate) bytes_received: AtomicU64,
+    /// Whether this server has answered in zstd (so it decodes zstd too): request bodies are
+    /// then sent in zstd, else in gzip, which every server version reads.
+    zstd_known: AtomicBool,
 }
 
 impl Http {
@@ -80,10 +84,13 @@ impl Http {
             token,
             bytes_sent: AtomicU64::new(0),
             bytes_received: AtomicU64::new(0),
+            zstd_known: AtomicBool::new(false),
         })
     }
 
-    /// POSTs `body` as JSON to `path` and reads the JSON answer.
+    /// POSTs `body` as JSON to `path` and reads the JSON answer; on `429` or `503` waits for
+    /// the server's `Retry-After` (at most [`MAX_RETRY_WAIT`] each time) and tries again, at
+    /// most [`MAX_ATTEMPTS`] times in all, then gives the server's error.
     pub(crate) async fn post<Req: Serialize, Resp: DeserializeOwned>(
         &self,
         path: &str,
@@ -92,6 +99,25 @@ impl Http {
         let json = serde_json::to_vec(body).map_err(|_| Error::Corrupt {
             what: "request body",
         })?;
+        let mut attempt = 1;
+        loop {
+            match self.post_once(path, &json).await {
+                Err(Retry::After(wait, _)) if attempt < MAX_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                Err(Retry::After(_, e)) | Err(Retry::No(e)) => return Err(e),
+                Ok(answer) => return Ok(answer),
+            }
+        }
+    }
+
+    /// One POST of an already serialised body.
+    async fn post_once<Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        json: &[u8],
+    ) -> std::result::Result<Resp, Retry> {
         let mut request = self
             .client
             .post(format!("{}{path}", self.base))
@@ -99,14 +125,18 @@ impl Http {
             .header(reqwest::header::CONTENT_TYPE, "application/json");
         let json_len = json.len();
         let mut wire_len = json_len;
-        request = if json_len > GZIP_FROM_BYTES {
-            let packed = gzip(&json)?;
+        request = if json_len > COMPRESS_FROM_BYTES {
+            let zstd = self.zstd_known.load(Ordering::Relaxed);
+            let packed = if zstd { zstd_pack(json)? } else { gzip(json)? };
             wire_len = packed.len();
             request
-                .header(reqwest::header::CONTENT_ENCODING, "gzip")
+                .header(
+                    reqwest::header::CONTENT_ENCODING,
+                    if zstd { "zstd" } else { "gzip" },
+                )
                 .body(packed)
         } else {
-            request.body(json)
+            request.body(json.to_vec())
         };
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -114,33 +144,54 @@ impl Http {
         self.bytes_sent
             .fetch_add(wire_len as u64, Ordering::Relaxed);
         let response = request
-            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+            .header(reqwest::header::ACCEPT_ENCODING, "zstd, gzip")
             .send()
             .await
-            .map_err(|e| Error::Network {
-                reason: describe(&e),
+            .map_err(|e| {
+                Retry::No(CallError::Other(Error::Network {
+                    reason: describe(&e),
+                }))
             })?;
         let status = response.status();
-        let gzipped = response
+        let encoding = response
             .headers()
             .get(reqwest::header::CONTENT_ENCODING)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
-        let raw = response.bytes().await.map_err(|e| Error::Network {
-            reason: describe(&e),
+            .map(|v| v.as_bytes().to_ascii_lowercase());
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let raw = response.bytes().await.map_err(|e| {
+            Retry::No(CallError::Other(Error::Network {
+                reason: describe(&e),
+            }))
         })?;
         self.bytes_received
             .fetch_add(raw.len() as u64, Ordering::Relaxed);
-        let body = if gzipped { gunzip(&raw)? } else { raw.to_vec() };
+        let body = match encoding.as_deref() {
+            Some(b"gzip") => gunzip(&raw)?,
+            Some(b"zstd") => {
+                self.zstd_known.store(true, Ordering::Relaxed);
+                zstd_unpack(&raw)?
+            }
+            _ => raw.to_vec(),
+        };
         if status.is_success() {
             return serde_json::from_slice::<Resp>(&body).map_err(|_| {
-                CallError::Other(Error::Network {
+                Retry::No(CallError::Other(Error::Network {
                     reason: "unreadable answer from the server".into(),
-                })
+                }))
             });
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return Err(CallError::TooLarge);
+            return Err(Retry::No(CallError::TooLarge));
         }
+        let wait = matches!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        )
+        .then(|| Duration::from_secs(retry_after.unwrap_or(1).clamp(1, MAX_RETRY_WAIT.as_secs())));
         let body: ErrorBody = serde_json::from_slice(&body).unwrap_or(ErrorBody {
             code: ErrorCode::Unknown(format!("http_{}", status.as_u16())),
             message: status.canonical_reason().unwrap_or("error").to_string(),
@@ -150,9 +201,9 @@ impl Http {
         if let (StatusCode::CONFLICT, ErrorCode::ClockSkew, Some(server_time_ms)) =
             (status, &body.code, body.server_time_ms)
         {
-            return Err(CallError::ClockSkew { server_time_ms });
+            return Err(Retry::No(CallError::ClockSkew { server_time_ms }));
         }
-        Err(CallError::Other(match (status, &body.code) {
+        let error = CallError::Other(match (status, &body.code) {
             (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked) => Error::DeviceRevoked,
             (StatusCode::UNAUTHORIZED, _) => Error::Unauthorized,
             (StatusCode::FORBIDDEN, _) => Error::Forbidden {
@@ -163,12 +214,58 @@ impl Http {
                 code: body.code,
                 message: body.message,
             },
-        }))
+        });
+        Err(match wait {
+            Some(wait) => Retry::After(wait, error),
+            None => Retry::No(error),
+        })
     }
 }
 
-/// Request bodies larger than this are sent gzip-compressed.
-const GZIP_FROM_BYTES: usize = 1024;
+/// How one attempt failed: worth another after a wait (`429`, `503`), or not.
+enum Retry {
+    /// Try again after this long; the error if no attempt is left.
+    After(Duration, CallError),
+    /// Give up with this.
+    No(CallError),
+}
+
+impl From<CallError> for Retry {
+    fn from(e: CallError) -> Self {
+        Retry::No(e)
+    }
+}
+
+impl From<Error> for Retry {
+    fn from(e: Error) -> Self {
+        Retry::No(CallError::Other(e))
+    }
+}
+
+/// Most attempts of one request the server answers `429` or `503`.
+pub(crate) const MAX_ATTEMPTS: u32 = 5;
+/// Longest wait between two attempts, whatever `Retry-After` says.
+pub(crate) const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// Request bodies larger than this are sent compressed.
+const COMPRESS_FROM_BYTES: usize = 1024;
+
+fn zstd_pack(bytes: &[u8]) -> Result<Vec<u8>> {
+    zstd::stream::encode_all(bytes, 3).map_err(Error::Io)
+}
+
+fn zstd_unpack(bytes: &[u8]) -> std::result::Result<Vec<u8>, CallError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    zstd::stream::read::Decoder::new(bytes)
+        .and_then(|d| d.take(MAX_ANSWER_BYTES).read_to_end(&mut out))
+        .map_err(|_| {
+            CallError::Other(Error::Network {
+                reason: "the server's compressed answer could not be read".into(),
+            })
+        })?;
+    Ok(out)
+}
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     use std::io::Write;

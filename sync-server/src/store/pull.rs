@@ -5,6 +5,7 @@
 use super::decode::{counter, db_int};
 use std::collections::BTreeMap;
 
+use pocketbook_protocol::limits::MAX_PULL_PAGE_BYTES;
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::{PullEntry, PullEntryKind, PullRequest, PullResponse};
 use pocketbook_protocol::Entity;
@@ -14,7 +15,7 @@ use super::clock::now_text;
 use super::decode::{corrupt, parse_id};
 use super::meta::{audit, meta};
 use super::reference::{provisioning_for, team_ids};
-use super::sql::{args, Db, Row};
+use super::sql::{args, Cell, Db, Row};
 use super::Device;
 use crate::error::StoreError;
 use crate::scope;
@@ -23,6 +24,26 @@ use crate::scope;
 const MAX_PAGE: u32 = 2_000;
 /// Default pull page.
 const DEFAULT_PAGE: u32 = 500;
+/// Entries read from the database at a time while a page is filled (bounds the memory a page
+/// costs beyond its byte budget: this many records of at most `MAX_RECORD_BYTES`).
+const CHUNK: i64 = 128;
+
+/// The bytes an entry adds to a page: its record's fields and versions, or its conflict.
+fn entry_bytes(row: &Row) -> usize {
+    [4, 5, 7]
+        .iter()
+        .map(|&i| match row.0.get(i) {
+            Some(Cell::Text(t)) => t.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Whether an entry of `size` bytes still goes on a page holding `page_bytes`: always when the
+/// page is empty (the cursor must move), else only within `budget`.
+fn fits(page_bytes: usize, size: usize, page_empty: bool, budget: usize) -> bool {
+    page_empty || page_bytes.saturating_add(size) <= budget
+}
 
 /// One bucket entry as a pull entry, from a row of the page query (`None` when the record or
 /// conflict it names is gone).
@@ -78,14 +99,19 @@ pub fn pull(
     let mut cursors = BTreeMap::new();
     let mut remaining = 0u64;
     let mut sent: Vec<String> = Vec::new();
+    let mut page_bytes = 0usize;
+    let mut full = false;
     for bucket in &buckets {
         let mut cursor = if same_epoch {
             db_int(request.cursors.get(bucket).copied().unwrap_or(0))
         } else {
             0
         };
-        if budget > 0 {
-            // One query per bucket brings each entry with the record or conflict it names.
+        // Each query brings a chunk of entries with the records or conflicts they name; the
+        // page ends before its bytes pass the budget (the first entry always goes, so the
+        // cursor moves even past a record larger than the budget).
+        while budget > 0 && !full {
+            let chunk = budget.min(CHUNK);
             let rows = db.query(
                 "SELECT e.item, e.kind, e.entity, e.seq, r.fields, r.versions, r.deleted,
                         c.data, c.resolved
@@ -93,17 +119,27 @@ pub fn pull(
                  LEFT JOIN records r ON e.kind = 'snapshot' AND r.id = e.item
                  LEFT JOIN conflicts c ON e.kind = 'conflict' AND c.id = e.item
                  WHERE e.bucket = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3",
-                args![bucket, cursor, budget],
+                args![bucket, cursor, chunk],
             )?;
+            let fetched = rows.len();
             for row in rows {
+                let size = entry_bytes(&row);
+                if !fits(page_bytes, size, entries.is_empty(), MAX_PULL_PAGE_BYTES) {
+                    full = true;
+                    break;
+                }
                 if let Some(entry) = pull_entry(bucket, &row)? {
                     if let PullEntry::Snapshot { id, .. } = &entry {
                         sent.push(id.to_string());
                     }
                     entries.push(entry);
+                    page_bytes += size;
                 }
                 cursor = row.int(3)?;
                 budget -= 1;
+            }
+            if i64::try_from(fetched).unwrap_or(i64::MAX) < chunk {
+                break;
             }
         }
         let left = db
@@ -142,4 +178,35 @@ pub fn pull(
         remaining,
         reference,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_ends_before_its_budget_but_never_empty() {
+        assert!(fits(0, 10, true, 100));
+        assert!(fits(90, 10, false, 100));
+        assert!(!fits(91, 10, false, 100));
+        // One record larger than the whole budget still goes, alone.
+        assert!(fits(0, 1_000, true, 100));
+        assert!(!fits(1_000, 1, false, 100));
+    }
+
+    #[test]
+    fn an_entry_weighs_its_record_and_versions_or_its_conflict() {
+        let row = Row(vec![
+            Cell::Text("id".into()),
+            Cell::Text("snapshot".into()),
+            Cell::Text("visit".into()),
+            Cell::Int(1),
+            Cell::Text("x".repeat(100)),
+            Cell::Text("y".repeat(20)),
+            Cell::Int(0),
+            Cell::Null,
+            Cell::Null,
+        ]);
+        assert_eq!(entry_bytes(&row), 120);
+    }
 }

@@ -36,6 +36,16 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         f: &mut dyn FnMut(&mut dyn Db) -> Result<T, StoreError>,
     ) -> Result<T, StoreError>;
+
+    /// Runs `f`, which only reads, where it does not wait behind a writer (SQLite: a second,
+    /// read-only connection; the default is [`Backend::transaction`]). Health checks and token
+    /// checks use it, so a request refused before authentication never queues for the writer.
+    fn read<T>(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Db) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.transaction(f)
+    }
 }
 
 /// The server's store over a SQL backend.
@@ -92,6 +102,20 @@ impl<B: Backend> SqlStore<B> {
         .await
         .map_err(|_| StoreError::Task)?
     }
+
+    /// Runs a read-only `f` on the blocking pool through [`Backend::read`].
+    async fn run_read<T: Send + 'static>(
+        &self,
+        mut f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let backend = self.backend.clone();
+        let sources = self.sources.clone();
+        tokio::task::spawn_blocking(move || {
+            backend.read(&mut |db: &mut dyn Db| f(db, sources.as_ref()))
+        })
+        .await
+        .map_err(|_| StoreError::Task)?
+    }
 }
 
 impl<B: Backend> Store for SqlStore<B> {
@@ -100,7 +124,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn identity(&self) -> Result<(Uuid, String), StoreError> {
-        self.run(|db, _| Ok((parse_id(&meta(db, "server_id")?)?, meta(db, "epoch")?)))
+        self.run_read(|db, _| Ok((parse_id(&meta(db, "server_id")?)?, meta(db, "epoch")?)))
             .await
     }
 
@@ -131,7 +155,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn check_token(&self, token_hash: String) -> Result<TokenCheck, StoreError> {
-        self.run(move |db, _| {
+        self.run_read(move |db, _| {
             let Some(row) = db.query_opt(
                 "SELECT device_id, officer_id, revoked_at, suspended_at FROM devices
                  WHERE token_hash = ?1",

@@ -17,9 +17,12 @@ use crate::error::StoreError;
 /// The store over SQLite.
 pub type SqliteStore = SqlStore<SqliteBackend>;
 
-/// One SQLite connection, used by one transaction at a time.
+/// One SQLite connection for transactions, used by one at a time, and one read-only
+/// connection for the reads that must not wait behind a writer (WAL lets it read while the
+/// writer writes).
 pub struct SqliteBackend {
     conn: Mutex<Connection>,
+    reader: Mutex<Connection>,
 }
 
 impl SqliteStore {
@@ -39,9 +42,13 @@ impl SqliteStore {
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
         )?;
         migrations::migrate_with(&mut conn, sources.as_ref())?;
+        let reader = Connection::open(path)?;
+        reader.busy_timeout(std::time::Duration::from_secs(10))?;
+        reader.execute_batch("PRAGMA query_only = ON;")?;
         Ok(SqlStore::with_sources(
             SqliteBackend {
                 conn: Mutex::new(conn),
+                reader: Mutex::new(reader),
             },
             sources,
         ))
@@ -88,6 +95,17 @@ impl Backend for SqliteBackend {
     ) -> Result<T, StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&mut SqliteTx(&tx))?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    fn read<T>(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Db) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let value = f(&mut SqliteTx(&tx))?;
         tx.commit()?;
         Ok(value)
