@@ -11,6 +11,7 @@ mod push;
 mod records;
 mod reference;
 pub(crate) mod schema;
+mod unreadable;
 mod versions;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ pub(crate) use reference::{
     all as reference_all, install as reference_install, known as reference_known,
     officer as session_officer,
 };
+pub(crate) use unreadable::list as unreadable_records;
+pub use unreadable::UnreadableRecord;
 
 use crate::error::{Error, Result};
 use pocketbook_protocol::sources::Sources;
@@ -60,6 +63,10 @@ impl Store {
         let mut conn = open_connection(path, key)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
         device::ensure(&mut conn, device_name, sources)?;
+        // Records an older build set aside may be readable by this one.
+        let tx = conn.transaction()?;
+        unreadable::retry(&tx)?;
+        tx.commit()?;
         Ok(Store {
             conn: Mutex::new(Some(conn)),
             path: path.to_path_buf(),

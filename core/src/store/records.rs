@@ -385,11 +385,18 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params![T::ENTITY.as_str(), since, until, person])?;
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;
         let data: String = r.get(1)?;
-        out.push(decode::<T>(&id, &data)?);
+        // One row that does not decode never fails the list: it is set aside and flagged.
+        match decode::<T>(&id, &data) {
+            Ok(record) => out.push(record),
+            Err(_) => unreadable.push(id),
+        }
     }
+    drop(rows);
+    super::unreadable::set_aside(conn, &unreadable)?;
     Ok(out)
 }
 

@@ -13,7 +13,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use pocketbook_protocol::wire::{
+    PullRequest, PullResponse, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS,
+};
 use pocketbook_protocol::ErrorCode;
 
 pub use crate::store::RejectedChange;
@@ -45,6 +47,9 @@ pub struct SyncReport {
     pub removed: u64,
     /// Conflicts received.
     pub conflicts: u64,
+    /// Records received that this build cannot read, held for an upgraded app
+    /// (see `Pocketbook::unreadable_records`).
+    pub unreadable: u64,
     /// Bytes sent on the wire (compressed request bodies).
     pub bytes_sent: u64,
     /// Bytes received on the wire (compressed answer bodies).
@@ -281,19 +286,24 @@ impl Pocketbook {
                 let held_buckets = held.into_keys().collect();
                 let mode = PullMode::of(held_epoch.as_deref(), &page.epoch, from_zero);
                 let pending_ids = pending.iter().map(|m| m.record_id).collect();
+                let clock_ceiling_ms = store::DeviceState::load(tx)?
+                    .corrected_ms(now)
+                    .saturating_add(MAX_CLOCK_SKEW_MS);
                 let ops = plan_pull(
                     page,
                     PullContext {
                         mode,
                         held_buckets: &held_buckets,
                         pending: &pending,
+                        clock_ceiling_ms,
                     },
                 );
-                store::apply_pull(tx, ops, &pending_ids)
+                store::apply_pull(tx, ops, &pending_ids, now)
             })?;
             report.pulled += applied.snapshots;
             report.removed += applied.removed;
             report.conflicts += applied.conflicts;
+            report.unreadable += applied.unreadable;
             pulled_so_far += entries;
             progress(SyncProgress {
                 phase: SyncPhase::Pull,

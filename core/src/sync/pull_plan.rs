@@ -75,8 +75,20 @@ pub(crate) enum PullOp {
         /// Whether someone resolved it.
         resolved: bool,
     },
-    /// An entry this build cannot read (a newer server's kind of entry or of record): passed
-    /// over; its bucket's cursor still moves on.
+    /// A snapshot of a kind of record this build does not know: held raw (shown to the
+    /// officer as "update the app to read this") until an upgraded app reads it.
+    HoldUnreadable {
+        /// The bucket it came from.
+        bucket: String,
+        /// The kind's name as the server spelled it.
+        entity: String,
+        /// Its id.
+        id: Uuid,
+        /// The server's state, untouched.
+        view: RecordState,
+    },
+    /// An entry this build cannot read (a newer server's kind of entry): passed over; its
+    /// bucket's cursor still moves on.
     Skip,
     /// The bucket's new cursor.
     SetCursor {
@@ -101,6 +113,10 @@ pub(crate) struct PullContext<'a> {
     pub held_buckets: &'a BTreeSet<String>,
     /// The device's outbox: edits the server has not acknowledged, oldest first.
     pub pending: &'a [Mutation],
+    /// The furthest the device clock may be moved by a pulled reading: its own corrected
+    /// wall time plus the allowed skew. A reading past it is not adopted (the record still
+    /// applies), so no pulled version can stop the device writing.
+    pub clock_ceiling_ms: u64,
 }
 
 /// Plans the operations that apply `page`, in the order they must run. The mode decides
@@ -121,10 +137,23 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
     for entry in page.entries {
         let op = match entry {
             PullEntry::Snapshot {
-                entity: Entity::Unknown(_),
-                ..
-            }
-            | PullEntry::Unknown { .. } => PullOp::Skip,
+                bucket,
+                entity: Entity::Unknown(entity),
+                id,
+                fields,
+                versions,
+                deleted,
+            } => PullOp::HoldUnreadable {
+                bucket,
+                entity,
+                id,
+                view: RecordState {
+                    fields,
+                    versions,
+                    deleted,
+                },
+            },
+            PullEntry::Unknown { .. } => PullOp::Skip,
             PullEntry::Snapshot {
                 bucket,
                 entity,
@@ -133,7 +162,14 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
                 versions,
                 deleted,
             } => {
-                newest = newest.max(versions.values().copied().max());
+                let ceiling = device.clock_ceiling_ms;
+                newest = newest.max(
+                    versions
+                        .values()
+                        .copied()
+                        .filter(|v| v.hlc.millis <= ceiling)
+                        .max(),
+                );
                 let server = RecordState {
                     fields,
                     versions,
@@ -242,6 +278,7 @@ mod tests {
                 mode: PullMode::Incremental,
                 held_buckets: &held,
                 pending,
+                clock_ceiling_ms: 1_000,
             },
         )
     }
@@ -328,6 +365,34 @@ mod tests {
     }
 
     #[test]
+    fn a_version_past_the_clock_ceiling_is_written_but_not_adopted_into_the_clock() {
+        let ops = plan(
+            page(
+                &["team:a"],
+                vec![
+                    snapshot("team:a", 1, json!({"n": "now"}), 900),
+                    snapshot("team:a", 2, json!({"n": "next year"}), 1_001),
+                ],
+            ),
+            &["team:a"],
+            &[],
+        );
+        assert!(matches!(&ops[1], PullOp::WriteRecord { id, .. } if *id == Uuid::from_u128(2)));
+        assert_eq!(ops.last(), Some(&PullOp::MergeClock(v(900))));
+        let only_future = plan(
+            page(
+                &["team:a"],
+                vec![snapshot("team:a", 2, json!({"n": "next year"}), 5_000)],
+            ),
+            &["team:a"],
+            &[],
+        );
+        assert!(!only_future
+            .iter()
+            .any(|op| matches!(op, PullOp::MergeClock(_))));
+    }
+
+    #[test]
     fn a_bucket_no_longer_listed_is_dropped_first() {
         let ops = plan(page(&["team:b"], vec![]), &["team:a", "team:b"], &[]);
         assert_eq!(
@@ -342,7 +407,7 @@ mod tests {
     }
 
     #[test]
-    fn entries_and_records_of_unknown_kinds_are_skipped_and_the_cursor_still_moves() {
+    fn unknown_entries_are_skipped_records_of_unknown_kinds_held_and_the_cursor_moves() {
         let unknown_kind = PullEntry::Unknown {
             kind: "rumour".into(),
             bucket: "team:a".into(),
@@ -356,7 +421,13 @@ mod tests {
             &["team:a"],
             &[],
         );
-        assert_eq!(ops[..2], [PullOp::Skip, PullOp::Skip]);
+        assert_eq!(ops[0], PullOp::Skip);
+        assert!(matches!(
+            &ops[1],
+            PullOp::HoldUnreadable { entity, id, view, .. }
+                if entity == "homework" && *id == Uuid::from_u128(3)
+                    && view.fields["due"] == json!("monday")
+        ));
         assert!(ops.contains(&PullOp::SetCursor {
             bucket: "team:a".into(),
             cursor: 7
@@ -427,6 +498,7 @@ mod tests {
                     mode,
                     held_buckets: &held,
                     pending: &[],
+                    clock_ceiling_ms: 1_000,
                 },
             )
         };
