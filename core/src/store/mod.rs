@@ -10,6 +10,7 @@ mod pull;
 mod push;
 mod records;
 mod reference;
+mod refused;
 pub(crate) mod schema;
 mod unreadable;
 mod versions;
@@ -27,9 +28,13 @@ pub(crate) use conflicts::{mark_resolved, open_conflicts, resolutions_to_push};
 pub(crate) use device::DeviceState;
 pub(crate) use enrolment::{enrolled, mark_synced, save_enrolment, trust, trusted};
 pub use key::StoreKey;
-pub(crate) use pull::{apply as apply_pull, cursors};
-pub use push::RejectedChange;
-pub(crate) use push::{apply as apply_push, rejected as rejected_changes, restamp};
+pub(crate) use pull::{apply as apply_pull, cursors, Pulled};
+pub(crate) use push::{apply as apply_push, restamp};
+pub use refused::RejectedChange;
+pub(crate) use refused::{
+    forget as forget_refused, held, list as rejected_changes, pending_edits,
+    refused as refused_change,
+};
 
 pub(crate) use records::{
     capture, decode_fields, exists, get, list, load, outbox, versions_of, Scope, WriteKind,
@@ -41,6 +46,8 @@ pub(crate) use reference::{
 };
 pub(crate) use unreadable::list as unreadable_records;
 pub use unreadable::UnreadableRecord;
+#[cfg(test)]
+pub(crate) use versions::encode as encode_versions;
 
 use crate::error::{Error, Result};
 use pocketbook_protocol::sources::Sources;

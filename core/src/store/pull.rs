@@ -147,6 +147,7 @@ fn forget(conn: &Connection, id: Uuid, keep: bool) -> Result<()> {
         )?;
         unlink_people(conn, id)?;
         unreadable::release(conn, id)?;
+        conn.execute("DELETE FROM acknowledged WHERE id = ?1", [id.to_string()])?;
     }
     Ok(())
 }
@@ -193,8 +194,16 @@ pub(crate) fn apply(
                 entity,
                 id,
                 view,
+                acknowledged,
                 erase_conflicts,
             } => {
+                match &acknowledged {
+                    Some(server) => super::refused::set_acknowledged(conn, id, server)?,
+                    None => {
+                        conn.prepare_cached("DELETE FROM acknowledged WHERE id = ?1")?
+                            .execute([id.to_string()])?;
+                    }
+                }
                 if let Written::Unreadable(view) = write_view(conn, &entity, id, view)? {
                     unreadable::hold(conn, entity.as_str(), id, &view, now)?;
                     pulled.unreadable += 1;

@@ -83,6 +83,16 @@ pub(crate) fn capture<T: Record>(
     if changed.is_empty() {
         return Ok(false);
     }
+    // What a refusal of this edit would fall back to.
+    match &write {
+        WriteKind::Create(_) => {
+            conn.prepare_cached("DELETE FROM acknowledged WHERE id = ?1")?
+                .execute([record_id.to_string()])?;
+        }
+        WriteKind::Update(..) | WriteKind::Delete(_) => {
+            super::refused::note_before_edit(conn, record_id)?;
+        }
+    }
     let version = device.tick(now)?;
     // A field that had no version (every field of a create) is left out of `base`.
     let base: BTreeMap<String, Option<Version>> = changed
@@ -217,7 +227,7 @@ pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
+pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
     let kind = match m.kind {
         MutationKind::Create => "create",
         MutationKind::Update => "update",

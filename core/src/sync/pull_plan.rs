@@ -55,6 +55,9 @@ pub(crate) enum PullOp {
         id: Uuid,
         /// What to write.
         view: RecordState,
+        /// The server's state, kept while edits of the record are pending (`None` when none
+        /// are: the view is the server's state).
+        acknowledged: Option<RecordState>,
         /// A tombstone erases the record's conflicts.
         erase_conflicts: bool,
     },
@@ -111,7 +114,8 @@ pub(crate) struct PullContext<'a> {
     pub mode: PullMode,
     /// The buckets the device held cursors for before this page.
     pub held_buckets: &'a BTreeSet<String>,
-    /// The device's outbox: edits the server has not acknowledged, oldest first.
+    /// The edits the device's view carries beyond the server's state, oldest first: its
+    /// outbox and the mutations held until the server is upgraded.
     pub pending: &'a [Mutation],
     /// The furthest the device clock may be moved by a pulled reading: its own corrected
     /// wall time plus the allowed skew. A reading past it is not adopted (the record still
@@ -175,17 +179,19 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
                     versions,
                     deleted,
                 };
-                let view = if pending_ids.contains(&id) {
+                let (view, acknowledged) = if pending_ids.contains(&id) {
                     let mine = device.pending.iter().filter(|m| m.record_id == id);
-                    rebase(Some(&server), mine).unwrap_or(server)
+                    let view = rebase(Some(&server), mine).unwrap_or_else(|| server.clone());
+                    (view, Some(server))
                 } else {
-                    server
+                    (server, None)
                 };
                 PullOp::WriteRecord {
                     bucket,
                     entity,
                     id,
                     view,
+                    acknowledged,
                     erase_conflicts: deleted,
                 }
             }
@@ -332,6 +338,14 @@ mod tests {
         assert_eq!(view.fields["n"], json!("mine"));
         assert_eq!(view.fields["m"], json!("kept"));
         assert_eq!(view.versions["n"], v(9));
+        let PullOp::WriteRecord {
+            acknowledged: Some(server),
+            ..
+        } = &ops[0]
+        else {
+            panic!("{ops:?}")
+        };
+        assert_eq!(server.fields["n"], json!("theirs"));
     }
 
     #[test]
