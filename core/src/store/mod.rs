@@ -6,6 +6,7 @@ mod conflicts;
 mod device;
 mod enrolment;
 mod key;
+mod overlay;
 mod pull;
 mod push;
 mod records;

@@ -21,6 +21,8 @@ use crate::model::{AuditOperation, Record};
 pub(crate) struct Stored<T> {
     pub record: T,
     pub versions: BTreeMap<String, Version>,
+    /// The record's fields as stored, including any this build does not know.
+    pub raw: Map<String, Value>,
 }
 
 /// The write to capture.
@@ -65,14 +67,20 @@ pub(crate) fn capture<T: Record>(
         WriteKind::Create(_) => BTreeMap::new(),
         WriteKind::Update(old, _) | WriteKind::Delete(old) => old.versions.clone(),
     };
+    // An update is laid over the stored raw fields, so what this build does not know stays.
+    let mut updated: Option<Map<String, Value>> = None;
     let changed: Map<String, Value> = match &write {
         WriteKind::Create(r) => fields_of(*r)?,
         WriteKind::Update(old, new) => {
             let before = fields_of(&old.record)?;
-            fields_of(*new)?
-                .into_iter()
-                .filter(|(k, v)| before.get(k) != Some(v))
-                .collect()
+            let full = super::overlay::overlay(&T::ENTITY, &old.raw, &before, fields_of(*new)?);
+            let changed = full
+                .iter()
+                .filter(|(k, v)| old.raw.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            updated = Some(full);
+            changed
         }
         WriteKind::Delete(_) => Map::from_iter([(DELETED_FIELD.to_string(), Value::Bool(true))]),
     };
@@ -137,7 +145,10 @@ pub(crate) fn capture<T: Record>(
                 meta.team_id.to_string(),
                 meta.marking.as_str(),
                 time_text(new.happened_at()),
-                to_text(&fields_of(*new)?, "record")?,
+                to_text(
+                    &updated.as_ref().ok_or(Error::Corrupt { what: "record" })?,
+                    "record"
+                )?,
                 versions_text
             ])?;
             if T::ENTITY != Entity::YoungPerson && old.record.young_people() != new.young_people() {
@@ -162,7 +173,7 @@ pub(crate) fn capture<T: Record>(
         }
     }
     let sets = match &write {
-        WriteKind::Update(old, _) => set_deltas(&T::ENTITY, &fields_of(&old.record)?, &changed),
+        WriteKind::Update(old, _) => set_deltas(&T::ENTITY, &old.raw, &changed),
         _ => BTreeMap::new(),
     };
     let mutation = Mutation {
@@ -328,7 +339,8 @@ pub(crate) fn load<T: Record>(conn: &Connection, id: Uuid) -> Result<Option<Stor
         serde_json::from_str(&data).map_err(|_| Error::Corrupt { what: "record" })?;
     Ok(Some(Stored {
         versions: super::versions::decode(&versions, fields.keys())?,
-        record: decode_fields(&id.to_string(), fields)?,
+        record: decode_fields(&id.to_string(), fields.clone())?,
+        raw: fields,
     }))
 }
 
