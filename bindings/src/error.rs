@@ -62,12 +62,17 @@ impl From<CoreError> for PocketbookError {
                 field: v.field(),
                 reason: v.to_string(),
             },
-            CoreError::NotFound { .. } | CoreError::ConflictNotFound => PocketbookError::NotFound,
+            CoreError::NotFound { .. }
+            | CoreError::ConflictNotFound
+            | CoreError::RefusalNotFound => PocketbookError::NotFound,
             CoreError::NotEnrolled => PocketbookError::NotEnrolled,
             CoreError::WrongKey | CoreError::KeyRequired => PocketbookError::WrongKey,
             CoreError::Network { reason } => PocketbookError::Network { reason },
             CoreError::Server { code, message } => PocketbookError::Network {
                 reason: format!("{code}: {message}"),
+            },
+            CoreError::SequenceGap { message } => PocketbookError::Network {
+                reason: format!("seq_gap: {message}"),
             },
             CoreError::Unauthorized => PocketbookError::Unauthorized,
             CoreError::DeviceRevoked => PocketbookError::DeviceRevoked,

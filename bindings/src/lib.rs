@@ -83,6 +83,30 @@ impl Pocketbook {
         Ok(self.inner.sync_status()?.into())
     }
 
+    /// Records this device cannot read (made by a newer app), to show as "update the app to
+    /// read this".
+    pub fn unreadable_records(&self) -> Result<Vec<UnreadableRecord>> {
+        Ok(types::list(self.inner.unreadable_records()?))
+    }
+
+    /// Submits a refused change again (`sync_status().rejected`, by `seq`) with
+    /// `corrections_json` (a JSON object, field name to new value) laid over it: a new change,
+    /// checked like any edit. Text that is not a JSON object is `InvalidInput`.
+    pub fn resubmit_refused(&self, seq: u64, corrections_json: String) -> Result<()> {
+        let corrections =
+            serde_json::from_str(&corrections_json).map_err(|_| PocketbookError::InvalidInput {
+                field: "corrections_json".into(),
+                reason: "not a JSON object".into(),
+            })?;
+        Ok(self.inner.resubmit_refused(seq, corrections)?)
+    }
+
+    /// Discards a refused change (`sync_status().rejected`, by `seq`): the record keeps the
+    /// server's state.
+    pub fn discard_refused(&self, seq: u64) -> Result<()> {
+        Ok(self.inner.discard_refused(seq)?)
+    }
+
     /// Trusts a certificate authority (PEM text) for the sync server besides the system's,
     /// e.g. a force's private CA. Text that is not a PEM certificate is `InvalidInput`.
     pub fn trust_certificate(&self, pem: String) -> Result<()> {

@@ -122,6 +122,21 @@ pub enum Command {
         #[arg(long)]
         take_losing: bool,
     },
+    /// Records this device cannot read (made by a newer app): update the app to read them.
+    Unreadable(Format),
+    /// Submit a refused change again (its number from `status`), with corrections.
+    Resubmit {
+        /// The refused change's number.
+        seq: u64,
+        /// A correction, `field=value` (the value as JSON, or plain text); may be repeated.
+        #[arg(long = "set")]
+        set: Vec<String>,
+    },
+    /// Discard a refused change (its number from `status`).
+    Discard {
+        /// The refused change's number.
+        seq: u64,
+    },
     /// This device's audit trail.
     Audit {
         /// Verify the hash chain instead of listing.

@@ -24,6 +24,9 @@ pub enum Error {
     /// No open conflict has that id (it was resolved already, or never reached this device).
     #[error("no open conflict with that id")]
     ConflictNotFound,
+    /// No refused change has that sequence number (resubmitted or discarded already).
+    #[error("no refused change with that number")]
+    RefusalNotFound,
     /// Recording needs an enrolled (or provisioned) officer on this device.
     #[error("this device is not enrolled: load a provisioning file or enrol first")]
     NotEnrolled,
@@ -88,6 +91,13 @@ pub enum Error {
     /// The server speaks a newer protocol; update the app.
     #[error("the server needs a newer version of the app")]
     UpgradeRequired,
+    /// The server's count of this device's changes does not follow on from what the device
+    /// sent (`seq_gap`): a change was lost between them. Nothing was applied; tell support.
+    #[error("the server is missing some of this device's changes: {message}")]
+    SequenceGap {
+        /// The server's message (the sequence numbers involved).
+        message: String,
+    },
     /// The server answered with an error this client does not act on itself.
     #[error("server error {code}: {message}")]
     Server {

@@ -23,7 +23,7 @@ pub use pocketbook_protocol::merge::Conflict;
 pub use pocketbook_protocol::open_enum::OpenEnum;
 pub use pocketbook_protocol::sources::{SeededSources, Sources, SystemSources};
 pub use pocketbook_protocol::{Entity, Mutation, MutationKind};
-pub use store::{activate_sqlcipher, Provisioning, StoreKey};
+pub use store::{activate_sqlcipher, Provisioning, StoreKey, UnreadableRecord};
 pub use sync::{ConflictChoice, RejectedChange, SyncPhase, SyncProgress, SyncReport, SyncStatus};
 
 use model::{AuditEvent, Establishment, Officer, Team};
@@ -171,6 +171,14 @@ impl Pocketbook {
         id: Uuid,
     ) -> Result<std::collections::BTreeMap<String, pocketbook_protocol::Version>> {
         self.store.read(|c| store::versions_of(c, entity, id))
+    }
+
+    /// Records this device holds but cannot read — a newer app's kind or shape of record, or a
+    /// stored row that no longer decodes — to show the officer as "update the app to read
+    /// this", with kind, date and risk where readable. They are read again every time the
+    /// store is opened, so an upgraded app shows them as ordinary records.
+    pub fn unreadable_records(&self) -> Result<Vec<UnreadableRecord>> {
+        self.store.read(store::unreadable_records)
     }
 
     /// This device's audit trail, oldest first.

@@ -136,11 +136,12 @@ async fn an_officer_moved_to_another_team_loses_the_old_teams_records_but_not_th
     assert_eq!(status.rejected.len(), 1);
     assert_eq!(status.rejected[0].record_id, unsynced.id);
     assert_eq!(server.store.quarantine().await.unwrap().len(), 1);
-    // Team A's records are gone from her device; team B's have arrived; her own visit stays.
-    let visits = a.book.visits(&VisitFilter::default()).unwrap();
+    // Team A's records are gone from her device; team B's have arrived. Her refused visit is
+    // no live record any more: its content is kept with the refusal, to resubmit or discard.
+    assert!(a.book.visits(&VisitFilter::default()).unwrap().is_empty());
     assert_eq!(
-        visits.iter().map(|v| v.id).collect::<Vec<_>>(),
-        vec![unsynced.id]
+        status.rejected[0].fields["narrative"],
+        serde_json::json!(unsynced.narrative)
     );
     let people: Vec<_> = a
         .book

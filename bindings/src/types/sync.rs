@@ -83,12 +83,16 @@ pub struct SyncReport {
     pub merged: u64,
     /// Mutations refused.
     pub rejected: u64,
+    /// Mutations waiting for the server's upgrade (`server_too_old`), resent later.
+    pub held: u64,
     /// Snapshots received.
     pub pulled: u64,
     /// Records removed (left scope).
     pub removed: u64,
     /// Conflicts received.
     pub conflicts: u64,
+    /// Records received that this app cannot read (see `unreadable_records`).
+    pub unreadable: u64,
     /// Bytes sent on the wire.
     pub bytes_sent: u64,
     /// Bytes received on the wire.
@@ -103,9 +107,11 @@ impl From<pocketbook_core::SyncReport> for SyncReport {
             pushed: r.pushed,
             merged: r.merged,
             rejected: r.rejected,
+            held: r.held,
             pulled: r.pulled,
             removed: r.removed,
             conflicts: r.conflicts,
+            unreadable: r.unreadable,
             bytes_sent: r.bytes_sent,
             bytes_received: r.bytes_received,
             duration_ms: r.duration_ms,
@@ -114,11 +120,16 @@ impl From<pocketbook_core::SyncReport> for SyncReport {
 }
 
 /// A change the server refused. It is kept in the server's quarantine, never applied and
-/// never resent; the officer should be told.
+/// never resent as it was; the officer corrects and resubmits it (`resubmit_refused`) or
+/// discards it (`discard_refused`). Also a change waiting for the server's upgrade.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RejectedChange {
-    /// Its sequence number on this device.
+    /// Its sequence number on this device (the handle to resubmit or discard it).
     pub seq: u64,
+    /// Create, update or delete (`None` when refused before this app kept it).
+    pub kind: Option<MutationKind>,
+    /// The fields the change set, as a JSON object.
+    pub fields_json: String,
     /// The kind of record it changed.
     pub entity: Entity,
     /// The record it changed.
@@ -133,6 +144,8 @@ impl From<pocketbook_core::RejectedChange> for RejectedChange {
     fn from(r: pocketbook_core::RejectedChange) -> Self {
         RejectedChange {
             seq: r.seq,
+            kind: r.kind.map(Into::into),
+            fields_json: serde_json::to_string(&r.fields).unwrap_or_else(|_| "{}".into()),
             entity: pocketbook_core::Entity::from_wire(&r.entity).into(),
             record_id: r.record_id,
             code: r.code,
@@ -157,6 +170,8 @@ pub struct SyncStatus {
     pub open_conflicts: u64,
     /// The changes the server refused, oldest first.
     pub rejected: Vec<RejectedChange>,
+    /// The changes waiting for the server's upgrade: nothing to fix, resent by a later sync.
+    pub waiting_for_server: Vec<RejectedChange>,
 }
 
 impl From<pocketbook_core::SyncStatus> for SyncStatus {
@@ -168,6 +183,7 @@ impl From<pocketbook_core::SyncStatus> for SyncStatus {
             pending: s.pending,
             open_conflicts: s.open_conflicts,
             rejected: super::list(s.rejected),
+            waiting_for_server: super::list(s.waiting_for_server),
         }
     }
 }
@@ -217,6 +233,34 @@ impl From<ConflictChoice> for pocketbook_core::ConflictChoice {
         match c {
             ConflictChoice::KeepCurrent => pocketbook_core::ConflictChoice::KeepCurrent,
             ConflictChoice::TakeLosing => pocketbook_core::ConflictChoice::TakeLosing,
+        }
+    }
+}
+
+/// A record this app cannot read (made by a newer app): show it as "update the app to read
+/// this". An upgraded app reads it as an ordinary record.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct UnreadableRecord {
+    /// The record's id.
+    pub id: Uuid,
+    /// Its kind as the server named it.
+    pub entity: String,
+    /// When it happened (or was created), where readable (RFC 3339).
+    pub date: Option<String>,
+    /// Its risk, where readable.
+    pub risk: Option<String>,
+    /// When this device set it aside (RFC 3339).
+    pub held_at: String,
+}
+
+impl From<pocketbook_core::UnreadableRecord> for UnreadableRecord {
+    fn from(r: pocketbook_core::UnreadableRecord) -> Self {
+        UnreadableRecord {
+            id: r.id,
+            entity: r.entity,
+            date: r.date,
+            risk: r.risk,
+            held_at: r.held_at,
         }
     }
 }

@@ -84,6 +84,12 @@ def test_the_officer_flow_end_to_end(pb, server, new_device):
 
     report = asyncio.run(a.sync())
     assert report.pushed == 3 and report.rejected == 0
+    assert (report.held, report.unreadable) == (0, 0)
+    status = a.sync_status()
+    assert status.rejected == [] and status.waiting_for_server == []
+    assert a.unreadable_records() == []
+    with pytest.raises(pb.PocketbookError.NotFound):
+        a.discard_refused(99)
     assert (pb.SyncPhase.PUSH, 3, 3) in events.progress
     assert any(phase == pb.SyncPhase.PULL for phase, _, _ in events.progress)
     assert pb.DataChange.SYNCED in events.changes

@@ -79,6 +79,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status(f) => sync::status(&book, f),
         Command::Conflicts(f) => sync::conflicts(&book, f),
         Command::Resolve { id, take_losing } => sync::resolve(&book, &id, take_losing),
+        Command::Unreadable(f) => sync::unreadable(&book, f),
+        Command::Resubmit { seq, set } => sync::resubmit(&book, seq, &set),
+        Command::Discard { seq } => sync::discard(&book, seq),
         Command::Audit { verify, format } => setup::audit(&book, verify, format),
         Command::YoungPerson(c) => young_people::run(&book, c),
         Command::Chronology {

@@ -1,5 +1,6 @@
 //! Enrolment and sync from the terminal: enroll, reauthenticate, sync with a progress bar,
-//! status, conflicts, resolve.
+//! status, conflicts, resolve; refused changes (resubmit, discard) and records this build
+//! cannot read.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -86,18 +87,25 @@ pub fn sync(book: &Pocketbook, f: Format) -> Result<(), CliError> {
         return output::json(&report);
     }
     println!(
-        "Synced in {} ms ({} B up, {} B down): pushed {} ({} merged, {} refused), pulled {}, \
-         removed {}, conflicts {}",
+        "Synced in {} ms ({} B up, {} B down): pushed {} ({} merged, {} refused, {} waiting \
+         for the server), pulled {}, removed {}, conflicts {}",
         report.duration_ms,
         report.bytes_sent,
         report.bytes_received,
         report.pushed,
         report.merged,
         report.rejected,
+        report.held,
         report.pulled,
         report.removed,
         report.conflicts
     );
+    if report.unreadable > 0 {
+        println!(
+            "{} record(s) need a newer app to read: see `unreadable`",
+            report.unreadable
+        );
+    }
     Ok(())
 }
 
@@ -118,11 +126,74 @@ pub fn status(book: &Pocketbook, f: Format) -> Result<(), CliError> {
     println!("Conflicts:   {}", s.open_conflicts);
     println!("Refused:     {}", s.rejected.len());
     for r in &s.rejected {
+        let fields: Vec<&str> = r.fields.keys().map(String::as_str).collect();
         println!(
-            "  #{} {} {}: {} ({})",
-            r.seq, r.entity, r.record_id, r.code, r.message
+            "  #{} {} {} [{}]: {} ({}) — `resubmit {}` or `discard {}`",
+            r.seq,
+            r.entity,
+            r.record_id,
+            fields.join(", "),
+            r.code,
+            r.message,
+            r.seq,
+            r.seq
         );
     }
+    println!(
+        "Waiting for the server's upgrade: {}",
+        s.waiting_for_server.len()
+    );
+    for r in &s.waiting_for_server {
+        println!("  #{} {} {}", r.seq, r.entity, r.record_id);
+    }
+    let unreadable = book.unreadable_records()?.len();
+    if unreadable > 0 {
+        println!("Unreadable:  {unreadable} (update the app to read them)");
+    }
+    Ok(())
+}
+
+pub fn unreadable(book: &Pocketbook, f: Format) -> Result<(), CliError> {
+    let list = book.unreadable_records()?;
+    if f.json {
+        return output::json(&list);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.entity.clone(),
+                r.date.clone().unwrap_or_default(),
+                r.risk.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::table(&["ID", "KIND", "DATE", "RISK"], &rows);
+    if !list.is_empty() {
+        println!("Update the app to read these records.");
+    }
+    Ok(())
+}
+
+pub fn resubmit(book: &Pocketbook, seq: u64, set: &[String]) -> Result<(), CliError> {
+    let mut corrections = std::collections::BTreeMap::new();
+    for pair in set {
+        let (field, value) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage("each --set is field=value".into()))?;
+        let value = serde_json::from_str(value)
+            .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+        corrections.insert(field.trim().to_string(), value);
+    }
+    book.resubmit_refused(seq, corrections)?;
+    println!("Resubmitted #{seq}: it goes with the next sync");
+    Ok(())
+}
+
+pub fn discard(book: &Pocketbook, seq: u64) -> Result<(), CliError> {
+    book.discard_refused(seq)?;
+    println!("Discarded #{seq}");
     Ok(())
 }
 

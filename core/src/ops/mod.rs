@@ -7,6 +7,7 @@ mod concerns;
 mod conflicts;
 mod context;
 mod engagements;
+mod refusals;
 mod visits;
 mod young_people;
 

@@ -10,7 +10,7 @@ use crate::ops::context::WriteContext;
 use crate::store::{self, WriteKind};
 use crate::Pocketbook;
 
-fn check(ctx: &WriteContext<'_>, visit: &Visit) -> Result<()> {
+pub(super) fn check(ctx: &WriteContext<'_>, visit: &Visit) -> Result<()> {
     visit.validate(ctx.now)?;
     ctx.check_young_people("young_person_ids", &visit.young_person_ids)?;
     ctx.check_officers("officer_ids", &visit.officer_ids)

@@ -6,11 +6,14 @@ mod conflicts;
 mod device;
 mod enrolment;
 mod key;
+mod overlay;
 mod pull;
 mod push;
 mod records;
 mod reference;
+mod refused;
 pub(crate) mod schema;
+mod unreadable;
 mod versions;
 
 use std::path::{Path, PathBuf};
@@ -26,9 +29,13 @@ pub(crate) use conflicts::{mark_resolved, open_conflicts, resolutions_to_push};
 pub(crate) use device::DeviceState;
 pub(crate) use enrolment::{enrolled, mark_synced, save_enrolment, trust, trusted};
 pub use key::StoreKey;
-pub(crate) use pull::{apply as apply_pull, cursors};
-pub use push::RejectedChange;
-pub(crate) use push::{apply as apply_push, rejected as rejected_changes, restamp};
+pub(crate) use pull::{apply as apply_pull, cursors, Pulled};
+pub(crate) use push::{apply as apply_push, restamp};
+pub use refused::RejectedChange;
+pub(crate) use refused::{
+    forget as forget_refused, held, list as rejected_changes, pending_edits,
+    refused as refused_change,
+};
 
 pub(crate) use records::{
     capture, decode_fields, exists, get, list, load, outbox, versions_of, Scope, WriteKind,
@@ -38,6 +45,10 @@ pub(crate) use reference::{
     all as reference_all, install as reference_install, known as reference_known,
     officer as session_officer,
 };
+pub(crate) use unreadable::list as unreadable_records;
+pub use unreadable::UnreadableRecord;
+#[cfg(test)]
+pub(crate) use versions::encode as encode_versions;
 
 use crate::error::{Error, Result};
 use pocketbook_protocol::sources::Sources;
@@ -60,6 +71,10 @@ impl Store {
         let mut conn = open_connection(path, key)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
         device::ensure(&mut conn, device_name, sources)?;
+        // Records an older build set aside may be readable by this one.
+        let tx = conn.transaction()?;
+        unreadable::retry(&tx)?;
+        tx.commit()?;
         Ok(Store {
             conn: Mutex::new(Some(conn)),
             path: path.to_path_buf(),

@@ -17,6 +17,7 @@ use super::conflicts::save_conflict;
 use super::device::DeviceState;
 use super::enrolment::parse_time;
 use super::records::{decode_fields, link_people, unlink_people};
+use super::unreadable;
 use super::versions;
 use crate::error::{Error, Result};
 use crate::model::{Action, Addendum, Concern, Engagement, Record, Visit, YoungPerson};
@@ -60,27 +61,54 @@ fn text_field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a str>
     fields.get(name).and_then(Value::as_str)
 }
 
+/// What came of writing a view.
+pub(crate) enum Written {
+    /// The record is in `records`.
+    Stored,
+    /// Its fields do not decode as the kind it claims to be (a newer app's shape, or
+    /// nonsense): given back untouched, for the caller to hold raw.
+    Unreadable(RecordState),
+}
+
 /// Writes a record's view (the server's state with pending edits on top). Takes the view:
 /// its fields are serialised once and then decoded into the record they describe (which checks
-/// their shape and gives the chronology time and people) without copying them.
-fn write_view(conn: &Connection, entity: &Entity, id: Uuid, view: RecordState) -> Result<()> {
-    let corrupt = || Error::Corrupt {
-        what: "pulled record",
+/// their shape and gives the chronology time and people) without copying them. A view that
+/// does not decode writes nothing and comes back as [`Written::Unreadable`].
+pub(crate) fn write_view(
+    conn: &Connection,
+    entity: &Entity,
+    id: Uuid,
+    view: RecordState,
+) -> Result<Written> {
+    let routing = text_field(&view.fields, "team_id")
+        .map(str::to_string)
+        .zip(text_field(&view.fields, "marking").and_then(|m| m.parse::<Marking>().ok()));
+    let Some((team, marking)) = routing else {
+        return Ok(Written::Unreadable(view));
     };
-    let team = text_field(&view.fields, "team_id")
-        .ok_or_else(corrupt)?
-        .to_string();
-    let marking: Marking = text_field(&view.fields, "marking")
-        .ok_or_else(corrupt)?
-        .parse()
-        .map_err(|_| corrupt())?;
-    let data = serde_json::to_string(&view.fields).map_err(|_| corrupt())?;
+    let data = serde_json::to_string(&view.fields).map_err(|_| Error::Corrupt {
+        what: "pulled record",
+    })?;
     let versions = versions::encode(&view.versions)?;
-    let (happened_at, people) = if view.deleted {
-        let created = text_field(&view.fields, "created_at").ok_or_else(corrupt)?;
-        (parse_time(created)?, Vec::new())
+    let deleted = view.deleted;
+    let projected = if deleted {
+        text_field(&view.fields, "created_at")
+            .and_then(|t| parse_time(t).ok())
+            .map(|t| (t, Vec::new()))
+            .ok_or(())
     } else {
-        projection(entity, id, view.fields)?
+        // The fields are moved into the decoder; on failure they are read back from `data`.
+        projection(entity, id, view.fields).map_err(|_| ())
+    };
+    let Ok((happened_at, people)) = projected else {
+        let fields = serde_json::from_str(&data).map_err(|_| Error::Corrupt {
+            what: "pulled record",
+        })?;
+        return Ok(Written::Unreadable(RecordState {
+            fields,
+            versions: view.versions,
+            deleted,
+        }));
     };
     conn.prepare_cached(
         "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
@@ -95,13 +123,14 @@ fn write_view(conn: &Connection, entity: &Entity, id: Uuid, view: RecordState) -
         team,
         marking.as_str(),
         time_text(happened_at),
-        view.deleted,
+        deleted,
         data,
         versions
     ])?;
     unlink_people(conn, id)?;
     link_people(conn, id, &people)?;
-    Ok(())
+    unreadable::release(conn, id)?;
+    Ok(Written::Stored)
 }
 
 /// Forgets a record that left scope, unless another bucket still holds it or `keep` (an edit
@@ -117,6 +146,8 @@ fn forget(conn: &Connection, id: Uuid, keep: bool) -> Result<()> {
             [id.to_string()],
         )?;
         unlink_people(conn, id)?;
+        unreadable::release(conn, id)?;
+        conn.execute("DELETE FROM acknowledged WHERE id = ?1", [id.to_string()])?;
     }
     Ok(())
 }
@@ -127,6 +158,8 @@ pub(crate) struct Pulled {
     pub snapshots: u64,
     pub removed: u64,
     pub conflicts: u64,
+    /// Snapshots held raw because this build cannot read them.
+    pub unreadable: u64,
 }
 
 /// Applies the planned operations of one pull page, in order. `pending` names the records
@@ -135,6 +168,7 @@ pub(crate) fn apply(
     conn: &Connection,
     ops: Vec<PullOp>,
     pending: &std::collections::BTreeSet<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<Pulled> {
     let mut pulled = Pulled::default();
     for op in ops {
@@ -160,9 +194,20 @@ pub(crate) fn apply(
                 entity,
                 id,
                 view,
+                acknowledged,
                 erase_conflicts,
             } => {
-                write_view(conn, &entity, id, view)?;
+                match &acknowledged {
+                    Some(server) => super::refused::set_acknowledged(conn, id, server)?,
+                    None => {
+                        conn.prepare_cached("DELETE FROM acknowledged WHERE id = ?1")?
+                            .execute([id.to_string()])?;
+                    }
+                }
+                if let Written::Unreadable(view) = write_view(conn, &entity, id, view)? {
+                    unreadable::hold(conn, entity.as_str(), id, &view, now)?;
+                    pulled.unreadable += 1;
+                }
                 conn.prepare_cached(
                     "INSERT OR IGNORE INTO record_buckets (record_id, bucket) VALUES (?1, ?2)",
                 )?
@@ -186,6 +231,19 @@ pub(crate) fn apply(
             PullOp::SaveConflict { conflict, resolved } => {
                 save_conflict(conn, &conflict, resolved)?;
                 pulled.conflicts += 1;
+            }
+            PullOp::HoldUnreadable {
+                bucket,
+                entity,
+                id,
+                view,
+            } => {
+                unreadable::hold(conn, &entity, id, &view, now)?;
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO record_buckets (record_id, bucket) VALUES (?1, ?2)",
+                )?
+                .execute(params![id.to_string(), bucket])?;
+                pulled.unreadable += 1;
             }
             PullOp::Skip => {}
             PullOp::SetCursor { bucket, cursor } => {

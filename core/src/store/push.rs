@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use pocketbook_protocol::Version;
+use pocketbook_protocol::{RejectCode, Version};
 
 use super::device::DeviceState;
 use super::records::outbox;
+use super::refused;
 use super::versions;
 use crate::error::{Error, Result};
 use crate::sync::push_plan::PushOp;
@@ -22,27 +22,32 @@ pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Re
     for op in ops {
         match op {
             PushOp::KeepRefusal {
-                seq,
-                entity,
-                record_id,
+                mutation,
                 code,
                 message,
-            } => {
-                conn.prepare_cached(
-                    "INSERT OR REPLACE INTO rejected (seq, entity, record_id, code, message, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    seq,
-                    entity.as_str(),
-                    record_id.to_string(),
-                    code.as_str(),
-                    message,
-                    now.to_rfc3339()
-                ])?;
-            }
+            } => refused::keep(conn, mutation, code, message, None, now)?,
+            PushOp::Hold {
+                mutation,
+                generation,
+            } => refused::keep(
+                conn,
+                mutation,
+                &RejectCode::ServerTooOld,
+                "waiting for the server to be upgraded",
+                Some(*generation),
+                now,
+            )?,
             PushOp::DropOutboxThrough(seq) => {
                 conn.execute("DELETE FROM outbox WHERE seq <= ?1", [seq])?;
+            }
+            PushOp::Acknowledged(m) => refused::acknowledge(conn, m)?,
+            PushOp::Revert {
+                entity,
+                record_id,
+                refused_create,
+            } => refused::revert(conn, entity, *record_id, *refused_create, now)?,
+            PushOp::ReleaseHeld(generation) => {
+                refused::release(conn, *generation)?;
             }
             PushOp::ResolutionTaken(id) => {
                 conn.execute("UPDATE conflicts SET push_pending = 0 WHERE id = ?1", [id])?;
@@ -55,53 +60,7 @@ pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Re
             }
         }
     }
-    Ok(())
-}
-
-/// One refused mutation, as `sync_status` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RejectedChange {
-    /// Its sequence number on this device.
-    pub seq: u64,
-    /// The kind of record.
-    pub entity: String,
-    /// The record.
-    pub record_id: Uuid,
-    /// The server's code.
-    pub code: String,
-    /// The server's reason.
-    pub message: String,
-    /// When it was refused.
-    pub at: String,
-}
-
-/// Every refused mutation.
-pub(crate) fn rejected(conn: &Connection) -> Result<Vec<RejectedChange>> {
-    let mut stmt = conn
-        .prepare("SELECT seq, entity, record_id, code, message, at FROM rejected ORDER BY seq")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    rows.map(|r| {
-        let (seq, entity, record_id, code, message, at) = r?;
-        Ok(RejectedChange {
-            seq: u64::try_from(seq).unwrap_or(0),
-            entity,
-            record_id: Uuid::parse_str(&record_id)
-                .map_err(|_| Error::Corrupt { what: "rejected" })?,
-            code,
-            message,
-            at,
-        })
-    })
-    .collect()
+    refused::drop_settled(conn)
 }
 
 /// After `clock_skew`: sets the clock offset to the server's time, pulls the clock back to

@@ -21,6 +21,8 @@ use crate::model::{AuditOperation, Record};
 pub(crate) struct Stored<T> {
     pub record: T,
     pub versions: BTreeMap<String, Version>,
+    /// The record's fields as stored, including any this build does not know.
+    pub raw: Map<String, Value>,
 }
 
 /// The write to capture.
@@ -65,14 +67,20 @@ pub(crate) fn capture<T: Record>(
         WriteKind::Create(_) => BTreeMap::new(),
         WriteKind::Update(old, _) | WriteKind::Delete(old) => old.versions.clone(),
     };
+    // An update is laid over the stored raw fields, so what this build does not know stays.
+    let mut updated: Option<Map<String, Value>> = None;
     let changed: Map<String, Value> = match &write {
         WriteKind::Create(r) => fields_of(*r)?,
         WriteKind::Update(old, new) => {
             let before = fields_of(&old.record)?;
-            fields_of(*new)?
-                .into_iter()
-                .filter(|(k, v)| before.get(k) != Some(v))
-                .collect()
+            let full = super::overlay::overlay(&T::ENTITY, &old.raw, &before, fields_of(*new)?);
+            let changed = full
+                .iter()
+                .filter(|(k, v)| old.raw.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            updated = Some(full);
+            changed
         }
         WriteKind::Delete(_) => Map::from_iter([(DELETED_FIELD.to_string(), Value::Bool(true))]),
     };
@@ -82,6 +90,16 @@ pub(crate) fn capture<T: Record>(
     }
     if changed.is_empty() {
         return Ok(false);
+    }
+    // What a refusal of this edit would fall back to.
+    match &write {
+        WriteKind::Create(_) => {
+            conn.prepare_cached("DELETE FROM acknowledged WHERE id = ?1")?
+                .execute([record_id.to_string()])?;
+        }
+        WriteKind::Update(..) | WriteKind::Delete(_) => {
+            super::refused::note_before_edit(conn, record_id)?;
+        }
     }
     let version = device.tick(now)?;
     // A field that had no version (every field of a create) is left out of `base`.
@@ -127,7 +145,10 @@ pub(crate) fn capture<T: Record>(
                 meta.team_id.to_string(),
                 meta.marking.as_str(),
                 time_text(new.happened_at()),
-                to_text(&fields_of(*new)?, "record")?,
+                to_text(
+                    &updated.as_ref().ok_or(Error::Corrupt { what: "record" })?,
+                    "record"
+                )?,
                 versions_text
             ])?;
             if T::ENTITY != Entity::YoungPerson && old.record.young_people() != new.young_people() {
@@ -152,7 +173,7 @@ pub(crate) fn capture<T: Record>(
         }
     }
     let sets = match &write {
-        WriteKind::Update(old, _) => set_deltas(&T::ENTITY, &fields_of(&old.record)?, &changed),
+        WriteKind::Update(old, _) => set_deltas(&T::ENTITY, &old.raw, &changed),
         _ => BTreeMap::new(),
     };
     let mutation = Mutation {
@@ -217,7 +238,7 @@ pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
+pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
     let kind = match m.kind {
         MutationKind::Create => "create",
         MutationKind::Update => "update",
@@ -318,7 +339,8 @@ pub(crate) fn load<T: Record>(conn: &Connection, id: Uuid) -> Result<Option<Stor
         serde_json::from_str(&data).map_err(|_| Error::Corrupt { what: "record" })?;
     Ok(Some(Stored {
         versions: super::versions::decode(&versions, fields.keys())?,
-        record: decode_fields(&id.to_string(), fields)?,
+        record: decode_fields(&id.to_string(), fields.clone())?,
+        raw: fields,
     }))
 }
 
@@ -385,11 +407,18 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params![T::ENTITY.as_str(), since, until, person])?;
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;
         let data: String = r.get(1)?;
-        out.push(decode::<T>(&id, &data)?);
+        // One row that does not decode never fails the list: it is set aside and flagged.
+        match decode::<T>(&id, &data) {
+            Ok(record) => out.push(record),
+            Err(_) => unreadable.push(id),
+        }
     }
+    drop(rows);
+    super::unreadable::set_aside(conn, &unreadable)?;
     Ok(out)
 }
 

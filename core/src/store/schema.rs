@@ -142,6 +142,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX record_people_by_record ON record_people (record_id);
     CREATE INDEX conflicts_by_record ON conflicts (record_id);
     "#,
+    // 8: the server guard. `unreadable` holds raw the records this build cannot read (read
+    //    again on every open); `acknowledged` the server's state of each record with edits
+    //    still pending (what a refused edit falls back to); `rejected` keeps the refused
+    //    mutation itself (to correct and resubmit) and, for one refused `server_too_old`, the
+    //    model generation it waits to pass.
+    r#"
+    CREATE TABLE unreadable (
+        id       TEXT PRIMARY KEY,
+        entity   TEXT NOT NULL,
+        deleted  INTEGER NOT NULL DEFAULT 0,
+        data     TEXT NOT NULL,
+        versions TEXT NOT NULL,
+        held_at  TEXT NOT NULL
+    );
+    CREATE TABLE acknowledged (
+        id       TEXT PRIMARY KEY,
+        deleted  INTEGER NOT NULL DEFAULT 0,
+        data     TEXT NOT NULL,
+        versions TEXT NOT NULL
+    );
+    ALTER TABLE rejected ADD COLUMN mutation TEXT;
+    ALTER TABLE rejected ADD COLUMN held_generation INTEGER;
+    "#,
 ];
 
 /// The schema version this build creates.

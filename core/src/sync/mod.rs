@@ -4,6 +4,8 @@
 //! and applied by the store; this module does the IO in order and reports progress.
 
 mod enrol;
+#[cfg(test)]
+mod guard_tests;
 mod http;
 pub(crate) mod pull_plan;
 pub(crate) mod push_plan;
@@ -13,7 +15,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use pocketbook_protocol::wire::{PullRequest, PullResponse, PushRequest, PushResponse};
+use pocketbook_protocol::wire::{
+    PullRequest, PullResponse, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS,
+};
 use pocketbook_protocol::ErrorCode;
 
 pub use crate::store::RejectedChange;
@@ -39,12 +43,18 @@ pub struct SyncReport {
     pub merged: u64,
     /// Mutations the server refused (see `sync_status`).
     pub rejected: u64,
+    /// Mutations the server could not take yet (`server_too_old`): held and resent once it is
+    /// upgraded (see `sync_status`).
+    pub held: u64,
     /// Record snapshots received.
     pub pulled: u64,
     /// Records removed from this device because they left its scope.
     pub removed: u64,
     /// Conflicts received.
     pub conflicts: u64,
+    /// Records received that this build cannot read, held for an upgraded app
+    /// (see `Pocketbook::unreadable_records`).
+    pub unreadable: u64,
     /// Bytes sent on the wire (compressed request bodies).
     pub bytes_sent: u64,
     /// Bytes received on the wire (compressed answer bodies).
@@ -57,7 +67,7 @@ impl SyncReport {
     /// Whether the sync changed what this device holds or has waiting: it pushed or had
     /// refused any mutation, or pulled, removed or received a conflict.
     fn moved_anything(&self) -> bool {
-        self.pushed + self.rejected + self.pulled + self.removed + self.conflicts > 0
+        self.pushed + self.rejected + self.held + self.pulled + self.removed + self.conflicts > 0
     }
 }
 
@@ -95,8 +105,13 @@ pub struct SyncStatus {
     pub pending: u64,
     /// Conflicts not yet resolved.
     pub open_conflicts: u64,
-    /// Mutations the server refused (kept in its quarantine; never resent).
+    /// Mutations the server refused (kept in its quarantine; never resent as they are): the
+    /// officer corrects and resubmits each (`resubmit_refused`) or discards it
+    /// (`discard_refused`). Their records show the state without them.
     pub rejected: Vec<RejectedChange>,
+    /// Mutations waiting for the server's upgrade (refused `server_too_old`): nothing to fix;
+    /// still shown in their records and resent by a sync once the server can take them.
+    pub waiting_for_server: Vec<RejectedChange>,
 }
 
 /// How to resolve a conflict.
@@ -161,6 +176,9 @@ impl Pocketbook {
         // Push, in batches, halving a batch the server finds too large.
         let mut batch = PUSH_BATCH;
         let mut restamped = false;
+        // Mutations held after `server_too_old` wait for an answer naming a newer model
+        // generation: with nothing else to send, one empty push asks for it.
+        let mut asked = !self.store.read(|c| Ok(!store::held(c)?.is_empty()))?;
         let total = self.store.read(store::outbox)?.len() as u64;
         let mut done = 0;
         progress(SyncProgress {
@@ -177,9 +195,10 @@ impl Pocketbook {
                     store::audit_events_after(c, enrolled.audit_acked_seq, batch.max(1) * 4)?;
                 Ok((mutations, audit, store::resolutions_to_push(c)?))
             })?;
-            if mutations.is_empty() && audit.is_empty() && resolved.is_empty() {
+            if mutations.is_empty() && audit.is_empty() && resolved.is_empty() && asked {
                 break;
             }
+            asked = true;
             let request = PushRequest {
                 mutations,
                 audit,
@@ -201,12 +220,14 @@ impl Pocketbook {
                 }
                 Err(e) => return Err(flatten(e)),
             };
-            let (ops, tally) = plan_push_answer(&request.mutations, &answer);
             let now = self.now();
-            self.store.write(|tx| store::apply_push(tx, &ops, now))?;
+            let tally = self
+                .store
+                .write(|tx| apply_answer(tx, &request.mutations, &answer, now))?;
             report.pushed += tally.applied + tally.merged;
             report.merged += tally.merged;
             report.rejected += tally.rejected;
+            report.held += tally.held;
             done += request.mutations.len() as u64;
             progress(SyncProgress {
                 phase: SyncPhase::Push,
@@ -270,30 +291,11 @@ impl Pocketbook {
                 }));
             }
             let now = self.now();
-            let applied = self.store.write(|tx| {
-                if let Some(reference) = &page.reference {
-                    store::reference_install(tx, reference, now)?;
-                }
-                let pending = store::outbox(tx)?;
-                let held = store::cursors(tx)?;
-                let held_epoch = store::enrolled(tx)?.and_then(|e| e.epoch);
-                let from_zero = page.cursors.keys().any(|b| !held.contains_key(b));
-                let held_buckets = held.into_keys().collect();
-                let mode = PullMode::of(held_epoch.as_deref(), &page.epoch, from_zero);
-                let pending_ids = pending.iter().map(|m| m.record_id).collect();
-                let ops = plan_pull(
-                    page,
-                    PullContext {
-                        mode,
-                        held_buckets: &held_buckets,
-                        pending: &pending,
-                    },
-                );
-                store::apply_pull(tx, ops, &pending_ids)
-            })?;
+            let applied = self.store.write(|tx| apply_page(tx, page, now))?;
             report.pulled += applied.snapshots;
             report.removed += applied.removed;
             report.conflicts += applied.conflicts;
+            report.unreadable += applied.unreadable;
             pulled_so_far += entries;
             progress(SyncProgress {
                 phase: SyncPhase::Pull,
@@ -324,10 +326,55 @@ impl Pocketbook {
                 last_sync_at: enrolled.last_sync_at,
                 pending: store::outbox(c)?.len() as u64,
                 open_conflicts: store::open_conflicts(c)?.len() as u64,
-                rejected: store::rejected_changes(c)?,
+                rejected: store::rejected_changes(c, false)?,
+                waiting_for_server: store::rejected_changes(c, true)?,
             })
         })
     }
+}
+
+/// Applies one pulled page in the caller's transaction: its reference data, then what
+/// `plan_pull` decides from the device's state.
+pub(crate) fn apply_page(
+    tx: &rusqlite::Connection,
+    page: PullResponse,
+    now: DateTime<Utc>,
+) -> Result<store::Pulled> {
+    if let Some(reference) = &page.reference {
+        store::reference_install(tx, reference, now)?;
+    }
+    let pending = store::pending_edits(tx)?;
+    let held = store::cursors(tx)?;
+    let held_epoch = store::enrolled(tx)?.and_then(|e| e.epoch);
+    let from_zero = page.cursors.keys().any(|b| !held.contains_key(b));
+    let held_buckets = held.into_keys().collect();
+    let mode = PullMode::of(held_epoch.as_deref(), &page.epoch, from_zero);
+    let pending_ids = pending.iter().map(|m| m.record_id).collect();
+    let clock_ceiling_ms = store::DeviceState::load(tx)?
+        .corrected_ms(now)
+        .saturating_add(MAX_CLOCK_SKEW_MS);
+    let ops = plan_pull(
+        page,
+        PullContext {
+            mode,
+            held_buckets: &held_buckets,
+            pending: &pending,
+            clock_ceiling_ms,
+        },
+    );
+    store::apply_pull(tx, ops, &pending_ids, now)
+}
+
+/// Applies the answer to a push of `sent` in the caller's transaction; returns its tally.
+pub(crate) fn apply_answer(
+    tx: &rusqlite::Connection,
+    sent: &[pocketbook_protocol::Mutation],
+    answer: &PushResponse,
+    now: DateTime<Utc>,
+) -> Result<push_plan::PushTally> {
+    let (ops, tally) = plan_push_answer(sent, answer);
+    store::apply_push(tx, &ops, now)?;
+    Ok(tally)
 }
 
 /// One error for a failed call, whatever the transport said.
@@ -341,6 +388,10 @@ pub(crate) fn flatten(e: CallError) -> Error {
             code: ErrorCode::TooLarge,
             message: "the request was too large for the server".into(),
         },
+        CallError::Other(Error::Server {
+            code: ErrorCode::SeqGap,
+            message,
+        }) => Error::SequenceGap { message },
         CallError::Other(e) => e,
     }
 }

@@ -55,6 +55,9 @@ pub(crate) enum PullOp {
         id: Uuid,
         /// What to write.
         view: RecordState,
+        /// The server's state, kept while edits of the record are pending (`None` when none
+        /// are: the view is the server's state).
+        acknowledged: Option<RecordState>,
         /// A tombstone erases the record's conflicts.
         erase_conflicts: bool,
     },
@@ -75,8 +78,20 @@ pub(crate) enum PullOp {
         /// Whether someone resolved it.
         resolved: bool,
     },
-    /// An entry this build cannot read (a newer server's kind of entry or of record): passed
-    /// over; its bucket's cursor still moves on.
+    /// A snapshot of a kind of record this build does not know: held raw (shown to the
+    /// officer as "update the app to read this") until an upgraded app reads it.
+    HoldUnreadable {
+        /// The bucket it came from.
+        bucket: String,
+        /// The kind's name as the server spelled it.
+        entity: String,
+        /// Its id.
+        id: Uuid,
+        /// The server's state, untouched.
+        view: RecordState,
+    },
+    /// An entry this build cannot read (a newer server's kind of entry): passed over; its
+    /// bucket's cursor still moves on.
     Skip,
     /// The bucket's new cursor.
     SetCursor {
@@ -99,8 +114,13 @@ pub(crate) struct PullContext<'a> {
     pub mode: PullMode,
     /// The buckets the device held cursors for before this page.
     pub held_buckets: &'a BTreeSet<String>,
-    /// The device's outbox: edits the server has not acknowledged, oldest first.
+    /// The edits the device's view carries beyond the server's state, oldest first: its
+    /// outbox and the mutations held until the server is upgraded.
     pub pending: &'a [Mutation],
+    /// The furthest the device clock may be moved by a pulled reading: its own corrected
+    /// wall time plus the allowed skew. A reading past it is not adopted (the record still
+    /// applies), so no pulled version can stop the device writing.
+    pub clock_ceiling_ms: u64,
 }
 
 /// Plans the operations that apply `page`, in the order they must run. The mode decides
@@ -121,10 +141,23 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
     for entry in page.entries {
         let op = match entry {
             PullEntry::Snapshot {
-                entity: Entity::Unknown(_),
-                ..
-            }
-            | PullEntry::Unknown { .. } => PullOp::Skip,
+                bucket,
+                entity: Entity::Unknown(entity),
+                id,
+                fields,
+                versions,
+                deleted,
+            } => PullOp::HoldUnreadable {
+                bucket,
+                entity,
+                id,
+                view: RecordState {
+                    fields,
+                    versions,
+                    deleted,
+                },
+            },
+            PullEntry::Unknown { .. } => PullOp::Skip,
             PullEntry::Snapshot {
                 bucket,
                 entity,
@@ -133,23 +166,32 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
                 versions,
                 deleted,
             } => {
-                newest = newest.max(versions.values().copied().max());
+                let ceiling = device.clock_ceiling_ms;
+                newest = newest.max(
+                    versions
+                        .values()
+                        .copied()
+                        .filter(|v| v.hlc.millis <= ceiling)
+                        .max(),
+                );
                 let server = RecordState {
                     fields,
                     versions,
                     deleted,
                 };
-                let view = if pending_ids.contains(&id) {
+                let (view, acknowledged) = if pending_ids.contains(&id) {
                     let mine = device.pending.iter().filter(|m| m.record_id == id);
-                    rebase(Some(&server), mine).unwrap_or(server)
+                    let view = rebase(Some(&server), mine).unwrap_or_else(|| server.clone());
+                    (view, Some(server))
                 } else {
-                    server
+                    (server, None)
                 };
                 PullOp::WriteRecord {
                     bucket,
                     entity,
                     id,
                     view,
+                    acknowledged,
                     erase_conflicts: deleted,
                 }
             }
@@ -177,264 +219,4 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use pocketbook_protocol::{Hlc, Marking, MutationKind};
-    use serde_json::{json, Map, Value};
-
-    use super::*;
-
-    fn v(millis: u64) -> Version {
-        Version {
-            hlc: Hlc { millis, counter: 0 },
-            node: Uuid::from_u128(9),
-        }
-    }
-
-    fn map(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap_or_default()
-    }
-
-    fn snapshot(bucket: &str, id: u128, fields: Value, at: u64) -> PullEntry {
-        let fields = map(fields);
-        PullEntry::Snapshot {
-            bucket: bucket.into(),
-            entity: Entity::Visit,
-            id: Uuid::from_u128(id),
-            versions: fields.keys().map(|k| (k.clone(), v(at))).collect(),
-            fields,
-            deleted: false,
-        }
-    }
-
-    fn page(buckets: &[&str], entries: Vec<PullEntry>) -> PullResponse {
-        PullResponse {
-            epoch: "e1".into(),
-            buckets: buckets.iter().map(|b| b.to_string()).collect(),
-            entries,
-            cursors: buckets.iter().map(|b| (b.to_string(), 7)).collect(),
-            remaining: 0,
-            reference: None,
-        }
-    }
-
-    fn edit(id: u128, fields: Value, at: u64) -> Mutation {
-        Mutation {
-            seq: 1,
-            entity: Entity::Visit,
-            record_id: Uuid::from_u128(id),
-            kind: MutationKind::Update,
-            team_id: Uuid::nil(),
-            marking: Marking::Official,
-            fields: map(fields).into_iter().collect(),
-            base: BTreeMap::new(),
-            sets: BTreeMap::new(),
-            version: v(at),
-        }
-    }
-
-    fn plan(page: PullResponse, held: &[&str], pending: &[Mutation]) -> Vec<PullOp> {
-        let held: BTreeSet<String> = held.iter().map(|b| b.to_string()).collect();
-        plan_pull(
-            page,
-            PullContext {
-                mode: PullMode::Incremental,
-                held_buckets: &held,
-                pending,
-            },
-        )
-    }
-
-    #[test]
-    fn a_snapshot_is_written_as_sent_when_nothing_is_pending() {
-        let ops = plan(
-            page(
-                &["team:a"],
-                vec![snapshot("team:a", 1, json!({"n": "x"}), 5)],
-            ),
-            &["team:a"],
-            &[],
-        );
-        let PullOp::WriteRecord { view, bucket, .. } = &ops[0] else {
-            panic!("{ops:?}")
-        };
-        assert_eq!(bucket, "team:a");
-        assert_eq!(view.fields["n"], json!("x"));
-        assert_eq!(
-            &ops[1..],
-            [
-                PullOp::SetCursor {
-                    bucket: "team:a".into(),
-                    cursor: 7
-                },
-                PullOp::MergeClock(v(5)),
-            ]
-        );
-    }
-
-    #[test]
-    fn still_pending_edits_are_laid_over_the_servers_state() {
-        let pending = [edit(1, json!({"n": "mine"}), 9)];
-        let ops = plan(
-            page(
-                &["team:a"],
-                vec![snapshot(
-                    "team:a",
-                    1,
-                    json!({"n": "theirs", "m": "kept"}),
-                    5,
-                )],
-            ),
-            &["team:a"],
-            &pending,
-        );
-        let PullOp::WriteRecord { view, .. } = &ops[0] else {
-            panic!("{ops:?}")
-        };
-        assert_eq!(view.fields["n"], json!("mine"));
-        assert_eq!(view.fields["m"], json!("kept"));
-        assert_eq!(view.versions["n"], v(9));
-    }
-
-    #[test]
-    fn a_removal_keeps_a_record_with_a_pending_edit_and_forgets_one_without() {
-        let pending = [edit(1, json!({"n": "mine"}), 9)];
-        let removal = |id| PullEntry::Remove {
-            bucket: "team:a".into(),
-            entity: Entity::Visit,
-            id: Uuid::from_u128(id),
-        };
-        let ops = plan(
-            page(&["team:a"], vec![removal(1), removal(2)]),
-            &["team:a"],
-            &pending,
-        );
-        assert_eq!(
-            ops[..2],
-            [
-                PullOp::LeaveBucket {
-                    bucket: "team:a".into(),
-                    id: Uuid::from_u128(1),
-                    keep: true
-                },
-                PullOp::LeaveBucket {
-                    bucket: "team:a".into(),
-                    id: Uuid::from_u128(2),
-                    keep: false
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn a_bucket_no_longer_listed_is_dropped_first() {
-        let ops = plan(page(&["team:b"], vec![]), &["team:a", "team:b"], &[]);
-        assert_eq!(
-            ops[0],
-            PullOp::DropBucket {
-                bucket: "team:a".into()
-            }
-        );
-        assert!(!ops[1..]
-            .iter()
-            .any(|op| matches!(op, PullOp::DropBucket { .. })));
-    }
-
-    #[test]
-    fn entries_and_records_of_unknown_kinds_are_skipped_and_the_cursor_still_moves() {
-        let unknown_kind = PullEntry::Unknown {
-            kind: "rumour".into(),
-            bucket: "team:a".into(),
-        };
-        let mut unknown_record = snapshot("team:a", 3, json!({"due": "monday"}), 4);
-        if let PullEntry::Snapshot { entity, .. } = &mut unknown_record {
-            *entity = Entity::Unknown("homework".into());
-        }
-        let ops = plan(
-            page(&["team:a"], vec![unknown_kind, unknown_record]),
-            &["team:a"],
-            &[],
-        );
-        assert_eq!(ops[..2], [PullOp::Skip, PullOp::Skip]);
-        assert!(ops.contains(&PullOp::SetCursor {
-            bucket: "team:a".into(),
-            cursor: 7
-        }));
-        assert!(!ops.iter().any(|op| matches!(op, PullOp::MergeClock(_))));
-    }
-
-    #[test]
-    fn a_tombstone_erases_its_conflicts_and_a_conflict_entry_is_kept() {
-        let mut tombstone = snapshot("team:a", 1, json!({"team_id": "t"}), 6);
-        if let PullEntry::Snapshot { deleted, .. } = &mut tombstone {
-            *deleted = true;
-        }
-        let conflict = Conflict {
-            id: "c1".into(),
-            entity: Entity::Visit,
-            record_id: Uuid::from_u128(2),
-            field: "narrative".into(),
-            losing_value: json!("a"),
-            losing_version: v(1),
-            winning_value: json!("b"),
-            winning_version: v(2),
-        };
-        let conflict_entry = PullEntry::Conflict {
-            bucket: "team:a".into(),
-            conflict: conflict.clone(),
-            resolved: true,
-        };
-        let ops = plan(
-            page(&["team:a"], vec![tombstone, conflict_entry]),
-            &["team:a"],
-            &[],
-        );
-        assert!(matches!(
-            ops[0],
-            PullOp::WriteRecord {
-                erase_conflicts: true,
-                ..
-            }
-        ));
-        assert_eq!(
-            ops[1],
-            PullOp::SaveConflict {
-                conflict,
-                resolved: true
-            }
-        );
-    }
-
-    #[test]
-    fn the_mode_of_a_pull_follows_the_epoch_and_fresh_buckets() {
-        assert_eq!(PullMode::of(Some("e1"), "e2", false), PullMode::NewEpoch);
-        assert_eq!(PullMode::of(None, "e1", true), PullMode::NewEpoch);
-        assert_eq!(
-            PullMode::of(Some("e1"), "e1", true),
-            PullMode::BucketFromZero
-        );
-        assert_eq!(PullMode::of(Some("e1"), "e1", false), PullMode::Incremental);
-    }
-
-    #[test]
-    fn only_a_page_of_a_new_epoch_sets_the_devices_epoch() {
-        let held = BTreeSet::new();
-        let with_mode = |mode| {
-            plan_pull(
-                page(&[], vec![]),
-                PullContext {
-                    mode,
-                    held_buckets: &held,
-                    pending: &[],
-                },
-            )
-        };
-        assert_eq!(
-            with_mode(PullMode::NewEpoch),
-            [PullOp::SetEpoch("e1".into())]
-        );
-        assert_eq!(with_mode(PullMode::Incremental), []);
-        assert_eq!(with_mode(PullMode::BucketFromZero), []);
-    }
-}
+mod tests;
