@@ -217,7 +217,11 @@ async fn keys_and_set_elements_a_device_does_not_know_survive_its_edits() {
     assert_eq!(shown.narrative, "Seen again; all well");
     assert!(shown.support_given.contains(&SupportGiven::SafetyAdvice));
     let after = server_fields(&server, visit);
-    assert_eq!(after["weather"], json!({"sky": "rain"}), "the stored record is untouched");
+    assert_eq!(
+        after["weather"],
+        json!({"sky": "rain"}),
+        "the stored record is untouched"
+    );
     assert!(after["support_given"]
         .as_array()
         .unwrap()

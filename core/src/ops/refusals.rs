@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use pocketbook_protocol::{Entity, Mutation, MutationKind};
 
 use crate::error::{Error, Result};
-use crate::model::{Action, Addendum, Concern, Engagement, Record, Visit, YoungPerson};
+use crate::model::{
+    Action, Addendum, Concern, Engagement, Record, RecordRules, ValidationError, Visit, YoungPerson,
+};
 use crate::ops::context::WriteContext;
 use crate::store::{self, WriteKind};
 use crate::Pocketbook;
@@ -36,8 +38,9 @@ fn check_people<T: Record>(ctx: &WriteContext<'_>, record: &T) -> Result<()> {
 }
 
 /// Lays `m`'s fields and then `corrections` over the record as stored now (nothing, if it is
-/// not held) and writes the result as a new change, after the kind's checks.
-fn again<T: Record>(
+/// not held) and writes the result as a new change, after the whole-record rules the server
+/// keeps (`RecordRules`) and the kind's checks against the store.
+fn again<T: Record + RecordRules>(
     ctx: &mut WriteContext<'_>,
     m: &Mutation,
     corrections: &BTreeMap<String, Value>,
@@ -65,6 +68,10 @@ fn again<T: Record>(
         store::decode_fields(&m.record_id.to_string(), fields).map_err(|_| Error::Corrupt {
             what: "corrected change",
         })?;
+    if let Some(field) = record.unknown_choice() {
+        return Err(ValidationError::OutOfRange { field }.into());
+    }
+    record.check(ctx.now)?;
     check(ctx, &record)?;
     match &stored {
         Some(stored) => ctx.capture(WriteKind::Update(stored, &record))?,

@@ -22,7 +22,7 @@ use super::meta::audit;
 use super::record_rows::{load_record, put_entry};
 use super::sql::{args, Db};
 use super::Device;
-use super::{caps, guard};
+use super::{caps, record_guard};
 use crate::error::PushRefusal;
 use crate::error::StoreError;
 use crate::policy::{self, Refusal};
@@ -55,7 +55,7 @@ fn apply_one(
     m: &Mutation,
 ) -> Result<PushOutcome, StoreError> {
     let me = &device.officer;
-    if let Some(fault) = guard::version_fault(device, m) {
+    if let Some(fault) = record_guard::version_fault(device, m) {
         return Ok(refused(fault));
     }
     let current = load_record(db, m.record_id)?;
@@ -63,11 +63,11 @@ fn apply_one(
         return Ok(rejected(refused));
     }
     let stored = current.as_ref().map(|c| &c.state);
-    let now = guard::guard_now(sources);
-    if let Err(fault) = guard::judge(m, stored, now) {
+    let now = record_guard::guard_now(sources);
+    if let Err(fault) = record_guard::judge(m, stored, now) {
         return Ok(refused(fault));
     }
-    let result = match guard::settle(db, m, stored, merge(stored, m), now)? {
+    let result = match record_guard::settle(db, m, stored, merge(stored, m), now)? {
         Ok(result) => result,
         Err(fault) => return Ok(refused(fault)),
     };

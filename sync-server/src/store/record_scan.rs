@@ -13,8 +13,8 @@ use pocketbook_protocol::sources::Sources;
 
 use super::clock::now_text;
 use super::decode::{corrupt, parse_id};
-use super::guard::guard_now;
 use super::meta::{audit, meta};
+use super::record_guard::guard_now;
 use super::record_rows::put_entry;
 use super::sql::{args, Db};
 use super::StoreCheck;
