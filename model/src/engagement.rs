@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use pocketbook_protocol::Entity;
 
-use super::common::{check_count, check_len, Marking, Record, RecordMeta, MAX_NARRATIVE};
+use super::common::{Marking, Record, RecordMeta};
 use crate::error::ValidationError;
 
 pocketbook_protocol::open_enum! {
@@ -144,37 +144,13 @@ impl EngagementDraft {
         meta: RecordMeta,
         now: DateTime<Utc>,
     ) -> Result<Engagement, ValidationError> {
-        if self.at > now + chrono::Duration::minutes(5) {
-            return Err(ValidationError::InFuture { field: "at" });
-        }
-        if self.year_groups.iter().any(|y| *y > 14) {
-            return Err(ValidationError::OutOfRange {
-                field: "year_groups",
-            });
-        }
-        match (&self.kind, &self.sweep_result) {
-            (EngagementKind::WeaponsSweep, None) => {
-                return Err(ValidationError::Missing {
-                    field: "sweep_result",
-                })
-            }
-            (k, Some(_)) if *k != EngagementKind::WeaponsSweep => {
-                return Err(ValidationError::OutOfRange {
-                    field: "sweep_result",
-                })
-            }
-            _ => {}
-        }
-        check_len("concerns_arising", &self.concerns_arising, MAX_NARRATIVE)?;
-        check_count("topics", self.topics.len())?;
-        check_count("year_groups", self.year_groups.len())?;
         let mut topics = self.topics;
         topics.sort();
         topics.dedup();
         let mut year_groups = self.year_groups;
         year_groups.sort();
         year_groups.dedup();
-        Ok(Engagement {
+        let engagement = Engagement {
             id,
             meta,
             kind: self.kind,
@@ -185,7 +161,11 @@ impl EngagementDraft {
             at: self.at,
             sweep_result: self.sweep_result,
             concerns_arising: self.concerns_arising,
-        })
+        };
+        // One set of rules for a draft and a stored record (`RecordRules`), so the device
+        // refuses exactly what the server would.
+        crate::RecordRules::check(&engagement, now)?;
+        Ok(engagement)
     }
 }
 

@@ -92,26 +92,34 @@ impl<B: Backend> SqlStore<B> {
     /// Runs `f` in one transaction on the blocking pool, with the store's sources.
     async fn run<T: Send + 'static>(
         &self,
-        mut f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let backend = self.backend.clone();
-        let sources = self.sources.clone();
-        tokio::task::spawn_blocking(move || {
-            backend.transaction(&mut |db: &mut dyn Db| f(db, sources.as_ref()))
-        })
-        .await
-        .map_err(|_| StoreError::Task)?
+        self.on_pool(false, f).await
     }
 
     /// Runs a read-only `f` on the blocking pool through [`Backend::read`].
     async fn run_read<T: Send + 'static>(
         &self,
+        f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.on_pool(true, f).await
+    }
+
+    /// Runs `f` on the blocking pool in a writing transaction, or a read one (`read`).
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        read: bool,
         mut f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let backend = self.backend.clone();
         let sources = self.sources.clone();
         tokio::task::spawn_blocking(move || {
-            backend.read(&mut |db: &mut dyn Db| f(db, sources.as_ref()))
+            let mut body = |db: &mut dyn Db| f(db, sources.as_ref());
+            if read {
+                backend.read(&mut body)
+            } else {
+                backend.transaction(&mut body)
+            }
         })
         .await
         .map_err(|_| StoreError::Task)?
