@@ -47,6 +47,12 @@ crate::open_enum! {
         Busy = "busy",
         /// The request took too long to arrive or to answer (408).
         Timeout = "timeout",
+        /// Enrolment named a device id the server already holds, without proving possession
+        /// of that device's current or lapsed token (409). Nothing changed.
+        DeviceTaken = "device_taken",
+        /// The device's lease lapsed (401): pulls and conflict reads wait for
+        /// `reauthenticate(code)`; pushes are still taken for the grace period. Never a wipe.
+        LeaseExpired = "lease_expired",
     }
 }
 
@@ -73,6 +79,15 @@ crate::open_enum! {
         /// The mutation's version is not one this device may stamp: another node's, or a
         /// counter above the bound.
         InvalidVersion = "invalid_version",
+        /// The change touches what is fixed once written: an addendum, a record's authorship
+        /// (`created_by`, `created_at`, team), or an entry already in a concern's triage
+        /// history.
+        Immutable = "immutable",
+        /// A delete of a young person whom another record still names.
+        InUse = "in_use",
+        /// The change needs a reason (`Mutation::reason`) and carries none: a visit's delete,
+        /// a correction of a concern's linked child.
+        ReasonRequired = "reason_required",
     }
 }
 

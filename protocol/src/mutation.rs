@@ -185,6 +185,10 @@ pub struct Mutation {
     pub sets: BTreeMap<String, SetDelta>,
     /// The version this mutation stamps on every field it changes.
     pub version: Version,
+    /// Why the officer made the change, where the authorisation table asks for one (a visit's
+    /// delete, a correction of a concern's linked child). Kept in the server's audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

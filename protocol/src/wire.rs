@@ -69,6 +69,11 @@ pub struct EnrollRequest {
     pub device_id: Uuid,
     /// A name for the device.
     pub device_name: String,
+    /// Proof of possession when `device_id` is already enrolled (re-authentication): that
+    /// device's current or lapsed bearer token. Without it, enrolling a device id the server
+    /// holds is refused `409 device_taken`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// The answer to an enrolment.

@@ -133,6 +133,7 @@ impl Device {
             history.insert((id, f.clone(), version));
         }
         self.outbox.push(Mutation {
+            reason: None,
             seq: self.next_seq,
             entity,
             record_id: id,

@@ -88,6 +88,7 @@ fn provisioning() -> Provisioning {
 
 fn create_visit() -> Mutation {
     Mutation {
+        reason: None,
         seq: 1,
         entity: Entity::Visit,
         record_id: id(40),
@@ -238,6 +239,7 @@ fn golden() -> Vec<(&'static str, String)> {
         (
             "enroll_request",
             text(&EnrollRequest {
+                token: None,
                 code: "ABCD-EFGH-JKLM".into(),
                 device_id: id(1),
                 device_name: "PC 4172 phone".into(),

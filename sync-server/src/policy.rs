@@ -145,6 +145,7 @@ mod tests {
         fields: &[(&str, Value)],
     ) -> Mutation {
         Mutation {
+            reason: None,
             seq: 1,
             entity,
             record_id: Uuid::from_u128(100),

@@ -43,6 +43,7 @@ async fn issued(dir: &Path, seed: u64) -> (String, String, Uuid) {
     let code = issue_code(&store, officer.id, 24).await.expect("code");
 
     let body = serde_json::to_vec(&EnrollRequest {
+        token: None,
         code: code.clone(),
         device_id: Uuid::from_u128(7),
         device_name: "PC A phone".into(),

@@ -98,6 +98,7 @@ impl Phone {
         let seq = self.take_seq();
         let version = self.stamp();
         Mutation {
+            reason: None,
             seq,
             entity,
             record_id: Uuid::now_v7(),
@@ -117,6 +118,7 @@ impl Phone {
         let seq = self.take_seq();
         let version = self.stamp();
         Mutation {
+            reason: None,
             seq,
             entity: of.entity.clone(),
             record_id: of.record_id,
@@ -135,6 +137,7 @@ impl Phone {
         let seq = self.take_seq();
         let version = self.stamp();
         Mutation {
+            reason: None,
             seq,
             entity: of.entity.clone(),
             record_id: of.record_id,

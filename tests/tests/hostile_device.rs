@@ -41,6 +41,7 @@ impl Hostile {
             .post(format!("{}/v1/enroll", server.url))
             .header(PROTOCOL_HEADER, "1")
             .json(&EnrollRequest {
+                token: None,
                 code: server.code(officer).await,
                 device_id: device,
                 device_name: "hostile".into(),
@@ -82,6 +83,7 @@ impl Hostile {
     ) -> Mutation {
         self.seq += 1;
         Mutation {
+            reason: None,
             seq: self.seq,
             entity,
             record_id: id,
@@ -451,6 +453,42 @@ async fn past_the_quarantine_cap_a_device_is_suspended_until_an_admin_lifts_it()
     assert_eq!(answer.results[0].outcome, PushOutcome::Applied);
     let audit = server.store.audit_lines().await.unwrap().join("\n");
     assert!(audit.contains("suspend_device") && audit.contains("admin_lift_suspension"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_for_a_newer_app_never_count_toward_suspension() {
+    let (_server, mut h, _honest) = setup().await;
+    let mut newer = h.visit_fields();
+    newer.insert("kind".into(), json!("burglary"));
+    let mut left = MAX_QUARANTINED_PER_DEVICE + 1;
+    while left > 0 {
+        let n = left.min(500);
+        let batch: Vec<Mutation> = (0..n)
+            .map(|_| {
+                h.mutation(
+                    Entity::Visit,
+                    MutationKind::Create,
+                    Uuid::now_v7(),
+                    newer.clone(),
+                )
+            })
+            .collect();
+        let answer = h.push(batch).await;
+        assert!(answer.results.iter().all(|r| matches!(
+            &r.outcome,
+            PushOutcome::Rejected { code, .. } if *code == RejectCode::ServerTooOld
+        )));
+        left -= n;
+    }
+    // Still not suspended: an honest visit from the same device is applied.
+    let m = h.mutation(
+        Entity::Visit,
+        MutationKind::Create,
+        Uuid::now_v7(),
+        h.visit_fields(),
+    );
+    let answer = h.push(vec![m]).await;
+    assert_eq!(answer.results[0].outcome, PushOutcome::Applied);
 }
 
 #[tokio::test(flavor = "multi_thread")]

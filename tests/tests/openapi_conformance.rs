@@ -68,6 +68,7 @@ async fn every_answer_matches_the_served_openapi_document() {
     // Enrol a raw client.
     let device = Uuid::now_v7();
     let enroll = EnrollRequest {
+        token: None,
         code: server.code(alice.id).await,
         device_id: device,
         device_name: "raw".into(),
@@ -119,6 +120,7 @@ async fn every_answer_matches_the_served_openapi_document() {
     // Pushes: applied, rejected, and the errors.
     let mut clock = Clock::new(device, Hlc::default());
     let mut m = Mutation {
+        reason: None,
         seq: 1,
         entity: Entity::YoungPerson,
         record_id: Uuid::now_v7(),

@@ -195,6 +195,7 @@ async fn the_enrolment_rate_limit_is_shared_by_every_server() {
             http.post(format!("{url}/v1/enroll"))
                 .header(PROTOCOL_HEADER, "1")
                 .json(&EnrollRequest {
+                    token: None,
                     code: "WRONGCODE".into(),
                     device_id: Uuid::now_v7(),
                     device_name: "guess".into(),

@@ -27,6 +27,7 @@ impl Raw {
             .post(format!("{}/v1/enroll", server.url))
             .header(PROTOCOL_HEADER, "1")
             .json(&EnrollRequest {
+                token: None,
                 code: server.code(officer).await,
                 device_id: device,
                 device_name: "raw".into(),
@@ -117,6 +118,7 @@ fn mutation(
         fields.insert("marking".into(), json!("OFFICIAL"));
     }
     Mutation {
+        reason: None,
         seq,
         entity,
         record_id: id,

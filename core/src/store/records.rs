@@ -177,6 +177,7 @@ pub(crate) fn capture<T: Record>(
         _ => BTreeMap::new(),
     };
     let mutation = Mutation {
+        reason: None,
         seq: device.next_seq,
         entity: T::ENTITY,
         record_id,
@@ -291,6 +292,7 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             what: "outbox entry",
         };
         out.push(Mutation {
+            reason: None,
             seq: u64::try_from(seq).map_err(|_| corrupt())?,
             entity: entity.parse().map_err(|_| corrupt())?,
             record_id: Uuid::parse_str(&id).map_err(|_| corrupt())?,

@@ -40,6 +40,7 @@ impl Pocketbook {
             .read(|c| Ok((DeviceState::load(c)?, store::trusted(c)?)))?;
         let http = Http::new(server_url, None, &trusted)?;
         let request = EnrollRequest {
+            token: None,
             code: code.trim().to_string(),
             device_id: device.device_id,
             device_name: device.device_name,

@@ -145,6 +145,7 @@ mod tests {
 
     fn sent(seq: u64) -> Mutation {
         Mutation {
+            reason: None,
             seq,
             entity: Entity::Visit,
             record_id: Uuid::from_u128(u128::from(seq)),

@@ -5,6 +5,7 @@
 
 use pocketbook_protocol::limits::{MAX_AUDIT_ROWS_PER_DEVICE, MAX_QUARANTINED_PER_DEVICE};
 use pocketbook_protocol::sources::Sources;
+use pocketbook_protocol::RejectCode;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -15,7 +16,8 @@ use super::sql::{args, Db};
 use super::Device;
 use crate::error::StoreError;
 
-/// Suspends the device if a push just took it past a cap: `refused_now` says whether the push
+/// Suspends the device if a push just took it past a cap (a `server_too_old` refusal is the
+/// server's shortcoming, not the device's, and never counts): `refused_now` says whether the push
 /// quarantined anything (only then is the quarantine counted), `audit_seq` is the device's
 /// audit chain position after the push (its events are numbered from 1 without gaps).
 pub fn enforce(
@@ -37,8 +39,9 @@ pub fn enforce(
     } else if refused_now {
         let refused = db
             .query_one(
-                "SELECT count(*) FROM quarantine WHERE device_id = ?1 AND id > ?2",
-                args![&id, quarantine_floor],
+                "SELECT count(*) FROM quarantine
+                 WHERE device_id = ?1 AND id > ?2 AND code <> ?3",
+                args![&id, quarantine_floor, RejectCode::ServerTooOld.as_str()],
             )?
             .int(0)?;
         if counter(refused) > u64::try_from(MAX_QUARANTINED_PER_DEVICE).unwrap_or(u64::MAX) {

@@ -49,6 +49,7 @@ fn check(fields: &Map<String, Value>) -> Result<Checked, Fault> {
 
 fn update(fields: Map<String, Value>) -> Mutation {
     Mutation {
+        reason: None,
         seq: 2,
         entity: Entity::Visit,
         record_id: Uuid::from_u128(99),

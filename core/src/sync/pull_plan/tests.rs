@@ -43,6 +43,7 @@ fn page(buckets: &[&str], entries: Vec<PullEntry>) -> PullResponse {
 
 fn edit(id: u128, fields: Value, at: u64) -> Mutation {
     Mutation {
+        reason: None,
         seq: 1,
         entity: Entity::Visit,
         record_id: Uuid::from_u128(id),
