@@ -35,12 +35,23 @@ impl Pocketbook {
     /// Enrolment itself, up to the commit of the token and reference data, telling no
     /// observer (its callers say why the data changed).
     async fn enroll_quietly(&self, server_url: &str, code: &str) -> Result<()> {
-        let (device, trusted) = self
-            .store
-            .read(|c| Ok((DeviceState::load(c)?, store::trusted(c)?)))?;
+        let (device, trusted, held) = self.store.read(|c| {
+            Ok((
+                DeviceState::load(c)?,
+                store::trusted(c)?,
+                store::enrolled(c)?,
+            ))
+        })?;
         let http = Http::new(server_url, None, &trusted)?;
+        // Proof of possession: the token this device holds for this very server (current or
+        // lapsed), so the server lets it enrol its own device id again. Never sent to another
+        // server.
+        let origin = server_url.trim().trim_end_matches('/');
+        let token = held
+            .filter(|e| e.server_url == origin)
+            .map(|e| e.token.clone());
         let request = EnrollRequest {
-            token: None,
+            token,
             code: code.trim().to_string(),
             device_id: device.device_id,
             device_name: device.device_name,
@@ -52,7 +63,7 @@ impl Pocketbook {
             store::save_enrolment(
                 tx,
                 now,
-                server_url.trim().trim_end_matches('/'),
+                origin,
                 &answer.token,
                 answer.server_id,
                 answer.lease_seconds,
