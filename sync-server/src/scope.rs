@@ -52,6 +52,25 @@ pub fn buckets_of_record(team_id: Uuid, marking: Marking, created_by: Uuid) -> V
     }
 }
 
+/// The buckets a record lives in, knowing the author's current teams: its team's (sensitive)
+/// bucket, and for a sensitive record its author's bucket only while the author still belongs
+/// to the record's team (an officer who moves team stops seeing the old team's sensitive
+/// records).
+pub fn buckets_of_record_for(
+    team_id: Uuid,
+    marking: Marking,
+    created_by: Uuid,
+    author_teams: &[Uuid],
+) -> Vec<String> {
+    match marking {
+        Marking::Official => vec![team_bucket(team_id)],
+        Marking::OfficialSensitive if author_teams.contains(&team_id) => {
+            vec![sensitive_bucket(team_id), author_bucket(created_by)]
+        }
+        Marking::OfficialSensitive => vec![sensitive_bucket(team_id)],
+    }
+}
+
 /// Whether the officer may write a record of `team_id` (only into their own teams' buckets;
 /// force-wide roles anywhere).
 pub fn may_write(officer: &Officer, team_id: Uuid) -> bool {
@@ -111,5 +130,16 @@ mod tests {
             !buckets.iter().any(|b| theirs.contains(b)),
             "a peer does not"
         );
+    }
+
+    #[test]
+    fn an_author_who_left_the_team_loses_its_sensitive_records() {
+        let (team, other, author) = (Uuid::from_u128(10), Uuid::from_u128(20), Uuid::from_u128(1));
+        let still = buckets_of_record_for(team, Marking::OfficialSensitive, author, &[team]);
+        assert!(still.contains(&author_bucket(author)));
+        let moved = buckets_of_record_for(team, Marking::OfficialSensitive, author, &[other]);
+        assert_eq!(moved, vec![sensitive_bucket(team)]);
+        let plain = buckets_of_record_for(team, Marking::Official, author, &[other]);
+        assert_eq!(plain, vec![team_bucket(team)]);
     }
 }

@@ -13,7 +13,6 @@ use super::record_rows::{load_record, put_entry};
 use super::sql::{args, Db};
 use super::Device;
 use crate::error::StoreError;
-use crate::scope;
 
 /// The record a conflict belongs to.
 pub fn conflict_record(db: &mut dyn Db, id: &str) -> Result<Option<Uuid>, StoreError> {
@@ -43,9 +42,8 @@ pub fn mark_conflict_resolved(
     };
     if let Some(cur) = load_record(db, record_id)? {
         let seq = db.next_seq()?;
-        let facts = &cur.facts;
-        for b in scope::buckets_of_record(facts.team_id, facts.marking, facts.created_by) {
-            put_entry(db, &b, id, PullEntryKind::Conflict, &facts.entity, seq)?;
+        for b in super::cascade::buckets_of(db, &cur)? {
+            put_entry(db, &b, id, PullEntryKind::Conflict, &cur.facts.entity, seq)?;
         }
     }
     audit(

@@ -4,6 +4,7 @@
 //! whole or not at all.
 
 mod caps;
+mod cascade;
 mod clock;
 mod conflicts;
 mod decode;

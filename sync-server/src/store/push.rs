@@ -22,11 +22,10 @@ use super::meta::audit;
 use super::record_rows::{load_record, put_entry};
 use super::sql::{args, Db};
 use super::Device;
-use super::{caps, record_guard};
+use super::{caps, cascade, record_guard};
 use crate::error::PushRefusal;
 use crate::error::StoreError;
 use crate::policy::{self, Refusal};
-use crate::scope;
 use crate::validate::{self, Fault};
 
 /// Most conflict resolutions taken from one push (the rest are not acknowledged, so the
@@ -112,21 +111,8 @@ fn apply_one(
     )?;
     let seq = db.next_seq()?;
     let id = m.record_id.to_string();
-    let buckets = scope::buckets_of_record(team_id, marking, created_by);
-    let old: Vec<String> = db
-        .query(
-            "SELECT bucket FROM bucket_entries WHERE item = ?1 AND kind = 'snapshot'",
-            args![&id],
-        )?
-        .iter()
-        .map(|row| row.text(0))
-        .collect::<Result<_, _>>()?;
-    for b in old.iter().filter(|b| !buckets.contains(b)) {
-        put_entry(db, b, &id, PullEntryKind::Remove, &m.entity, seq)?;
-    }
-    for b in &buckets {
-        put_entry(db, b, &id, PullEntryKind::Snapshot, &m.entity, seq)?;
-    }
+    let buckets = cascade::record_buckets(db, team_id, marking, created_by)?;
+    cascade::place(db, m.record_id, &m.entity, &buckets, seq)?;
     let mut conflict_ids = Vec::new();
     for c in &result.conflicts {
         db.execute(
@@ -162,6 +148,7 @@ fn apply_one(
             }
         }
     }
+    cascade::after_write(db, sources, m.record_id, seq)?;
     let operation = match m.kind {
         MutationKind::Create => "collect",
         MutationKind::Update => "alter",

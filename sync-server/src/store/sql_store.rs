@@ -20,7 +20,7 @@ use super::enrol;
 use super::meta::{audit, meta};
 use super::reference::{self, officer, team_ids};
 use super::sql::{args, Db};
-use super::{caps, pull, push, record_scan};
+use super::{caps, cascade, pull, push, record_scan};
 use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, StoreCheck, TokenCheck};
 use crate::error::{PushRefusal, StoreError};
 use crate::gias::GiasEstablishment;
@@ -281,6 +281,9 @@ impl<B: Backend> Store for SqlStore<B> {
             if o.team_ids.iter().any(|t| !known.contains(t)) {
                 return Err(StoreError::Invalid("unknown team".into()));
             }
+            let before = reference::officer(db, o.id)?
+                .map(|b| b.team_ids)
+                .unwrap_or_default();
             let n = db.execute(
                 "UPDATE officers SET data = ?2 WHERE id = ?1",
                 args![
@@ -299,6 +302,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 None,
                 json!({ "officer_id": o.id }),
             )?;
+            cascade::author_teams_changed(db, o.id, &before, &o.team_ids)?;
             Ok(())
         })
         .await
