@@ -257,7 +257,7 @@ fn an_officer_records_updates_and_reads_back_through_the_shell() {
         ]
     );
 
-    shell.ok(&["visit", "delete", &visit]);
+    shell.ok(&["visit", "delete", &visit, "--reason", "Recorded twice"]);
     assert_eq!(shell.json(&["visit", "list"]).as_array().unwrap().len(), 0);
     let verified = shell.json(&["audit", "--verify"]);
     assert_eq!(verified["events"], 8);

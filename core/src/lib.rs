@@ -5,6 +5,7 @@
 
 pub mod error;
 mod events;
+mod lease;
 pub use pocketbook_model as model;
 mod ops;
 mod store;
@@ -159,7 +160,10 @@ impl Pocketbook {
     }
 
     /// The mutations waiting to be pushed, oldest first.
+    /// While the lease has lapsed this is [`Error::LeaseExpired`]: the outbox holds older
+    /// records' content.
     pub fn pending_changes(&self) -> Result<Vec<Mutation>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(store::outbox)
     }
 
@@ -204,23 +208,11 @@ impl Pocketbook {
 }
 
 impl Pocketbook {
-    /// Refuses to show records once the lease has lapsed: the device has not synced within
-    /// the lease, judged by the later of the wall clock and its own clock's last reading (so
-    /// setting the phone's clock back does not help). Devices never enrolled have no lease.
-    pub(crate) fn guard_lease(&self) -> Result<()> {
-        self.store.read(|c| {
-            let Some(enrolled) = store::enrolled(c)? else {
-                return Ok(());
-            };
-            let device = store::DeviceState::load(c)?;
-            let clock = chrono::DateTime::<Utc>::from_timestamp_millis(
-                i64::try_from(device.clock.last().millis).unwrap_or(i64::MAX),
-            )
-            .unwrap_or_default();
-            if self.now().max(clock) > enrolled.lease_expires_at() {
-                return Err(Error::LeaseExpired);
-            }
-            Ok(())
-        })
+    /// The lease's lapse, if it has lapsed (see the `lease` module): the device has not synced
+    /// within the lease, judged by the later of the wall clock and its own clock's last
+    /// reading (so setting the phone's clock back does not help), or the server said so.
+    /// Devices never enrolled have no lease.
+    pub(crate) fn lapse(&self) -> Result<Option<lease::Lapse>> {
+        self.store.read(|c| lease::lapse(c, self.now()))
     }
 }
