@@ -6,6 +6,8 @@
 pub mod error;
 mod events;
 mod lease;
+#[cfg(test)]
+mod lease_tests;
 pub use pocketbook_model as model;
 mod ops;
 mod store;

@@ -201,5 +201,6 @@ fn snapshot(entity: Entity, id: Uuid, fields: Map<String, Value>, at: u64) -> Pu
     }
 }
 
+mod left_scope;
 mod pulls;
 mod refusals;
