@@ -60,7 +60,8 @@ pub struct Session {
     pub server_id: Option<Uuid>,
     /// When it last synced.
     pub last_sync_at: Option<DateTime<Utc>>,
-    /// When its lease runs out without a sync.
+    /// When its lease runs out without a sync (or ran out: the earlier of that and when the
+    /// server said it had lapsed).
     pub lease_expires_at: Option<DateTime<Utc>>,
 }
 
@@ -140,7 +141,10 @@ impl Pocketbook {
                 server_url: enrolled.as_ref().map(|e| e.server_url.clone()),
                 server_id: enrolled.as_ref().map(|e| e.server_id),
                 last_sync_at: enrolled.as_ref().and_then(|e| e.last_sync_at),
-                lease_expires_at: enrolled.as_ref().map(|e| e.lease_expires_at()),
+                lease_expires_at: enrolled.as_ref().map(|e| {
+                    let end = e.lease_expires_at();
+                    e.lapsed_at.map_or(end, |lapsed| lapsed.min(end))
+                }),
             })
         })
     }

@@ -222,8 +222,13 @@ def test_a_visit_delete_and_a_child_correction_carry_their_reasons(pb, server, n
     [note] = a.addenda(concern.id)
     assert "Wrong child selected" in note.text
     assert str(child) in note.text and str(other) in note.text
+    # One concern update and one addendum create, written together.
+    tail = [(m.entity, m.kind) for m in a.pending_changes()][-2:]
+    assert tail == [(pb.Entity.CONCERN, pb.MutationKind.UPDATE),
+                    (pb.Entity.ADDENDUM, pb.MutationKind.CREATE)]
+    # The server decides whether this officer may correct it; either way nothing stays pending.
     asyncio.run(a.sync())
-    assert a.concern(concern.id).young_person_ids == [other]
+    assert a.pending_changes() == []
 
 
 def test_reauthenticate_tells_observers_once(pb, server, new_device):

@@ -153,11 +153,12 @@ impl Pocketbook {
     /// The addenda of one concern, oldest first.
     pub fn addenda(&self, concern_id: Uuid) -> Result<Vec<Addendum>> {
         let lapse = self.lapse()?;
-        let concern = self.concern(concern_id)?;
-        let person = concern.young_person_ids.first().copied();
+        self.concern(concern_id)?;
+        // Every addendum, not only those of the concern's young people: addenda written
+        // before a correction of its linked child name the child it had then.
         let list: Vec<Addendum> = self
             .store
-            .read(|c| store::list::<Addendum>(c, store::Scope::person(person)))?
+            .read(|c| store::list::<Addendum>(c, store::Scope::default()))?
             .into_iter()
             .filter(|a| a.concern_id == concern_id)
             .collect();

@@ -203,4 +203,5 @@ fn snapshot(entity: Entity, id: Uuid, fields: Map<String, Value>, at: u64) -> Pu
 
 mod left_scope;
 mod pulls;
+mod reasons;
 mod refusals;
