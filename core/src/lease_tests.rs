@@ -165,6 +165,13 @@ fn a_lapsed_device_shows_and_edits_only_what_the_officer_made_since() {
     assert!(lapsed(d.book.pending_changes()));
     assert!(lapsed(d.book.conflicts()));
     assert!(lapsed(d.book.chronology(old_child, "review")));
+    assert!(lapsed(d.book.audit_events()));
+    assert!(lapsed(d.book.audit_events_for(old_visit)));
+    assert!(lapsed(d.book.unreadable_records()));
+    assert!(
+        d.book.verify_audit_chain().is_ok(),
+        "the chain's check shows no content"
+    );
     assert!(
         d.book.sync_status().unwrap().rejected.is_empty(),
         "sync status still answers"

@@ -186,18 +186,24 @@ impl Pocketbook {
     /// Records this device holds but cannot read — a newer app's kind or shape of record, or a
     /// stored row that no longer decodes — to show the officer as "update the app to read
     /// this", with kind, date and risk where readable. They are read again every time the
-    /// store is opened, so an upgraded app shows them as ordinary records.
+    /// store is opened, so an upgraded app shows them as ordinary records. While the lease
+    /// has lapsed this is [`Error::LeaseExpired`].
     pub fn unreadable_records(&self) -> Result<Vec<UnreadableRecord>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(store::unreadable_records)
     }
 
-    /// This device's audit trail, oldest first.
+    /// This device's audit trail, oldest first. While the lease has lapsed this is
+    /// [`Error::LeaseExpired`] (its justifications say why records were consulted).
     pub fn audit_events(&self) -> Result<Vec<AuditEvent>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(store::audit_events)
     }
 
-    /// The audit events about one record, oldest first.
+    /// The audit events about one record, oldest first ([`Error::LeaseExpired`] while the
+    /// lease has lapsed).
     pub fn audit_events_for(&self, record_id: Uuid) -> Result<Vec<AuditEvent>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(|c| store::audit_events_for(c, record_id))
     }
 
