@@ -74,6 +74,10 @@ impl From<CoreError> for PocketbookError {
             CoreError::SequenceGap { message } => PocketbookError::Network {
                 reason: format!("seq_gap: {message}"),
             },
+            CoreError::InsecureServer => PocketbookError::InvalidInput {
+                field: "server_url".into(),
+                reason: CoreError::InsecureServer.to_string(),
+            },
             CoreError::Unauthorized => PocketbookError::Unauthorized,
             CoreError::DeviceRevoked => PocketbookError::DeviceRevoked,
             CoreError::Forbidden { message } => PocketbookError::Forbidden { reason: message },

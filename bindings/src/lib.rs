@@ -145,9 +145,10 @@ impl Pocketbook {
         Ok(self.inner.update_visit(id, update.into())?.into())
     }
 
-    /// Deletes a visit (it syncs as a deletion); observers hear `Local`.
-    pub fn delete_visit(&self, id: Uuid) -> Result<()> {
-        Ok(self.inner.delete_visit(id)?)
+    /// Deletes a visit with the officer's reason (required, at most 500 characters; it
+    /// syncs as a deletion carrying the reason); observers hear `Local`.
+    pub fn delete_visit(&self, id: Uuid, reason: String) -> Result<()> {
+        Ok(self.inner.delete_visit(id, &reason)?)
     }
 
     /// One visit, or `NotFound`.
@@ -167,6 +168,21 @@ impl Pocketbook {
     /// Raises (submits) a concern; its account is fixed from then on. Observers hear `Local`.
     pub fn raise_concern(&self, draft: ConcernDraft) -> Result<Concern> {
         Ok(self.inner.raise_concern(draft.into())?.into())
+    }
+
+    /// Corrects which young people a concern is about (a supervisor's or safeguarding lead's
+    /// correction) with a reason (required, at most 500 characters), kept as an addendum
+    /// written in the same transaction; observers hear `Local`.
+    pub fn correct_concern_child(
+        &self,
+        concern_id: Uuid,
+        young_person_ids: Vec<Uuid>,
+        reason: String,
+    ) -> Result<Concern> {
+        Ok(self
+            .inner
+            .correct_concern_child(concern_id, young_person_ids, &reason)?
+            .into())
     }
 
     /// Adds a dated addendum to a concern (the way to correct or add to its account);

@@ -283,10 +283,13 @@ pub enum VisitCommand {
         #[command(flatten)]
         format: Format,
     },
-    /// Delete a visit.
+    /// Delete a visit, saying why (kept with the deletion).
     Delete {
         /// Its id.
         id: String,
+        /// Why it is deleted (required).
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -364,6 +367,20 @@ pub enum ConcernCommand {
         text: String,
         #[command(flatten)]
         out: Created,
+    },
+    /// Correct which young people a concern is about (supervisor or safeguarding lead); the
+    /// reason is kept as an addendum with the link before and after.
+    CorrectChild {
+        /// The concern's id.
+        id: String,
+        /// The young people it is about, by id (repeat for several).
+        #[arg(long = "young-person", required = true)]
+        young_people: Vec<String>,
+        /// Why the link is corrected (required).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        format: Format,
     },
     /// Change risk, status, lead or marking (kept in the history).
     Triage {

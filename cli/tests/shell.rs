@@ -257,10 +257,38 @@ fn an_officer_records_updates_and_reads_back_through_the_shell() {
         ]
     );
 
-    shell.ok(&["visit", "delete", &visit]);
+    shell.ok(&["visit", "delete", &visit, "--reason", "Recorded twice"]);
     assert_eq!(shell.json(&["visit", "list"]).as_array().unwrap().len(), 0);
     let verified = shell.json(&["audit", "--verify"]);
     assert_eq!(verified["events"], 8);
+
+    // A correction of the concern's child needs a reason, kept in an addendum.
+    let sibling = shell.young_person();
+    let correct = |reason: &str| {
+        vec![
+            "concern".to_string(),
+            "correct-child".into(),
+            concern.clone(),
+            "--young-person".into(),
+            sibling.clone(),
+            "--reason".into(),
+            reason.into(),
+        ]
+    };
+    let blank: Vec<String> = correct(" ");
+    assert!(shell
+        .fails(&blank.iter().map(String::as_str).collect::<Vec<_>>())
+        .contains("reason"));
+    let ok: Vec<String> = correct("Wrong child selected");
+    shell.ok(&ok.iter().map(String::as_str).collect::<Vec<_>>());
+    let shown = shell.json(&["concern", "show", &concern]);
+    assert_eq!(shown["concern"]["young_person_ids"][0], sibling.as_str());
+    let addenda = shown["addenda"].as_array().unwrap();
+    assert_eq!(addenda.len(), 2);
+    assert!(addenda[1]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Wrong child selected"));
 }
 
 #[test]

@@ -73,6 +73,10 @@ pub enum Error {
         /// What went wrong (no personal data).
         reason: String,
     },
+    /// The server address is plain `http://` to another machine: a device talks to its
+    /// server over TLS (`https://`), or plain HTTP only to itself (loopback, for tests).
+    #[error("the server address must start with https:// (http:// only to this device itself)")]
+    InsecureServer,
     /// The server does not accept this device's token (re-enrol).
     #[error("the server did not accept this device's credentials")]
     Unauthorized,

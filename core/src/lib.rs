@@ -5,6 +5,9 @@
 
 pub mod error;
 mod events;
+mod lease;
+#[cfg(test)]
+mod lease_tests;
 pub use pocketbook_model as model;
 mod ops;
 mod store;
@@ -57,7 +60,8 @@ pub struct Session {
     pub server_id: Option<Uuid>,
     /// When it last synced.
     pub last_sync_at: Option<DateTime<Utc>>,
-    /// When its lease runs out without a sync.
+    /// When its lease runs out without a sync (or ran out: the earlier of that and when the
+    /// server said it had lapsed).
     pub lease_expires_at: Option<DateTime<Utc>>,
 }
 
@@ -137,7 +141,10 @@ impl Pocketbook {
                 server_url: enrolled.as_ref().map(|e| e.server_url.clone()),
                 server_id: enrolled.as_ref().map(|e| e.server_id),
                 last_sync_at: enrolled.as_ref().and_then(|e| e.last_sync_at),
-                lease_expires_at: enrolled.as_ref().map(|e| e.lease_expires_at()),
+                lease_expires_at: enrolled.as_ref().map(|e| {
+                    let end = e.lease_expires_at();
+                    e.lapsed_at.map_or(end, |lapsed| lapsed.min(end))
+                }),
             })
         })
     }
@@ -159,7 +166,10 @@ impl Pocketbook {
     }
 
     /// The mutations waiting to be pushed, oldest first.
+    /// While the lease has lapsed this is [`Error::LeaseExpired`]: the outbox holds older
+    /// records' content.
     pub fn pending_changes(&self) -> Result<Vec<Mutation>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(store::outbox)
     }
 
@@ -176,18 +186,24 @@ impl Pocketbook {
     /// Records this device holds but cannot read — a newer app's kind or shape of record, or a
     /// stored row that no longer decodes — to show the officer as "update the app to read
     /// this", with kind, date and risk where readable. They are read again every time the
-    /// store is opened, so an upgraded app shows them as ordinary records.
+    /// store is opened, so an upgraded app shows them as ordinary records. While the lease
+    /// has lapsed this is [`Error::LeaseExpired`].
     pub fn unreadable_records(&self) -> Result<Vec<UnreadableRecord>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(store::unreadable_records)
     }
 
-    /// This device's audit trail, oldest first.
+    /// This device's audit trail, oldest first. While the lease has lapsed this is
+    /// [`Error::LeaseExpired`] (its justifications say why records were consulted).
     pub fn audit_events(&self) -> Result<Vec<AuditEvent>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(store::audit_events)
     }
 
-    /// The audit events about one record, oldest first.
+    /// The audit events about one record, oldest first ([`Error::LeaseExpired`] while the
+    /// lease has lapsed).
     pub fn audit_events_for(&self, record_id: Uuid) -> Result<Vec<AuditEvent>> {
+        lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(|c| store::audit_events_for(c, record_id))
     }
 
@@ -204,23 +220,11 @@ impl Pocketbook {
 }
 
 impl Pocketbook {
-    /// Refuses to show records once the lease has lapsed: the device has not synced within
-    /// the lease, judged by the later of the wall clock and its own clock's last reading (so
-    /// setting the phone's clock back does not help). Devices never enrolled have no lease.
-    pub(crate) fn guard_lease(&self) -> Result<()> {
-        self.store.read(|c| {
-            let Some(enrolled) = store::enrolled(c)? else {
-                return Ok(());
-            };
-            let device = store::DeviceState::load(c)?;
-            let clock = chrono::DateTime::<Utc>::from_timestamp_millis(
-                i64::try_from(device.clock.last().millis).unwrap_or(i64::MAX),
-            )
-            .unwrap_or_default();
-            if self.now().max(clock) > enrolled.lease_expires_at() {
-                return Err(Error::LeaseExpired);
-            }
-            Ok(())
-        })
+    /// The lease's lapse, if it has lapsed (see the `lease` module): the device has not synced
+    /// within the lease, judged by the later of the wall clock and its own clock's last
+    /// reading (so setting the phone's clock back does not help), or the server said so.
+    /// Devices never enrolled have no lease.
+    pub(crate) fn lapse(&self) -> Result<Option<lease::Lapse>> {
+        self.store.read(|c| lease::lapse(c, self.now()))
     }
 }

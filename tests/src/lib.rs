@@ -3,6 +3,7 @@
 //! database file for checks the public API does not offer.
 
 pub mod bench_data;
+pub mod fake_server;
 pub mod openapi;
 pub mod pg;
 pub mod server;

@@ -19,7 +19,7 @@ fn fixture_with_events() -> Fixture {
         )
         .unwrap();
     f.book.chronology(person, "Case review").unwrap();
-    f.book.delete_visit(visit.id).unwrap();
+    f.book.delete_visit(visit.id, "Recorded in error").unwrap();
     assert_eq!(f.book.verify_audit_chain().unwrap(), 5);
     f
 }

@@ -27,7 +27,7 @@ fn each_mutation_writes_one_outbox_entry_and_one_audit_event() {
             },
         )
         .unwrap();
-    f.book.delete_visit(visit.id).unwrap();
+    f.book.delete_visit(visit.id, "Recorded in error").unwrap();
 
     let pending = f.book.pending_changes().unwrap();
     let kinds: Vec<_> = pending
@@ -119,7 +119,7 @@ fn a_delete_is_a_tombstone_without_the_content() {
     let f = Fixture::new();
     let person = f.young_person();
     let visit = f.book.record_visit(visit_draft(person, 2)).unwrap();
-    f.book.delete_visit(visit.id).unwrap();
+    f.book.delete_visit(visit.id, "Recorded in error").unwrap();
     assert!(f.book.visit(visit.id).is_err());
     assert!(f.book.visits(&Default::default()).unwrap().is_empty());
     let (deleted, data): (i64, String) = f

@@ -115,7 +115,9 @@ fn chronology_orders_by_when_things_happened_and_logs_a_consult() {
         .unwrap();
     f.book.record_visit(visit_draft(other, 5)).unwrap(); // someone else's
     let deleted = f.book.record_visit(visit_draft(person, 30)).unwrap();
-    f.book.delete_visit(deleted.id).unwrap();
+    f.book
+        .delete_visit(deleted.id, "Recorded in error")
+        .unwrap();
 
     let entries = f
         .book

@@ -62,7 +62,7 @@ fn each_committed_write_tells_observers_once_and_a_dropped_subscription_hears_no
     f.book.chronology(child, "Strategy meeting").unwrap();
     assert!(drain(&seen).is_empty(), "no change, no event");
 
-    f.book.delete_visit(visit.id).unwrap();
+    f.book.delete_visit(visit.id, "Recorded in error").unwrap();
     assert_eq!(changes(&seen), [ChangeOrigin::Local]);
     drain(&seen);
 

@@ -62,7 +62,7 @@ async fn every_answer_matches_the_served_openapi_document() {
     b.book.update_visit(visit.id, edit("two")).unwrap();
     a.book.sync().await.unwrap();
     b.book.sync().await.unwrap();
-    a.book.delete_visit(visit.id).unwrap();
+    a.book.delete_visit(visit.id, "Recorded in error").unwrap();
     a.book.sync().await.unwrap();
 
     // Enrol a raw client.

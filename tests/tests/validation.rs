@@ -213,7 +213,7 @@ fn missing_records_are_not_found() {
     let id = Uuid::now_v7();
     assert!(matches!(f.book.visit(id), Err(Error::NotFound { id: x, .. }) if x == id));
     assert!(matches!(
-        f.book.delete_visit(id),
+        f.book.delete_visit(id, "Recorded in error"),
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(f.book.concern(id), Err(Error::NotFound { .. })));

@@ -196,6 +196,41 @@ def test_actions_engagements_and_addenda_sync(pb, server, new_device):
     assert kinds == [pb.ChronologyKind.CONCERN, pb.ChronologyKind.ADDENDUM, pb.ChronologyKind.ACTION]
 
 
+def test_a_visit_delete_and_a_child_correction_carry_their_reasons(pb, server, new_device):
+    lead_id = server.officer("Lena", role="supervisor")
+    a, _ = new_device("lena")
+    asyncio.run(a.enroll(server.url, server.code(lead_id)))
+    school = a.establishments()[0].id
+    child = a.add_young_person(person(pb, school)).id
+    other = a.add_young_person(person(pb, school)).id
+    gone = a.record_visit(visit(pb, child))
+    with pytest.raises(pb.PocketbookError.InvalidInput) as err:
+        a.delete_visit(gone.id, "   ")
+    assert err.value.field == "reason"
+    a.delete_visit(gone.id, "Recorded against the wrong family")
+    assert a.visits(None) == []
+    concern = a.raise_concern(pb.ConcernDraft(
+        young_person_ids=[child], happened_at=dt.datetime.now(UTC) - dt.timedelta(hours=2),
+        category=pb.ConcernCategory.ONLINE_HARM, account="Threats in a group chat.",
+        childs_words=None, risk_text="Escalating", action_text="Screenshots kept",
+        thrive=thrive(pb), risk=pb.Risk.HIGH, marking=pb.Marking.OFFICIAL))
+    with pytest.raises(pb.PocketbookError.InvalidInput) as err:
+        a.correct_concern_child(concern.id, [other], "")
+    assert err.value.field == "reason"
+    corrected = a.correct_concern_child(concern.id, [other], "Wrong child selected")
+    assert corrected.young_person_ids == [other]
+    [note] = a.addenda(concern.id)
+    assert "Wrong child selected" in note.text
+    assert str(child) in note.text and str(other) in note.text
+    # One concern update and one addendum create, written together.
+    tail = [(m.entity, m.kind) for m in a.pending_changes()][-2:]
+    assert tail == [(pb.Entity.CONCERN, pb.MutationKind.UPDATE),
+                    (pb.Entity.ADDENDUM, pb.MutationKind.CREATE)]
+    # The server decides whether this officer may correct it; either way nothing stays pending.
+    asyncio.run(a.sync())
+    assert a.pending_changes() == []
+
+
 def test_reauthenticate_tells_observers_once(pb, server, new_device):
     alice_id = server.officer("Alice")
     book, _ = new_device("alice")

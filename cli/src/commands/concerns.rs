@@ -164,6 +164,23 @@ pub fn run(book: &Pocketbook, command: ConcernCommand) -> Result<(), CliError> {
             let addendum = book.add_addendum(parse::id("id", &id)?, &text)?;
             created(out, "Added addendum", addendum.id, &addendum)
         }
+        ConcernCommand::CorrectChild {
+            id,
+            young_people,
+            reason,
+            format,
+        } => {
+            let ids = young_people
+                .iter()
+                .map(|v| parse::id("young-person", v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let concern = book.correct_concern_child(parse::id("id", &id)?, ids, &reason)?;
+            if format.json {
+                return output::json(&concern);
+            }
+            println!("Concern {}: linked young people corrected", concern.id);
+            Ok(())
+        }
         ConcernCommand::Triage {
             id,
             risk,

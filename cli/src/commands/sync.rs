@@ -146,7 +146,12 @@ pub fn status(book: &Pocketbook, f: Format) -> Result<(), CliError> {
     for r in &s.waiting_for_server {
         println!("  #{} {} {}", r.seq, r.entity, r.record_id);
     }
-    let unreadable = book.unreadable_records()?.len();
+    // While the lease has lapsed the unreadable records are not listed (nor counted).
+    let unreadable = match book.unreadable_records() {
+        Ok(list) => list.len(),
+        Err(pocketbook_core::Error::LeaseExpired) => 0,
+        Err(e) => return Err(e.into()),
+    };
     if unreadable > 0 {
         println!("Unreadable:  {unreadable} (update the app to read them)");
     }

@@ -127,9 +127,9 @@ pub fn run(book: &Pocketbook, command: VisitCommand) -> Result<(), CliError> {
             println!("Updated visit {}", visit.id);
             Ok(())
         }
-        VisitCommand::Delete { id } => {
+        VisitCommand::Delete { id, reason } => {
             let id = parse::id("id", &id)?;
-            book.delete_visit(id)?;
+            book.delete_visit(id, &reason)?;
             println!("Deleted visit {id}");
             Ok(())
         }

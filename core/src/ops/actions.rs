@@ -24,7 +24,7 @@ impl Pocketbook {
                 }
             }
             let marking = match draft.concern_id {
-                Some(cid) => store::get::<Concern>(ctx.tx, cid)?.record.meta.marking,
+                Some(cid) => ctx.get::<Concern>(cid)?.record.meta.marking,
                 None => draft.marking.unwrap_or(Marking::Official),
             };
             let meta = ctx.meta(Entity::Action, draft.marking.unwrap_or(marking))?;
@@ -38,7 +38,7 @@ impl Pocketbook {
     /// Changes an action's status, due date, recipient or justification.
     pub fn update_action(&self, id: Uuid, update: ActionUpdate) -> Result<Action> {
         self.mutate(|ctx| {
-            let stored = store::get::<Action>(ctx.tx, id)?;
+            let stored = ctx.get::<Action>(id)?;
             let action = stored.record.updated(update);
             action.validate()?;
             ctx.capture(WriteKind::Update(&stored, &action))?;
@@ -46,12 +46,16 @@ impl Pocketbook {
         })
     }
 
-    /// Actions matching `filter`, most recent first.
+    /// Actions matching `filter`, most recent first (while the lease has lapsed, only those
+    /// this officer added since).
     pub fn actions(&self, filter: &ActionFilter) -> Result<Vec<Action>> {
-        self.guard_lease()?;
+        let lapse = self.lapse()?;
         let all = self
             .store
             .read(|c| store::list::<Action>(c, store::Scope::person(filter.young_person_id)))?;
-        Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
+        Ok(crate::lease::filter(lapse, all)
+            .into_iter()
+            .filter(|a| filter.matches(a))
+            .collect())
     }
 }

@@ -117,9 +117,9 @@ impl Pocketbook {
     /// The young person's chronology, oldest first. `reason` (why the officer is looking) is
     /// required and logged with a Consult audit event in the same transaction as the read.
     pub fn chronology(&self, young_person_id: Uuid, reason: &str) -> Result<Vec<ChronologyEntry>> {
-        self.guard_lease()?;
         check_text("reason", reason, MAX_SHORT).map_err(crate::Error::from)?;
         self.mutate(|ctx| {
+            crate::lease::refuse_if_lapsed(ctx.lapse)?;
             store::get::<crate::model::YoungPerson>(ctx.tx, young_person_id)?;
             let person = Some(young_person_id);
             let mut entries: Vec<ChronologyEntry> = Vec::new();

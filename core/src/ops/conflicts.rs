@@ -15,7 +15,9 @@ use crate::{ConflictChoice, Pocketbook};
 
 impl Pocketbook {
     /// Conflicts not yet resolved on this device.
+    /// While the lease has lapsed this is [`Error::LeaseExpired`].
     pub fn conflicts(&self) -> Result<Vec<Conflict>> {
+        crate::lease::refuse_if_lapsed(self.lapse()?)?;
         self.store.read(store::open_conflicts)
     }
 
@@ -61,7 +63,7 @@ fn restore<T: Record>(
     field: &str,
     value: &Value,
 ) -> Result<()> {
-    let stored = store::get::<T>(ctx.tx, id)?;
+    let stored = ctx.get::<T>(id)?;
     let mut fields = match serde_json::to_value(&stored.record) {
         Ok(Value::Object(map)) => map,
         _ => return Err(Error::Corrupt { what: "record" }),

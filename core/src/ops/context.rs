@@ -9,8 +9,9 @@ use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::{Entity, Marking};
 
 use crate::error::{Error, Result, ValidationError};
+use crate::lease::{self, Lapse};
 use crate::model::{AuditOperation, Officer, Record, RecordMeta};
-use crate::store::{self, AuditDraft, DeviceState, WriteKind};
+use crate::store::{self, AuditDraft, DeviceState, Stored, WriteKind};
 use crate::{ChangeOrigin, Pocketbook};
 
 /// One write in progress.
@@ -19,6 +20,8 @@ pub(crate) struct WriteContext<'a> {
     pub officer: Officer,
     pub device: DeviceState,
     pub now: DateTime<Utc>,
+    /// The lease's lapse, if it has lapsed: only records made since may be touched.
+    pub lapse: Option<Lapse>,
     sources: &'a dyn Sources,
     /// Whether this write changed anything an observer shows (a record, a conflict's state);
     /// an audit entry alone (a chronology's Consult) does not count.
@@ -28,11 +31,13 @@ pub(crate) struct WriteContext<'a> {
 impl<'a> WriteContext<'a> {
     fn begin(tx: &'a Transaction<'a>, sources: &'a dyn Sources) -> Result<Self> {
         let officer = store::session_officer(tx)?.ok_or(Error::NotEnrolled)?;
+        let now = sources.now();
         Ok(WriteContext {
             tx,
             officer,
             device: DeviceState::load(tx)?,
-            now: sources.now(),
+            lapse: lease::lapse(tx, now)?,
+            now,
             sources,
             changed: false,
         })
@@ -55,10 +60,44 @@ impl<'a> WriteContext<'a> {
         })
     }
 
+    /// A live record to change, or `NotFound`; [`Error::LeaseExpired`] for one the lapsed
+    /// lease hides (so a write never hands back a record the officer may not see).
+    pub fn get<T: Record>(&self, id: Uuid) -> Result<Stored<T>> {
+        let stored = store::get::<T>(self.tx, id)?;
+        lease::check(self.lapse, &stored.record)?;
+        Ok(stored)
+    }
+
+    /// [`WriteContext::get`], with `None` for a record not held.
+    pub fn load<T: Record>(&self, id: Uuid) -> Result<Option<Stored<T>>> {
+        let stored = store::load::<T>(self.tx, id)?;
+        if let Some(s) = &stored {
+            lease::check(self.lapse, &s.record)?;
+        }
+        Ok(stored)
+    }
+
     /// Captures one mutation (record, versions, outbox entry, audit event). Returns `false`
     /// (and writes nothing) when an update changes no field.
     pub fn capture<T: Record>(&mut self, write: WriteKind<'_, T>) -> Result<bool> {
-        let wrote = store::capture(self.tx, &mut self.device, self.officer.id, self.now, write)?;
+        self.capture_with_reason(write, None)
+    }
+
+    /// [`WriteContext::capture`] with the officer's reason for the change, sent with it
+    /// (`Mutation.reason`) where the server asks for one.
+    pub fn capture_with_reason<T: Record>(
+        &mut self,
+        write: WriteKind<'_, T>,
+        reason: Option<&str>,
+    ) -> Result<bool> {
+        let wrote = store::capture(
+            self.tx,
+            &mut self.device,
+            self.officer.id,
+            self.now,
+            write,
+            reason,
+        )?;
         self.changed |= wrote;
         Ok(wrote)
     }

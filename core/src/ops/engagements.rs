@@ -23,12 +23,16 @@ impl Pocketbook {
         })
     }
 
-    /// Engagements matching `filter`, most recent first.
+    /// Engagements matching `filter`, most recent first (while the lease has lapsed, only
+    /// those this officer recorded since).
     pub fn engagements(&self, filter: &EngagementFilter) -> Result<Vec<Engagement>> {
-        self.guard_lease()?;
+        let lapse = self.lapse()?;
         let all = self
             .store
             .read(|c| store::list::<Engagement>(c, store::Scope::default()))?;
-        Ok(all.into_iter().filter(|e| filter.matches(e)).collect())
+        Ok(crate::lease::filter(lapse, all)
+            .into_iter()
+            .filter(|e| filter.matches(e))
+            .collect())
     }
 }

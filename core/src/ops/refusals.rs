@@ -46,10 +46,11 @@ fn again<T: Record + RecordRules>(
     corrections: &BTreeMap<String, Value>,
     check: Check<T>,
 ) -> Result<()> {
-    let stored = store::load::<T>(ctx.tx, m.record_id)?;
+    let stored = ctx.load::<T>(m.record_id)?;
+    let reason = m.reason.as_deref();
     if m.kind == MutationKind::Delete {
         if let Some(stored) = &stored {
-            ctx.capture(WriteKind::Delete(stored))?;
+            ctx.capture_with_reason(WriteKind::Delete(stored), reason)?;
         }
         return Ok(());
     }
@@ -74,8 +75,8 @@ fn again<T: Record + RecordRules>(
     record.check(ctx.now)?;
     check(ctx, &record)?;
     match &stored {
-        Some(stored) => ctx.capture(WriteKind::Update(stored, &record))?,
-        None => ctx.capture(WriteKind::Create(&record))?,
+        Some(stored) => ctx.capture_with_reason(WriteKind::Update(stored, &record), reason)?,
+        None => ctx.capture_with_reason(WriteKind::Create(&record), reason)?,
     };
     Ok(())
 }

@@ -5,7 +5,8 @@ use uuid::Uuid;
 use pocketbook_protocol::{Entity, Marking};
 
 use crate::error::Result;
-use crate::model::{Visit, VisitDraft, VisitFilter, VisitUpdate};
+use crate::lease;
+use crate::model::{check_text, Visit, VisitDraft, VisitFilter, VisitUpdate, MAX_SHORT};
 use crate::ops::context::WriteContext;
 use crate::store::{self, WriteKind};
 use crate::Pocketbook;
@@ -32,7 +33,7 @@ impl Pocketbook {
     /// Changes the fields given in `update`; an update that changes nothing writes nothing.
     pub fn update_visit(&self, id: Uuid, update: VisitUpdate) -> Result<Visit> {
         self.mutate(|ctx| {
-            let stored = store::get::<Visit>(ctx.tx, id)?;
+            let stored = ctx.get::<Visit>(id)?;
             let visit = stored.record.updated(update);
             check(ctx, &visit)?;
             ctx.capture(WriteKind::Update(&stored, &visit))?;
@@ -40,24 +41,32 @@ impl Pocketbook {
         })
     }
 
-    /// Deletes a visit: it becomes a tombstone that syncs like any other change.
-    pub fn delete_visit(&self, id: Uuid) -> Result<()> {
+    /// Deletes a visit: it becomes a tombstone that syncs like any other change, carrying
+    /// `reason` (why the officer deletes it: required, at most 500 characters), which the
+    /// server keeps with the content it holds back from devices.
+    pub fn delete_visit(&self, id: Uuid, reason: &str) -> Result<()> {
+        check_text("reason", reason, MAX_SHORT)?;
         self.mutate(|ctx| {
-            let stored = store::get::<Visit>(ctx.tx, id)?;
-            ctx.capture(WriteKind::Delete(&stored))?;
+            let stored = ctx.get::<Visit>(id)?;
+            ctx.capture_with_reason(WriteKind::Delete(&stored), Some(reason.trim()))?;
             Ok(())
         })
     }
 
-    /// One visit.
+    /// One visit (while the lease has lapsed, only one this officer recorded since).
     pub fn visit(&self, id: Uuid) -> Result<Visit> {
-        self.guard_lease()?;
-        self.store.read(|c| Ok(store::get::<Visit>(c, id)?.record))
+        let lapse = self.lapse()?;
+        let visit = self
+            .store
+            .read(|c| Ok(store::get::<Visit>(c, id)?.record))?;
+        lease::check(lapse, &visit)?;
+        Ok(visit)
     }
 
-    /// Visits matching `filter`, most recent first.
+    /// Visits matching `filter`, most recent first (while the lease has lapsed, only those
+    /// this officer recorded since).
     pub fn visits(&self, filter: &VisitFilter) -> Result<Vec<Visit>> {
-        self.guard_lease()?;
+        let lapse = self.lapse()?;
         let all = self.store.read(|c| {
             let scope = store::Scope {
                 person: filter.young_person_id,
@@ -66,6 +75,9 @@ impl Pocketbook {
             };
             store::list::<Visit>(c, scope)
         })?;
-        Ok(all.into_iter().filter(|v| filter.matches(v)).collect())
+        Ok(lease::filter(lapse, all)
+            .into_iter()
+            .filter(|v| filter.matches(v))
+            .collect())
     }
 }

@@ -19,6 +19,8 @@ pub(crate) struct Enrolled {
     pub last_sync_at: Option<DateTime<Utc>>,
     pub epoch: Option<String>,
     pub audit_acked_seq: u64,
+    /// When the server said the lease had lapsed (`401 lease_expired`), until re-enrolment.
+    pub lapsed_at: Option<DateTime<Utc>>,
 }
 
 impl Enrolled {
@@ -42,7 +44,7 @@ pub(crate) fn enrolled(conn: &Connection) -> Result<Option<Enrolled>> {
     let row = conn
         .prepare_cached(
             "SELECT server_url, token, server_id, lease_seconds, enrolled_at, last_sync_at, epoch,
-                    audit_acked_seq FROM sync_state WHERE id = 1",
+                    audit_acked_seq, lapsed_at FROM sync_state WHERE id = 1",
         )?
         .query_row([], |r| {
             Ok((
@@ -54,10 +56,12 @@ pub(crate) fn enrolled(conn: &Connection) -> Result<Option<Enrolled>> {
                 r.get::<_, Option<String>>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, i64>(7)?,
+                r.get::<_, Option<String>>(8)?,
             ))
         })
         .optional()?;
-    let Some((server_url, token, server_id, lease, enrolled_at, last_sync, epoch, acked)) = row
+    let Some((server_url, token, server_id, lease, enrolled_at, last_sync, epoch, acked, lapsed)) =
+        row
     else {
         return Ok(None);
     };
@@ -71,10 +75,12 @@ pub(crate) fn enrolled(conn: &Connection) -> Result<Option<Enrolled>> {
         last_sync_at: last_sync.as_deref().map(parse_time).transpose()?,
         epoch,
         audit_acked_seq: u64::try_from(acked).unwrap_or(0),
+        lapsed_at: lapsed.as_deref().map(parse_time).transpose()?,
     }))
 }
 
-/// Records a (re-)enrolment: a new token for the same device; cursors and outbox are kept.
+/// Records a (re-)enrolment: a new token for the same device, and a fresh lease (a lapse the
+/// server reported is cleared); cursors and outbox are kept.
 pub(crate) fn save_enrolment(
     conn: &Connection,
     now: DateTime<Utc>,
@@ -88,7 +94,8 @@ pub(crate) fn save_enrolment(
          VALUES (1, ?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url,
              token = excluded.token, server_id = excluded.server_id,
-             lease_seconds = excluded.lease_seconds, enrolled_at = excluded.enrolled_at",
+             lease_seconds = excluded.lease_seconds, enrolled_at = excluded.enrolled_at,
+             lapsed_at = NULL",
         params![
             server_url,
             token,
@@ -120,6 +127,16 @@ pub(crate) fn trusted(conn: &Connection) -> Result<Vec<String>> {
 pub(crate) fn mark_synced(conn: &Connection, now: DateTime<Utc>) -> Result<()> {
     conn.execute(
         "UPDATE sync_state SET last_sync_at = ?1 WHERE id = 1",
+        [now.to_rfc3339()],
+    )?;
+    Ok(())
+}
+
+/// Notes that the server said the lease has lapsed (`401 lease_expired`) at `now`; an earlier
+/// note stands.
+pub(crate) fn mark_lapsed(conn: &Connection, now: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "UPDATE sync_state SET lapsed_at = COALESCE(lapsed_at, ?1) WHERE id = 1",
         [now.to_rfc3339()],
     )?;
     Ok(())

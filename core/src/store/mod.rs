@@ -6,6 +6,7 @@ mod conflicts;
 mod device;
 mod enrolment;
 mod key;
+mod left_scope;
 mod overlay;
 mod pull;
 mod push;
@@ -27,8 +28,9 @@ pub(crate) use audit::{
 };
 pub(crate) use conflicts::{mark_resolved, open_conflicts, resolutions_to_push};
 pub(crate) use device::DeviceState;
-pub(crate) use enrolment::{enrolled, mark_synced, save_enrolment, trust, trusted};
+pub(crate) use enrolment::{enrolled, mark_lapsed, mark_synced, save_enrolment, trust, trusted};
 pub use key::StoreKey;
+pub(crate) use left_scope::settle as settle_left_scope;
 pub(crate) use pull::{apply as apply_pull, cursors, Pulled};
 pub(crate) use push::{apply as apply_push, restamp};
 pub use refused::RejectedChange;
@@ -38,7 +40,7 @@ pub(crate) use refused::{
 };
 
 pub(crate) use records::{
-    capture, decode_fields, exists, get, list, load, outbox, versions_of, Scope, WriteKind,
+    capture, decode_fields, exists, get, list, load, outbox, versions_of, Scope, Stored, WriteKind,
 };
 pub use reference::Provisioning;
 pub(crate) use reference::{

@@ -134,12 +134,19 @@ pub(crate) fn write_view(
 }
 
 /// Forgets a record that left scope, unless another bucket still holds it or `keep` (an edit
-/// of it is still pending).
-fn forget(conn: &Connection, id: Uuid, keep: bool) -> Result<()> {
+/// of it is still pending: it is then noted in `left_scope`, to go once that edit is
+/// acknowledged or refused).
+pub(super) fn forget(conn: &Connection, id: Uuid, keep: bool) -> Result<()> {
     let left: i64 = conn
         .prepare_cached("SELECT count(*) FROM record_buckets WHERE record_id = ?1")?
         .query_row([id.to_string()], |r| r.get(0))?;
+    if left == 0 && keep {
+        conn.prepare_cached("INSERT OR IGNORE INTO left_scope (record_id) VALUES (?1)")?
+            .execute([id.to_string()])?;
+    }
     if left == 0 && !keep {
+        conn.prepare_cached("DELETE FROM left_scope WHERE record_id = ?1")?
+            .execute([id.to_string()])?;
         conn.execute("DELETE FROM records WHERE id = ?1", [id.to_string()])?;
         conn.execute(
             "DELETE FROM conflicts WHERE record_id = ?1",
@@ -212,6 +219,9 @@ pub(crate) fn apply(
                     "INSERT OR IGNORE INTO record_buckets (record_id, bucket) VALUES (?1, ?2)",
                 )?
                 .execute(params![id.to_string(), bucket])?;
+                // Back in scope: it stays, whatever happens to its pending edits.
+                conn.prepare_cached("DELETE FROM left_scope WHERE record_id = ?1")?
+                    .execute([id.to_string()])?;
                 if erase_conflicts {
                     conn.execute(
                         "DELETE FROM conflicts WHERE record_id = ?1",

@@ -58,6 +58,7 @@ pub(crate) fn capture<T: Record>(
     officer_id: Uuid,
     now: DateTime<Utc>,
     write: WriteKind<'_, T>,
+    reason: Option<&str>,
 ) -> Result<bool> {
     let (record_id, meta) = match &write {
         WriteKind::Create(r) | WriteKind::Update(_, r) => (r.id(), r.meta().clone()),
@@ -177,7 +178,7 @@ pub(crate) fn capture<T: Record>(
         _ => BTreeMap::new(),
     };
     let mutation = Mutation {
-        reason: None,
+        reason: reason.map(str::to_string),
         seq: device.next_seq,
         entity: T::ENTITY,
         record_id,
@@ -247,8 +248,8 @@ pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
     };
     conn.prepare_cached(
         "INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base,
-                             sets, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                             sets, version, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         m.seq,
@@ -260,7 +261,8 @@ pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
         to_text(&m.fields, "outbox fields")?,
         to_text(&m.base, "outbox base")?,
         to_text(&m.sets, "outbox set changes")?,
-        m.version.to_string()
+        m.version.to_string(),
+        m.reason
     ])?;
     Ok(())
 }
@@ -268,7 +270,8 @@ pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
 /// The outbox, oldest first: the mutations not yet acknowledged by the server.
 pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
     let mut stmt = conn.prepare(
-        "SELECT seq, entity, record_id, kind, team_id, marking, fields, base, version, sets
+        "SELECT seq, entity, record_id, kind, team_id, marking, fields, base, version, sets,
+                reason
          FROM outbox ORDER BY seq",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -283,16 +286,17 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             r.get::<_, String>(7)?,
             r.get::<_, String>(8)?,
             r.get::<_, String>(9)?,
+            r.get::<_, Option<String>>(10)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, entity, id, kind, team, marking, fields, base, version, sets) = row?;
+        let (seq, entity, id, kind, team, marking, fields, base, version, sets, reason) = row?;
         let corrupt = || Error::Corrupt {
             what: "outbox entry",
         };
         out.push(Mutation {
-            reason: None,
+            reason,
             seq: u64::try_from(seq).map_err(|_| corrupt())?,
             entity: entity.parse().map_err(|_| corrupt())?,
             record_id: Uuid::parse_str(&id).map_err(|_| corrupt())?,

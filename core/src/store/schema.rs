@@ -165,6 +165,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE rejected ADD COLUMN mutation TEXT;
     ALTER TABLE rejected ADD COLUMN held_generation INTEGER;
     "#,
+    // 9: who may do what. `outbox.reason` keeps why the officer made a change where the
+    //    server asks for one (a visit delete, a concern's linked-child correction);
+    //    `sync_state.lapsed_at` the instant the server said the lease had lapsed (cleared by
+    //    re-enrolment); `left_scope` the records whose `remove` arrived while an edit of them
+    //    was pending, dropped once no edit of them is pending any more.
+    r#"
+    ALTER TABLE outbox ADD COLUMN reason TEXT;
+    ALTER TABLE sync_state ADD COLUMN lapsed_at TEXT;
+    CREATE TABLE left_scope (record_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build creates.

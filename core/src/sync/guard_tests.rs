@@ -201,5 +201,7 @@ fn snapshot(entity: Entity, id: Uuid, fields: Map<String, Value>, at: u64) -> Pu
     }
 }
 
+mod left_scope;
 mod pulls;
+mod reasons;
 mod refusals;

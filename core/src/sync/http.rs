@@ -1,7 +1,10 @@
 //! The HTTP side of sync: JSON over reqwest, the protocol header and bearer token on every
 //! request, gzip or zstd both ways, the server's `{code, message}` errors turned into the
 //! core's typed errors, and backing off by itself when the server says `429` or `503` (after
-//! its `Retry-After`, a bounded number of times). Async; does no disk IO.
+//! its `Retry-After`, a bounded number of times). It speaks TLS, or plain HTTP only to
+//! loopback; it follows no redirect (a `3xx` is an error naming its status); and only an
+//! answer from the very origin it was made for, over TLS or loopback, can say the device is
+//! revoked (which wipes it). Async; does no disk IO.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -39,6 +42,8 @@ impl From<Error> for CallError {
 pub(crate) struct Http {
     client: reqwest::Client,
     base: String,
+    /// The origin (scheme, host, port) `base` names: the only one whose answers count.
+    origin: reqwest::Url,
     token: Option<String>,
     /// Request bytes sent (after compression).
     pub(crate) bytes_sent: AtomicU64,
@@ -59,6 +64,12 @@ impl Http {
                 reason: "the server address must start with http:// or https://".into(),
             });
         }
+        let origin = reqwest::Url::parse(&base).map_err(|_| Error::Network {
+            reason: "the server address is not a valid URL".into(),
+        })?;
+        if !secure_or_loopback(&origin) {
+            return Err(Error::InsecureServer);
+        }
         // rustls with the ring provider: no C toolchain beyond the one SQLCipher needs.
         // Installing fails only when a provider is already installed, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -71,6 +82,7 @@ impl Http {
             })?);
         }
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .tls_certs_merge(extra)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
@@ -81,6 +93,7 @@ impl Http {
         Ok(Http {
             client,
             base,
+            origin,
             token,
             bytes_sent: AtomicU64::new(0),
             bytes_received: AtomicU64::new(0),
@@ -153,6 +166,15 @@ impl Http {
                 }))
             })?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(Retry::No(CallError::Other(Error::Network {
+                reason: format!(
+                    "the server answered HTTP {} (a redirect), which is not followed",
+                    status.as_u16()
+                ),
+            })));
+        }
+        let from_origin = same_origin(response.url(), &self.origin);
         let encoding = response
             .headers()
             .get(reqwest::header::CONTENT_ENCODING)
@@ -204,7 +226,11 @@ impl Http {
             return Err(Retry::No(CallError::ClockSkew { server_time_ms }));
         }
         let error = CallError::Other(match (status, &body.code) {
-            (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked) => Error::DeviceRevoked,
+            // Only the server this device was made for can have it wiped.
+            (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked) if from_origin => {
+                Error::DeviceRevoked
+            }
+            (StatusCode::UNAUTHORIZED, ErrorCode::LeaseExpired) => Error::LeaseExpired,
             (StatusCode::UNAUTHORIZED, _) => Error::Unauthorized,
             (StatusCode::FORBIDDEN, _) => Error::Forbidden {
                 message: body.message,
@@ -303,5 +329,80 @@ fn describe(e: &reqwest::Error) -> String {
         "the server's answer could not be read".into()
     } else {
         "the request failed".into()
+    }
+}
+
+/// Whether `url` is TLS, or plain HTTP to this machine itself (127.0.0.0/8, ::1, localhost).
+pub(crate) fn secure_or_loopback(url: &reqwest::Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url))
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// Whether an answer from `answered` comes from `origin` (same scheme, host and port) over
+/// TLS or loopback.
+fn same_origin(answered: &reqwest::Url, origin: &reqwest::Url) -> bool {
+    answered.scheme() == origin.scheme()
+        && answered.host() == origin.host()
+        && answered.port_or_known_default() == origin.port_or_known_default()
+        && secure_or_loopback(answered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> reqwest::Url {
+        reqwest::Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn plain_http_is_allowed_only_to_loopback() {
+        for ok in [
+            "https://sync.force.example",
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://[::1]:443",
+            "http://LOCALHOST:1",
+        ] {
+            assert!(secure_or_loopback(&url(ok)), "{ok}");
+        }
+        for refused in [
+            "http://sync.force.example",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://localhost.example",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(!secure_or_loopback(&url(refused)), "{refused}");
+        }
+        assert!(matches!(
+            Http::new("http://sync.force.example", None, &[]),
+            Err(Error::InsecureServer)
+        ));
+    }
+
+    #[test]
+    fn only_the_same_scheme_host_and_port_is_the_same_origin() {
+        let origin = url("https://sync.force.example");
+        assert!(same_origin(
+            &url("https://sync.force.example:443/v1/x"),
+            &origin
+        ));
+        assert!(!same_origin(
+            &url("https://sync.force.example:8443/"),
+            &origin
+        ));
+        assert!(!same_origin(&url("http://sync.force.example/"), &origin));
+        assert!(!same_origin(&url("https://evil.example/"), &origin));
     }
 }

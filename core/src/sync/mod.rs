@@ -125,6 +125,11 @@ pub enum ConflictChoice {
 
 impl Pocketbook {
     /// Pushes the outbox, then pulls until up to date.
+    ///
+    /// While the lease has lapsed (by the device's reckoning, or the server answers
+    /// `401 lease_expired`) the push still goes — what an officer recorded at a door must
+    /// reach the station — and its answers are applied; then the sync ends with
+    /// [`Error::LeaseExpired`] without pulling, until `reauthenticate`. Nothing is wiped.
     pub async fn sync(&self) -> Result<SyncReport> {
         self.sync_with_progress(|_| {}).await
     }
@@ -148,6 +153,11 @@ impl Pocketbook {
                 Err(Error::DeviceRevoked)
             }
             outcome => {
+                if let Err(Error::LeaseExpired) = &outcome {
+                    // The server's word (or the device's reckoning) stands until re-enrolment.
+                    let now = self.now();
+                    self.store.write(|tx| store::mark_lapsed(tx, now))?;
+                }
                 if report.moved_anything() {
                     self.events.data_changed(ChangeOrigin::Synced);
                 }
@@ -245,6 +255,16 @@ impl Pocketbook {
             }
         }
 
+        // A lapsed lease pulls nothing: the server would refuse, and a device must not renew
+        // its own lease by syncing (only re-enrolment does).
+        if self
+            .store
+            .read(|c| crate::lease::lapse(c, self.now()))?
+            .is_some()
+        {
+            return Err(Error::LeaseExpired);
+        }
+
         // Pull, page by page; the first page also brings the reference data. The next page is
         // asked for (from the cursors the server just gave) while this one is being applied,
         // so the server's work and the device's overlap.
@@ -317,17 +337,29 @@ impl Pocketbook {
     }
 
     /// Where sync stands: server, last sync, lease, pending count, refused mutations.
+    ///
+    /// While the lease has lapsed the refused and held changes are listed without their
+    /// content (`fields` empty), and `lease_expires_at` is the instant it lapsed.
     pub fn sync_status(&self) -> Result<SyncStatus> {
+        let now = self.now();
         self.store.read(|c| {
             let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
+            let lapse = crate::lease::lapse(c, now)?;
+            let mut rejected = store::rejected_changes(c, false)?;
+            let mut waiting_for_server = store::rejected_changes(c, true)?;
+            if lapse.is_some() {
+                for change in rejected.iter_mut().chain(waiting_for_server.iter_mut()) {
+                    change.fields.clear();
+                }
+            }
             Ok(SyncStatus {
-                lease_expires_at: enrolled.lease_expires_at(),
+                lease_expires_at: lapse.map_or(enrolled.lease_expires_at(), |l| l.since),
                 server_url: enrolled.server_url,
                 last_sync_at: enrolled.last_sync_at,
                 pending: store::outbox(c)?.len() as u64,
                 open_conflicts: store::open_conflicts(c)?.len() as u64,
-                rejected: store::rejected_changes(c, false)?,
-                waiting_for_server: store::rejected_changes(c, true)?,
+                rejected,
+                waiting_for_server,
             })
         })
     }
@@ -374,6 +406,8 @@ pub(crate) fn apply_answer(
 ) -> Result<push_plan::PushTally> {
     let (ops, tally) = plan_push_answer(sent, answer);
     store::apply_push(tx, &ops, now)?;
+    // Records that left scope while these edits were pending go once none is.
+    store::settle_left_scope(tx)?;
     Ok(tally)
 }
 

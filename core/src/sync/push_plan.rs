@@ -134,6 +134,17 @@ pub(crate) fn plan_push_answer(
     (ops, tally)
 }
 
+/// Which records that left this device's scope while an edit of them was pending (`left`)
+/// are now to be dropped: each that no edit still pending (`pending`: the outbox and the held
+/// mutations) names — its edits were all acknowledged or refused. A refusal of a dropped
+/// record keeps only its code and record id, not its content.
+pub(crate) fn plan_left_scope(left: &[Uuid], pending: &[Mutation]) -> Vec<Uuid> {
+    left.iter()
+        .filter(|id| !pending.iter().any(|m| m.record_id == **id))
+        .copied()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -184,6 +195,20 @@ mod tests {
             code: RejectCode::ForbiddenBucket,
             message: "not your team".into(),
         }
+    }
+
+    #[test]
+    fn a_record_that_left_scope_goes_once_no_edit_of_it_is_pending() {
+        let (gone, waiting, other) = (sent(1), sent(2), sent(3));
+        let left = [gone.record_id, waiting.record_id];
+        // The edit of `waiting` is still pending (not yet answered, or held).
+        let still = [waiting.clone(), other.clone()];
+        assert_eq!(plan_left_scope(&left, &still), vec![gone.record_id]);
+        assert_eq!(
+            plan_left_scope(&left, &[]),
+            vec![gone.record_id, waiting.record_id]
+        );
+        assert!(plan_left_scope(&[], &still).is_empty());
     }
 
     #[test]

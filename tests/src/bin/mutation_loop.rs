@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             6 if !visits.is_empty() => {
                 let id = visits.swap_remove(rng.random_range(0..visits.len()));
-                book.delete_visit(id)?;
+                book.delete_visit(id, "Recorded in error")?;
             }
             7 => concerns.push(book.raise_concern(concern_draft(person, 30))?.id),
             8 if !concerns.is_empty() => {

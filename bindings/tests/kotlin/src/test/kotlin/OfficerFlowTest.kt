@@ -139,6 +139,16 @@ class OfficerFlowTest {
         a.sync(); s.sync(); a.sync()
         assertEquals("Sue's note", a.visit(visit.id).narrative)
         assertEquals(Entity.VISIT, a.conflicts().single().entity)
+        // The supervisor corrects the concern's child with a reason, kept as an addendum; a
+        // visit is deleted only with a reason.
+        val sibling = s.addYoungPerson(YoungPersonDraft("Sami", "Example", "2014-02-01", null, school, 7u, listOf())).id
+        val corrected = s.correctConcernChild(concern.id, listOf(sibling), "Wrong sibling selected")
+        assertEquals(listOf(sibling), corrected.youngPersonIds)
+        assertTrue(s.addenda(concern.id).single().text.contains("Wrong sibling selected"))
+        val err = assertThrows<PocketbookException.InvalidInput> { s.deleteVisit(visit.id, " ") }
+        assertEquals("reason", err.field)
+        s.deleteVisit(visit.id, "Recorded twice")
+        assertTrue(s.visits(null).none { it.id == visit.id })
         handle.stop()
         val seen = recorder.changes.size
         a.addYoungPerson(YoungPersonDraft("B", "C", null, AgeBand.FROM11_TO13, null, null, listOf()))

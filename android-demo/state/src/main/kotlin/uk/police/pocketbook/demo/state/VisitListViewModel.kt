@@ -45,7 +45,10 @@ data class VisitListState(
     val visits: List<VisitRow> = emptyList(),
     /** Changes waiting to be pushed. */
     val pendingChanges: Int = 0,
-    /** A failure to show (LeaseExpired hides records until reauthentication). */
+    /**
+     * A failure to show. While the lease has lapsed the list holds only the visits recorded
+     * since, and this is [Problem.LeaseExpired] ("ask for a new code").
+     */
     val problem: Problem? = null,
 )
 
@@ -81,13 +84,23 @@ class VisitListViewModel(
                     ChildRef.of(core.youngPerson(id))
                 } catch (e: PocketbookException.NotFound) {
                     ChildRef(id, "Unknown young person")
+                } catch (e: PocketbookException.LeaseExpired) {
+                    ChildRef(id, "Young person (hidden until you reauthenticate)")
                 }
             }
+            // While the lease has lapsed the core lists only visits recorded since; the outbox
+            // itself is hidden, but its size is still known.
             val rows = core.visits(null).map { v ->
                 VisitRow(v.id, v.start, v.kind, v.outcome, v.place, v.youngPersonIds.map(::child))
             }
-            val pending = core.pendingChanges().size
-            _state.value = VisitListState(loading = false, visits = rows, pendingChanges = pending)
+            val (pending, lapsed) = try {
+                core.pendingChanges().size to null
+            } catch (e: PocketbookException.LeaseExpired) {
+                core.syncStatus().pending.toInt() to e.toProblem()
+            }
+            _state.value = VisitListState(
+                loading = false, visits = rows, pendingChanges = pending, problem = lapsed,
+            )
         } catch (e: PocketbookException) {
             _state.update { it.copy(loading = false, problem = e.toProblem()) }
         }
