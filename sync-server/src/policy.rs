@@ -200,13 +200,17 @@ pub fn refusal(
 
 /// Why the merged fields may not replace the stored ones, if they may not: a young person's
 /// flag removed (only a supervisor or lead may), an entry of a concern's triage history changed
-/// or dropped (the stored history must stay, in order, as a prefix). Checked after the merge.
+/// or dropped (the stored history must stay, in order, as a prefix). Checked after the merge;
+/// a delete (judged by [`refusal`]) is not asked again here.
 pub fn merged_refusal(
     officer: &Officer,
     m: &Mutation,
     held: Held<'_>,
     merged: &Map<String, Value>,
 ) -> Option<Refusal> {
+    if m.kind == MutationKind::Delete {
+        return None;
+    }
     let kind = Kind::of(&m.entity)?;
     let list = |fields: &Map<String, Value>, name: &str| {
         fields
