@@ -312,6 +312,17 @@ impl Seeder {
         conflict.id
     }
 
+    /// How many rows of the server's kept content of deleted records contain `text`.
+    pub fn retained_containing(&self, text: &str) -> i64 {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM retained WHERE instr(fields, ?1) > 0",
+                [text],
+                |row| row.get(0),
+            )
+            .expect("count kept content")
+    }
+
     /// Whether the conflict is resolved.
     pub fn resolved(&self, id: &str) -> bool {
         self.conn

@@ -376,3 +376,153 @@ async fn every_cell_of_the_authorisation_table_holds_against_a_real_server() {
         wrong.join("\n")
     );
 }
+
+/// Pushes `mutations` (numbered from `first_seq`) as `device` and returns the answer.
+async fn push(
+    server: &TestServer,
+    http: &reqwest::Client,
+    device: &Device,
+    mutations: Vec<Mutation>,
+) -> PushResponse {
+    let response = http
+        .post(format!("{}/v1/sync/push", server.url))
+        .header(PROTOCOL_HEADER, "1")
+        .bearer_auth(&device.token)
+        .json(&PushRequest {
+            mutations,
+            audit: vec![],
+            resolved: vec![],
+        })
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    response.json().await.expect("push answer")
+}
+
+/// The raw body of a first pull of every bucket `device` may see.
+async fn raw_pull(server: &TestServer, http: &reqwest::Client, device: &Device) -> String {
+    let response = http
+        .post(format!("{}/v1/sync/pull", server.url))
+        .header(PROTOCOL_HEADER, "1")
+        .bearer_auth(&device.token)
+        .json(&json!({ "cursors": {}, "limit": 1000 }))
+        .send()
+        .await
+        .expect("pull");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    response.text().await.expect("pull body")
+}
+
+#[tokio::test]
+async fn a_deleted_record_reaches_devices_as_a_tombstone_and_its_content_waits_for_erasure() {
+    use pocketbook_sync_server::store::RecordErasure;
+    const NARRATIVE: &str = "Quokka-lantern narrative kept only on the server";
+    const ACCOUNT: &str = "Pelican-harbour account an admin erases";
+    let server = TestServer::start().await;
+    let http = pocketbook_tests::http_client();
+    let a = server.team_a;
+    let author = server.officer("Author", Role::Officer, &[a]).await;
+    let lead = server.officer("Lead", Role::SafeguardingLead, &[a]).await;
+    let device = enrol(&server, &http, author.id).await;
+    let reader = enrol(&server, &http, lead.id).await;
+    let anchors = Anchors {
+        child: Uuid::now_v7(),
+        other_child: Uuid::now_v7(),
+        concern: Uuid::now_v7(),
+        school: server.school,
+    };
+    let create = |seq: u64, kind: Kind, review_due: &str, text: (&str, &str)| {
+        let seed = Seed {
+            kind,
+            id: Uuid::now_v7(),
+            team: a,
+            author: author.id,
+            node: device.id,
+            marking: Marking::Official,
+        };
+        let mut fields = record_fields(&seed, &anchors);
+        fields.insert("review_due".into(), json!(review_due));
+        fields.insert(text.0.into(), json!(text.1));
+        Mutation {
+            reason: None,
+            seq,
+            entity: kind.entity(),
+            record_id: seed.id,
+            kind: MutationKind::Create,
+            team_id: a,
+            marking: Marking::Official,
+            fields: fields.into_iter().collect(),
+            base: BTreeMap::new(),
+            sets: BTreeMap::new(),
+            version: version(device.id),
+        }
+    };
+    let visit = create(1, Kind::Visit, "2032-12-01", ("narrative", NARRATIVE));
+    let reviewed = create(2, Kind::Visit, "2001-01-01", ("narrative", NARRATIVE));
+    let concern = create(3, Kind::Concern, "2032-12-01", ("account", ACCOUNT));
+    let delete = |seq: u64, of: &Mutation| Mutation {
+        seq,
+        kind: MutationKind::Delete,
+        fields: BTreeMap::new(),
+        reason: Some("Recorded twice".into()),
+        version: version(device.id),
+        ..of.clone()
+    };
+    let mutations = vec![
+        visit.clone(),
+        reviewed.clone(),
+        concern.clone(),
+        delete(4, &visit),
+        delete(5, &reviewed),
+    ];
+    let answer = push(&server, &http, &device, mutations).await;
+    for result in &answer.results {
+        assert_eq!(result.outcome, PushOutcome::Applied, "{result:?}");
+    }
+
+    let body = raw_pull(&server, &http, &reader).await;
+    assert!(
+        body.contains(&visit.record_id.to_string()),
+        "the tombstone is served"
+    );
+    assert!(!body.contains(NARRATIVE), "no deleted content is served");
+    assert!(body.contains(ACCOUNT), "the live concern is served");
+    let seeder = Seeder::open(&server.dir().join("server.db"));
+    assert_eq!(
+        seeder.retained_containing(NARRATIVE),
+        2,
+        "the server keeps both"
+    );
+
+    assert_eq!(
+        server.store.purge_reviewed().await.expect("purge"),
+        vec![reviewed.record_id],
+        "only the content past its review date goes"
+    );
+    assert_eq!(seeder.retained_containing(NARRATIVE), 1);
+    assert!(server
+        .store
+        .erase_record(visit.record_id, "Subject access: erase".into())
+        .await
+        .expect("erase"));
+    assert_eq!(seeder.retained_containing(NARRATIVE), 0);
+    assert!(server
+        .store
+        .erase_record(concern.record_id, "Court order".into())
+        .await
+        .expect("erase a concern"));
+    let body = raw_pull(&server, &http, &reader).await;
+    assert!(
+        !body.contains(ACCOUNT),
+        "an erased concern is served as a tombstone"
+    );
+    assert!(body.contains(&concern.record_id.to_string()));
+    let audit = server.store.audit_lines().await.expect("audit").join("\n");
+    assert!(audit.contains("erase_record") && audit.contains("Court order"));
+    assert!(!server
+        .store
+        .erase_record(Uuid::now_v7(), "no such record".into())
+        .await
+        .expect("erase"));
+}

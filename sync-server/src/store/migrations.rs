@@ -37,6 +37,7 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
+    6 => "0006_retained_content.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -46,6 +47,7 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
+    6 => "0006_retained_content.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

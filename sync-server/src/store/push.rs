@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::clock::{now_ms, now_text};
 use super::conflicts::{conflict_loser, device_officer, mark_conflict_resolved};
 use super::decode::corrupt;
+use super::erase::retain_deleted;
 use super::meta::audit;
 use super::record_rows::{load_record, put_entry, young_person_in_use};
 use super::sql::{args, Db};
@@ -101,6 +102,9 @@ fn apply_one(
         .get("marking")
         .and_then(|v| serde_json::from_value::<Marking>(v.clone()).ok())
         .unwrap_or(m.marking);
+    if let (MutationKind::Delete, Some(cur)) = (&m.kind, &current) {
+        retain_deleted(db, sources, m.record_id, &m.entity, &cur.state)?;
+    }
     let created_by = current
         .as_ref()
         .map(|c| c.facts.created_by)
