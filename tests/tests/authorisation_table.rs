@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use pocketbook_core::model::authz::{cells, Cell, Decision, FieldGroup, Kind, Operation, Variant};
 use pocketbook_core::model::Marking;
+use pocketbook_protocol::audit::{AuditEvent, AuditOperation};
 use pocketbook_protocol::wire::{
     EnrollRequest, EnrollResponse, PushOutcome, PushRequest, PushResponse, PROTOCOL_HEADER,
 };
@@ -369,6 +370,42 @@ async fn every_cell_of_the_authorisation_table_holds_against_a_real_server() {
         }
     }
     assert_eq!(checked, all.len());
+
+    // An auditor writes no record through sync, but the consults their device audits are kept.
+    let (role, auditor) = &devices[3];
+    assert_eq!(*role, Role::Auditor);
+    let mut consult = AuditEvent {
+        seq: 1,
+        operation: AuditOperation::Consult,
+        officer_id: auditor.officer,
+        device_id: auditor.id,
+        at: Utc::now(),
+        entity: Some(Kind::YoungPerson.entity()),
+        record_id: Some(anchors.child),
+        justification: Some("Annual audit".into()),
+        recipient: None,
+        prev_hash: pocketbook_protocol::GENESIS_HASH.into(),
+        hash: String::new(),
+    };
+    consult.hash = consult.compute_hash();
+    let response = http
+        .post(format!("{}/v1/sync/push", server.url))
+        .header(PROTOCOL_HEADER, "1")
+        .bearer_auth(&auditor.token)
+        .json(&PushRequest {
+            mutations: vec![],
+            audit: vec![consult],
+            resolved: vec![],
+        })
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let answer: PushResponse = response.json().await.expect("push answer");
+    assert_eq!(
+        answer.audit_acked_seq, 1,
+        "the auditor's consult is accepted"
+    );
     assert!(
         wrong.is_empty(),
         "{} of {checked} cells wrong:\n{}",

@@ -75,11 +75,12 @@ Facts in the variants:
 Rules the table encodes: concerns and addenda are never deleted by a device (erasure is
 `pocketbook-server erase RECORD_ID --reason TEXT`); a concern's account and an addendum are
 immutable; triage history is append-only (the server compares the stored history with the
-merged one: every stored entry must stay, in order, as a prefix); a deleted visit reaches
-devices as a tombstone while the server keeps its content unserved until an admin erasure or
-its review date (`pocketbook-server purge-reviewed`); a move takes the record's addenda, actions
-and conflicts with it; auditors and admins never write records through sync (their devices'
-audit events, such as consults, are still accepted).
+merged one: every stored entry must stay, in order, as a prefix); a record a device deletes (a
+visit, a young person, an action, an engagement) reaches devices as a tombstone while the server
+keeps its content unserved until an admin erasure or its review date
+(`pocketbook-server purge-reviewed`, run daily by the operator); a move takes the record's
+addenda, actions and conflicts with it; auditors and admins never write records through sync
+(their devices' audit events, such as consults, are still accepted).
 
 Cells: `allow`, or the refusal code the device is answered with.
 ";
