@@ -12,9 +12,7 @@ use pocketbook_sync_server::admin::{
 };
 use pocketbook_sync_server::error::StoreError;
 use pocketbook_sync_server::state::{Config, LeaseOutOfRange};
-use pocketbook_sync_server::store::{
-    PostgresOptions, PostgresStore, RecordErasure, SqliteStore, Store,
-};
+use pocketbook_sync_server::store::{PostgresOptions, PostgresStore, SqliteStore, Store};
 use uuid::Uuid;
 
 /// Pocketbook sync server.
@@ -363,7 +361,7 @@ async fn serve<S: Store>(
     Ok(())
 }
 
-async fn run_on<S: Store + RecordErasure>(
+async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
     store: S,
     command: Command,
     enrol_per_minute: u32,
