@@ -4,6 +4,7 @@
 //! data; does no IO; safe on any thread.
 
 mod action;
+pub mod authz;
 mod common;
 mod concern;
 mod engagement;

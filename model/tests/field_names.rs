@@ -174,3 +174,20 @@ fn every_field_a_tombstone_keeps_is_a_field_of_every_record_and_deleted_is_none(
         );
     }
 }
+
+#[test]
+fn every_field_of_every_kind_has_a_group_in_the_authorisation_table() {
+    use pocketbook_model::authz::{field_role, groups_of, FieldRole, Kind};
+    for kind in Kind::ALL {
+        for field in fields_of(&kind.entity()) {
+            match field_role(kind, &field) {
+                Some(FieldRole::Group(group)) => assert!(
+                    groups_of(kind).contains(&group),
+                    "{kind:?}.{field} is in {group:?}, which the table has no row for"
+                ),
+                Some(FieldRole::Team | FieldRole::Marking) => {}
+                None => panic!("{kind:?}.{field} has no group in the authorisation table"),
+            }
+        }
+    }
+}

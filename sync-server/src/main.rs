@@ -91,6 +91,8 @@ enum Command {
     /// Conflicts.
     #[command(subcommand)]
     Conflict(ConflictCommand),
+    #[command(flatten)]
+    Erasure(admin::erase::ErasureCommand),
     /// List refused mutations (JSON lines).
     Quarantine,
     /// Check every stored record with the model; quarantine (and remove from devices) each one
@@ -359,7 +361,7 @@ async fn serve<S: Store>(
     Ok(())
 }
 
-async fn run_on<S: Store>(
+async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
     store: S,
     command: Command,
     enrol_per_minute: u32,
@@ -478,6 +480,7 @@ async fn run_on<S: Store>(
             conflicts::resolve_conflict(&store, id.clone()).await?;
             println!("resolved {id}");
         }
+        Command::Erasure(command) => println!("{}", admin::erase::run(&store, command).await?),
         Command::Quarantine => print_lines(&export::quarantine(&store).await?)?,
         Command::Audit => {
             for line in export::audit_lines(&store).await? {

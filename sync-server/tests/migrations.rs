@@ -139,6 +139,16 @@ fn sqlite_shape(conn: &Connection) -> Shape {
 }
 
 /// Every row of every table, as text, table by table.
+/// The rows of `after` to compare with `before`: a table a later step added is left out while
+/// it is empty (a migration that filled one would still show).
+fn kept(
+    mut after: BTreeMap<String, BTreeSet<String>>,
+    before: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    after.retain(|table, rows| before.contains_key(table) || !rows.is_empty());
+    after
+}
+
 fn sqlite_rows(conn: &Connection) -> BTreeMap<String, BTreeSet<String>> {
     let tables = sqlite_strings(
         conn,
@@ -211,7 +221,11 @@ fn sqlite_database_of_7162c29_is_adopted_with_nothing_lost() {
         sqlite_catalogue(&conn),
         sqlite_catalogue(&fresh_sqlite(dir.path()))
     );
-    assert_eq!(sqlite_rows(&conn), before, "every row is kept unchanged");
+    assert_eq!(
+        kept(sqlite_rows(&conn), &before),
+        before,
+        "every row is kept unchanged"
+    );
 }
 
 #[test]
@@ -468,7 +482,11 @@ fn postgres_database_of_7162c29_is_adopted_with_nothing_lost() {
     let mut client = pg_connect(&url);
     let fresh = pg_catalogue(&mut pg_connect(&fresh_pg()));
     assert_eq!(pg_catalogue(&mut client), fresh);
-    assert_eq!(pg_rows(&mut client), before, "every row is kept unchanged");
+    assert_eq!(
+        kept(pg_rows(&mut client), &before),
+        before,
+        "every row is kept unchanged"
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! provisioned encrypted store in a temporary directory, sample drafts, and raw access to the
 //! database file for checks the public API does not offer.
 
+pub mod authz_fixture;
 pub mod bench_data;
 pub mod fake_server;
 pub mod openapi;

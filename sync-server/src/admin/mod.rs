@@ -6,6 +6,7 @@
 pub mod codes;
 pub mod conflicts;
 pub mod devices;
+pub mod erase;
 pub mod establishments;
 pub mod export;
 pub mod provision;
@@ -51,6 +52,9 @@ pub enum AdminError {
     /// A file could not be read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// No record has the id given.
+    #[error("no record with that id")]
+    UnknownRecord,
 }
 
 /// A named choice given on the command line (`safeguarding-lead`, `pupil_referral_unit`…),

@@ -7,12 +7,13 @@ use pocketbook_protocol::wire::PullEntryKind;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::decode::parse_id;
+use super::decode::{corrupt, parse_id};
 use super::meta::audit;
 use super::record_rows::{load_record, put_entry};
 use super::sql::{args, Db};
 use super::Device;
 use crate::error::StoreError;
+use pocketbook_protocol::merge::Conflict;
 
 /// The record a conflict belongs to.
 pub fn conflict_record(db: &mut dyn Db, id: &str) -> Result<Option<Uuid>, StoreError> {
@@ -55,4 +56,29 @@ pub fn mark_conflict_resolved(
         json!({ "conflict_id": id, "record_id": record_id }),
     )?;
     Ok(true)
+}
+
+/// An open conflict's record and the device whose value lost (its losing version's node).
+/// `None`: no such open conflict.
+pub fn conflict_loser(db: &mut dyn Db, id: &str) -> Result<Option<(Uuid, Uuid)>, StoreError> {
+    let Some(row) = db.query_opt(
+        "SELECT record_id, data FROM conflicts WHERE id = ?1 AND resolved = FALSE",
+        args![id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let record_id = parse_id(&row.text(0)?)?;
+    let conflict: Conflict = serde_json::from_str(&row.text(1)?).map_err(corrupt("conflict"))?;
+    Ok(Some((record_id, conflict.losing_version.node)))
+}
+
+/// The officer a device is enrolled for (`None`: a node no device of this server has).
+pub fn device_officer(db: &mut dyn Db, device_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+    db.query_opt(
+        "SELECT officer_id FROM devices WHERE device_id = ?1",
+        args![device_id.to_string()],
+    )?
+    .map(|row| parse_id(&row.text(0)?))
+    .transpose()
 }

@@ -37,7 +37,8 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
-    6 => "0008_record_parent.sql",
+    6 => "0006_retained_content.sql",
+    7 => "0008_record_parent.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -47,7 +48,8 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
-    6 => "0008_record_parent.sql",
+    6 => "0006_retained_content.sql",
+    7 => "0008_record_parent.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

@@ -9,6 +9,7 @@ mod clock;
 mod conflicts;
 mod decode;
 mod enrol;
+mod erase;
 mod meta;
 pub mod migrations;
 mod postgres;
@@ -32,6 +33,7 @@ use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use erase::RecordErasure;
 pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};
 pub use sql_store::{Backend, SqlStore};
 pub use sqlite::{SqliteBackend, SqliteStore};

@@ -11,21 +11,22 @@ use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::{
     PullEntryKind, PushOutcome, PushRequest, PushResponse, PushResult,
 };
-use pocketbook_protocol::{Marking, Mutation, MutationKind};
+use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::clock::{now_ms, now_text};
-use super::conflicts::{conflict_record, mark_conflict_resolved};
+use super::conflicts::{conflict_loser, device_officer, mark_conflict_resolved};
 use super::decode::corrupt;
+use super::erase::retain_deleted;
 use super::meta::audit;
-use super::record_rows::{load_record, put_entry};
+use super::record_rows::{load_record, put_entry, young_person_in_use};
 use super::sql::{args, Db};
 use super::Device;
 use super::{caps, cascade, record_guard};
 use crate::error::PushRefusal;
 use crate::error::StoreError;
-use crate::policy::{self, Refusal};
+use crate::policy::{self, Held, Refusal};
 use crate::validate::{self, Fault};
 
 /// Most conflict resolutions taken from one push (the rest are not acknowledged, so the
@@ -58,7 +59,14 @@ fn apply_one(
         return Ok(refused(fault));
     }
     let current = load_record(db, m.record_id)?;
-    if let Some(refused) = policy::refusal(me, m, current.as_ref().map(|c| &c.facts)) {
+    let held = current.as_ref().map(|c| Held {
+        facts: &c.facts,
+        fields: &c.state.fields,
+    });
+    let in_use = m.entity == Entity::YoungPerson
+        && m.kind == MutationKind::Delete
+        && young_person_in_use(db, m.record_id)?;
+    if let Some(refused) = policy::refusal(me, m, held, in_use) {
         return Ok(rejected(refused));
     }
     let stored = current.as_ref().map(|c| &c.state);
@@ -70,6 +78,11 @@ fn apply_one(
         Ok(result) => result,
         Err(fault) => return Ok(refused(fault)),
     };
+    if let Some(held) = held {
+        if let Some(refused) = policy::merged_refusal(me, m, held, &result.state.fields) {
+            return Ok(rejected(refused));
+        }
+    }
     let field_uuid = |name: &str| {
         result
             .state
@@ -88,6 +101,9 @@ fn apply_one(
         .get("marking")
         .and_then(|v| serde_json::from_value::<Marking>(v.clone()).ok())
         .unwrap_or(m.marking);
+    if let (MutationKind::Delete, Some(cur)) = (&m.kind, &current) {
+        retain_deleted(db, sources, m.record_id, &m.entity, &cur.state)?;
+    }
     let created_by = current
         .as_ref()
         .map(|c| c.facts.created_by)
@@ -160,7 +176,7 @@ fn apply_one(
         operation,
         Some(me.id),
         Some(device.device_id),
-        json!({ "entity": m.entity, "record_id": m.record_id, "seq": m.seq }),
+        json!({ "entity": m.entity, "record_id": m.record_id, "seq": m.seq, "reason": m.reason }),
     )?;
     Ok(match result.kind {
         MergeKind::Applied if conflict_ids.is_empty() => PushOutcome::Applied,
@@ -318,8 +334,10 @@ pub fn push(
     }))
 }
 
-/// Resolves the conflicts a device says it resolved, where its officer may change their
-/// record; every id is acknowledged, so the device stops resending it.
+/// Resolves the conflicts a device says it resolved, where the authorisation table lets its
+/// officer (a supervisor or lead who sees the record, or the officer whose value lost). An
+/// unauthorised resolution is not acknowledged (the conflict stays open) and is audited; an id
+/// the server does not hold as an open conflict is acknowledged, so the device stops sending it.
 fn take_resolutions(
     db: &mut dyn Db,
     sources: &dyn Sources,
@@ -328,10 +346,22 @@ fn take_resolutions(
 ) -> Result<Vec<String>, StoreError> {
     let mut resolved = Vec::new();
     for id in ids.iter().take(MAX_RESOLVED) {
-        if let Some(record_id) = conflict_record(db, id)? {
-            let visible = load_record(db, record_id)?
-                .is_some_and(|cur| policy::may_alter(&device.officer, &cur.facts));
-            if visible {
+        if let Some((record_id, loser)) = conflict_loser(db, id)? {
+            if let Some(cur) = load_record(db, record_id)? {
+                let lost_mine = device_officer(db, loser)? == Some(device.officer.id);
+                if let Some(refused) =
+                    policy::resolution_refusal(&device.officer, &cur.facts, lost_mine)
+                {
+                    audit(
+                        db,
+                        sources,
+                        "refuse",
+                        Some(device.officer.id),
+                        Some(device.device_id),
+                        json!({ "conflict_id": id, "record_id": record_id, "code": refused.code }),
+                    )?;
+                    continue;
+                }
                 mark_conflict_resolved(db, sources, id, Some(device))?;
             }
         }

@@ -65,3 +65,27 @@ pub fn put_entry(
     )?;
     Ok(())
 }
+
+/// Whether a live record other than the young person's own names them (a visit's, concern's
+/// or addendum's `young_person_ids`, an action's `young_person_id`): such a young person is
+/// not deleted. The text match narrows the scan; the fields decide.
+pub fn young_person_in_use(db: &mut dyn Db, id: Uuid) -> Result<bool, StoreError> {
+    let text = id.to_string();
+    let rows = db.query(
+        "SELECT fields FROM records WHERE deleted = FALSE AND id <> ?1 AND fields LIKE ?2",
+        args![&text, format!("%{text}%")],
+    )?;
+    for row in rows {
+        let fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&row.text(0)?).map_err(corrupt("record"))?;
+        let named = |v: &serde_json::Value| v.as_str() == Some(text.as_str());
+        let in_list = fields
+            .get("young_person_ids")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|ids| ids.iter().any(named));
+        if in_list || fields.get("young_person_id").is_some_and(named) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

@@ -90,7 +90,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Runs `f` in one transaction on the blocking pool, with the store's sources.
-    async fn run<T: Send + 'static>(
+    pub(super) async fn run<T: Send + 'static>(
         &self,
         f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
