@@ -37,6 +37,8 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
+    6 => "0006_reserved.sql",
+    7 => "0007_identity_lease_audit_chain.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -46,6 +48,8 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     3 => "0003_enrol_attempts_by_at.sql",
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
+    6 => "0006_reserved.sql",
+    7 => "0007_identity_lease_audit_chain.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

@@ -1,0 +1,2 @@
+-- Placeholder on the ident branch only: step 6 belongs to the authorisation part of issue 11.
+-- The merge replaces this file with that part's 0006 step.
