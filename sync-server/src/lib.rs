@@ -51,6 +51,20 @@ pub async fn serve_with<S: store::Store>(
     transport: state::Transport,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_listeners(listener, metrics, store, config, transport, None, shutdown).await
+}
+
+/// Serves the API on `listener` (over TLS with `tls`) and, when given, `/metrics` alone on
+/// `metrics` (plain HTTP), until `shutdown` resolves.
+pub(crate) async fn serve_listeners<S: store::Store>(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    store: S,
+    config: Config,
+    transport: state::Transport,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let header_timeout = config.header_read_timeout;
     let transport = state::Transport {
         metrics_apart: metrics.is_some(),
@@ -69,7 +83,7 @@ pub async fn serve_with<S: store::Store>(
             },
         ));
     }
-    let served = listen::accept_loop(listener, app, None, header_timeout, shutdown).await;
+    let served = listen::accept_loop(listener, app, tls, header_timeout, shutdown).await;
     let _ = stop_metrics.send(());
     served
 }

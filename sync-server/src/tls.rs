@@ -81,32 +81,9 @@ pub async fn serve_tls_with<S: Store>(
     tls: Arc<ServerConfig>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_timeout = config.header_read_timeout;
-    let transport = crate::state::Transport {
-        metrics_apart: metrics.is_some(),
-        ..transport
-    };
-    let (app, metrics_app) = api::routers(store, config, transport);
-    let (stop_metrics, stopped) = tokio::sync::oneshot::channel::<()>();
-    if let (Some(listener), Some(metrics_app)) = (metrics, metrics_app) {
-        tokio::spawn(crate::listen::accept_loop(
-            listener,
-            metrics_app,
-            None,
-            header_timeout,
-            async {
-                let _ = stopped.await;
-            },
-        ));
-    }
-    let served = crate::listen::accept_loop(
-        listener,
-        app,
-        Some(crate::listen::acceptor(tls)),
-        header_timeout,
-        shutdown,
+    let acceptor = Some(crate::listen::acceptor(tls));
+    crate::serve_listeners(
+        listener, metrics, store, config, transport, acceptor, shutdown,
     )
-    .await;
-    let _ = stop_metrics.send(());
-    served
+    .await
 }

@@ -133,3 +133,61 @@ async fn the_enrolment_limit_believes_forwarded_addresses_only_from_trusted_prox
         "one forwarded client past its allowance"
     );
 }
+
+/// A `GET` over a plain TCP connection; the status line's code.
+fn http_status(addr: &str, path: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status line")
+}
+
+/// A server process, killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_with_metrics_listen_answers_metrics_on_its_own_address_only() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_pocketbook-server"))
+            .arg("--db")
+            .arg(dir.path().join("server.db"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["--metrics-listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start server"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut address = |prefix: &str| {
+        let line = lines.next().expect("a line").expect("utf-8");
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{line:?} starts with {prefix:?}"))
+            .to_string()
+    };
+    let metrics = address("metrics on http://");
+    let api = address("listening on http://");
+    assert_eq!(http_status(&metrics, "/metrics"), 200);
+    assert_eq!(http_status(&api, "/metrics"), 404);
+    assert_eq!(http_status(&api, "/healthz"), 200);
+}
