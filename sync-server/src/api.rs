@@ -241,7 +241,11 @@ async fn pull<S: Store>(
     let started = Instant::now();
     let response = app.store.pull(device, req).await?;
     app.metrics.sync_duration(SyncKind::Pull, started.elapsed());
-    app.store.renew_lease(id, lease_end(&app)).await?;
+    // A sync pulls pages until none remain; its last page renews the lease (one write a sync,
+    // not one a page).
+    if response.remaining == 0 {
+        app.store.renew_lease(id, lease_end(&app)).await?;
+    }
     tracing::info!(device = %id, entries = response.entries.len(), remaining = response.remaining, "pull");
     Ok(Json(response))
 }

@@ -62,7 +62,7 @@ pub async fn enroll<B: Backend>(
     store: &SqlStore<B>,
     attempt: EnrolAttempt,
 ) -> Result<Enrolment, StoreError> {
-    let limit = store.enrol_limit();
+    let limit = store.enrol_limit;
     let keys = [attempt.client.clone(), code_key(&attempt.code_hash)];
     let limited = store
         .run(move |db, sources| {
@@ -87,6 +87,25 @@ pub async fn enroll<B: Backend>(
     store
         .run(move |db, sources| enrol::exchange_code(db, sources, &device))
         .await
+}
+
+/// An attempt without proof of possession or lease (the store's original `enroll`).
+pub fn plain(
+    code_hash: String,
+    device_id: Uuid,
+    device_name: String,
+    token_hash: String,
+    client: String,
+) -> EnrolAttempt {
+    EnrolAttempt {
+        code_hash,
+        device_id,
+        device_name,
+        token_hash,
+        client,
+        proof_hash: None,
+        lease_until_ms: None,
+    }
 }
 
 /// Sets a device's lease end.

@@ -51,7 +51,7 @@ pub trait Backend: Send + Sync + 'static {
 /// The server's store over a SQL backend.
 pub struct SqlStore<B> {
     backend: Arc<B>,
-    enrol_limit: i64,
+    pub(super) enrol_limit: i64,
     sources: Arc<dyn Sources>,
     actor: Option<Arc<str>>,
 }
@@ -90,11 +90,6 @@ impl<B: Backend> SqlStore<B> {
     pub fn with_enrol_limit(mut self, per_minute: u32) -> Self {
         self.enrol_limit = i64::from(per_minute.max(1));
         self
-    }
-
-    /// Enrolment attempts allowed per client (and per code) per minute.
-    pub fn enrol_limit(&self) -> i64 {
-        self.enrol_limit
     }
 
     /// Records `name` as the admin acting in every audit row this store writes (`--as`);
@@ -162,16 +157,8 @@ impl<B: Backend> Store for SqlStore<B> {
         token_hash: String,
         client: String,
     ) -> Result<Enrolment, StoreError> {
-        self.enroll_device(super::EnrolAttempt {
-            code_hash,
-            device_id,
-            device_name,
-            token_hash,
-            client,
-            proof_hash: None,
-            lease_until_ms: None,
-        })
-        .await
+        let attempt = identity::plain(code_hash, device_id, device_name, token_hash, client);
+        identity::enroll(self, attempt).await
     }
 
     async fn check_token(&self, token_hash: String) -> Result<TokenCheck, StoreError> {
