@@ -111,7 +111,10 @@ async fn postgres_two_servers_writing_at_once_keep_one_chain_and_an_edit_is_caug
 
     let id = with_client(&url, |c| {
         let row = c
-            .query_one("SELECT max(id) - 3 FROM audit", &[])
+            .query_one(
+                "SELECT id FROM audit ORDER BY id DESC OFFSET 3 LIMIT 1",
+                &[],
+            )
             .expect("row");
         let id: i64 = row.get(0);
         c.execute(
