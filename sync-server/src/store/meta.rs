@@ -31,12 +31,18 @@ thread_local! {
     static ACTOR: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with `actor` recorded as the admin acting, in every audit row it writes.
+/// Runs `f` with `actor` recorded as the admin acting, in every audit row it writes; the
+/// previous actor is restored afterwards, even if `f` panics (blocking threads are reused).
 pub fn acting_as<T>(actor: Option<&str>, f: impl FnOnce() -> T) -> T {
-    let previous = ACTOR.with(|a| a.replace(actor.map(str::to_string)));
-    let value = f();
-    ACTOR.with(|a| *a.borrow_mut() = previous);
-    value
+    struct Restore(Option<String>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            ACTOR.with(|a| *a.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(ACTOR.with(|a| a.replace(actor.map(str::to_string))));
+    f()
 }
 
 /// The canonical content of an audit row that its hash covers, after the previous hash.
