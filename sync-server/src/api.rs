@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, State};
+use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -18,14 +19,15 @@ use pocketbook_protocol::wire::{
 use pocketbook_protocol::ErrorCode;
 use tower_http::compression::CompressionLayer;
 
-use crate::auth::{Authed, Protocol};
+use crate::auth::{Authed, Protocol, PushAuthed};
 use crate::error::ApiError;
 use crate::metrics::SyncKind;
 use crate::secrets::{code_hash, new_token, secret_hash};
 use crate::state::AppState;
 /// The settings [`router`] takes.
 pub use crate::state::Config;
-use crate::store::{Enrolment, Store};
+pub use crate::state::Transport;
+use crate::store::{EnrolAttempt, Enrolment, Store};
 
 /// The JSON body extractor every handler uses.
 pub use crate::guard::body::Body;
@@ -34,10 +36,24 @@ pub use pocketbook_protocol::limits::MAX_BODY_BYTES;
 
 /// Builds the router over a store.
 pub fn router<S: Store>(store: S, config: Config) -> Router {
-    let state = AppState::new(store, config);
-    Router::new()
-        .route("/healthz", get(healthz::<S>))
-        .route("/metrics", get(metrics::<S>))
+    routers(store, config, Transport::default()).0
+}
+
+/// Builds the API's router over a store with `transport` settings, and the router of the
+/// separate metrics listener when `transport.metrics_apart` (then the API's has no
+/// `/metrics`). Both count into one set of metrics.
+pub fn routers<S: Store>(
+    store: S,
+    config: Config,
+    transport: Transport,
+) -> (Router, Option<Router>) {
+    let metrics_apart = transport.metrics_apart;
+    let state = AppState::new(store, config).with_transport(transport);
+    let mut api = Router::new().route("/healthz", get(healthz::<S>));
+    if !metrics_apart {
+        api = api.route("/metrics", get(metrics::<S>));
+    }
+    let api = api
         .route("/v1/openapi.json", get(openapi_document))
         .route("/v1/enroll", post(enroll::<S>))
         .route("/v1/sync/push", post(push::<S>))
@@ -53,7 +69,14 @@ pub fn router<S: Store>(store: S, config: Config) -> Router {
             state.clone(),
             count_requests::<S>,
         ))
-        .with_state(state)
+        .with_state(state.clone());
+    let apart = metrics_apart.then(|| {
+        Router::new()
+            .route("/metrics", get(metrics::<S>))
+            .fallback(not_found)
+            .with_state(state)
+    });
+    (api, apart)
 }
 
 /// Counts every request by its route (not its raw path, which may hold ids) and status.
@@ -104,11 +127,13 @@ async fn not_found() -> ApiError {
 async fn enroll<S: Store>(
     State(app): State<AppState<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     _: Protocol,
     Body(req): Body<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
+    let client = crate::proxy::client_address(peer.ip(), &headers, &app.transport.trusted_proxies);
     // In memory, before the store: a flood of attempts never queues for its writer lock.
-    app.guards.enrol(peer.ip())?;
+    app.guards.enrol(client)?;
     if req.code.trim().is_empty() || req.device_name.chars().count() > 200 {
         return Err(ApiError::BadRequest {
             code: ErrorCode::InvalidRequest,
@@ -119,13 +144,15 @@ async fn enroll<S: Store>(
     let (server_id, _) = app.store.identity().await?;
     let outcome = app
         .store
-        .enroll(
-            code_hash(&req.code),
-            req.device_id,
-            req.device_name,
-            secret_hash(&token),
-            peer.ip().to_string(),
-        )
+        .enroll_device(EnrolAttempt {
+            code_hash: code_hash(&req.code),
+            device_id: req.device_id,
+            device_name: req.device_name,
+            token_hash: secret_hash(&token),
+            client: client.to_string(),
+            proof_hash: req.token.as_deref().map(secret_hash),
+            lease_until_ms: Some(lease_end(&app)),
+        })
         .await?;
     match outcome {
         Enrolment::Enrolled(provisioning) => {
@@ -141,12 +168,24 @@ async fn enroll<S: Store>(
         Enrolment::RateLimited => Err(ApiError::RateLimited {
             retry_after_secs: 60,
         }),
+        Enrolment::Taken => {
+            tracing::warn!(device = %req.device_id, "enrolment refused: the device id is held");
+            Err(ApiError::DeviceTaken)
+        }
+        Enrolment::Revoked => Err(ApiError::DeviceRevoked),
     }
+}
+
+/// The end of a lease that starts now (ms since the epoch).
+fn lease_end<S: Store>(app: &AppState<S>) -> i64 {
+    let now = pocketbook_protocol::unix_millis(app.store.sources().now());
+    let end = now.saturating_add(app.config.lease_seconds.saturating_mul(1000));
+    i64::try_from(end).unwrap_or(i64::MAX)
 }
 
 async fn push<S: Store>(
     State(app): State<AppState<S>>,
-    Authed(device): Authed,
+    PushAuthed { device, lapsed }: PushAuthed,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
     app.guards.push(device.device_id)?;
@@ -182,7 +221,10 @@ async fn push<S: Store>(
                 }
             }
             app.metrics.mutations(applied, merged, rejected, conflicts);
-            tracing::info!(device = %id, mutations = n, acked = response.acked_seq, "push");
+            if !lapsed {
+                app.store.renew_lease(id, lease_end(&app)).await?;
+            }
+            tracing::info!(device = %id, mutations = n, acked = response.acked_seq, lapsed, "push");
             Ok(Json(response))
         }
         Err(refusal) => Err(refusal.into()),
@@ -199,6 +241,11 @@ async fn pull<S: Store>(
     let started = Instant::now();
     let response = app.store.pull(device, req).await?;
     app.metrics.sync_duration(SyncKind::Pull, started.elapsed());
+    // A sync pulls pages until none remain; its last page renews the lease (one write a sync,
+    // not one a page).
+    if response.remaining == 0 {
+        app.store.renew_lease(id, lease_end(&app)).await?;
+    }
     tracing::info!(device = %id, entries = response.entries.len(), remaining = response.remaining, "pull");
     Ok(Json(response))
 }

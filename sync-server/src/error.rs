@@ -24,6 +24,13 @@ pub enum ApiError {
     /// The device was revoked; it must wipe itself.
     #[error("this device has been revoked")]
     DeviceRevoked,
+    /// Enrolment names a device id the server holds without proving possession of its token.
+    #[error("this device id is enrolled already; re-authenticate from the device that holds it")]
+    DeviceTaken,
+    /// The device's lease has ended: pulls and conflict reads wait for re-authentication
+    /// (pushes are still taken in the grace period).
+    #[error("this device's lease has ended; re-authenticate with a new code")]
+    LeaseExpired,
     /// The enrolment code is unknown, used or expired.
     #[error("the enrolment code is unknown, already used or expired")]
     BadCode,
@@ -138,6 +145,8 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             ApiError::DeviceRevoked => (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked),
             ApiError::BadCode => (StatusCode::FORBIDDEN, ErrorCode::InvalidCode),
+            ApiError::DeviceTaken => (StatusCode::CONFLICT, ErrorCode::DeviceTaken),
+            ApiError::LeaseExpired => (StatusCode::UNAUTHORIZED, ErrorCode::LeaseExpired),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy),
             ApiError::Timeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout),

@@ -11,6 +11,7 @@ use pocketbook_sync_server::admin::{
     self, codes, conflicts, devices, establishments, export, provision, teams, AdminError,
 };
 use pocketbook_sync_server::error::StoreError;
+use pocketbook_sync_server::serve_cli::{self, GuardArgs, NetArgs};
 use pocketbook_sync_server::state::{Config, LeaseOutOfRange};
 use pocketbook_sync_server::store::{PostgresOptions, PostgresStore, SqliteStore, Store};
 use uuid::Uuid;
@@ -44,6 +45,9 @@ struct Cli {
         global = true
     )]
     db_pool: u32,
+    /// The admin acting, recorded in the server audit log (default: the OS user).
+    #[arg(long = "as", global = true)]
+    actor: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -66,6 +70,8 @@ enum Command {
         tls_key: Option<PathBuf>,
         #[command(flatten)]
         guard: GuardArgs,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Teams.
     #[command(subcommand)]
@@ -98,8 +104,11 @@ enum Command {
     /// Check every stored record with the model; quarantine (and remove from devices) each one
     /// it refuses. Also run at start-up. Prints counts only.
     ValidateStore,
-    /// Export the server audit log (JSON lines).
-    Audit,
+    /// Export the server audit log (JSON lines), or verify its hash chain.
+    Audit {
+        #[command(subcommand)]
+        action: Option<AuditCommand>,
+    },
     /// Bulk-provision teams of officers with one enrolment code each, for load tests and
     /// rehearsals: prints one JSON line per officer (`team_id`, `officer_id`, `code`).
     Provision {
@@ -118,53 +127,15 @@ enum Command {
     },
 }
 
-/// The transport bounds of `serve` (README "Limits").
-#[derive(Debug, clap::Args)]
-struct GuardArgs {
-    /// Seconds a connection may take to send a request's head (or finish a TLS handshake).
-    #[arg(long, default_value_t = 10)]
-    header_timeout_secs: u64,
-    /// Seconds a request may take from its head to its answer, body included (then 408).
-    #[arg(long, default_value_t = 60)]
-    request_timeout_secs: u64,
-    /// Most requests in flight at once (beyond: 503 busy).
-    #[arg(long, default_value_t = 512)]
-    max_in_flight: usize,
-    /// Pushes a device may make at once after a quiet spell.
-    #[arg(long, default_value_t = 60)]
-    push_burst: u32,
-    /// Pushes a second a device may make after its burst (beyond: 429).
-    #[arg(long, default_value_t = 2.0)]
-    push_per_second: f64,
-    /// Pull pages a device may ask for at once after a quiet spell.
-    #[arg(long, default_value_t = 1200)]
-    pull_burst: u32,
-    /// Pull pages a second a device may ask for after its burst (beyond: 429).
-    #[arg(long, default_value_t = 20.0)]
-    pull_per_second: f64,
-}
-
-impl GuardArgs {
-    /// `config` with these bounds.
-    fn apply(&self, config: Config, enrol_per_minute: u32) -> Config {
-        use pocketbook_sync_server::guard::rate::Rate;
-        use std::time::Duration;
-        Config {
-            header_read_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
-            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
-            max_in_flight: self.max_in_flight.max(1),
-            push_rate: Rate {
-                burst: self.push_burst,
-                per_second: self.push_per_second,
-            },
-            pull_rate: Rate {
-                burst: self.pull_burst,
-                per_second: self.pull_per_second,
-            },
-            enrol_per_minute,
-            ..config
-        }
-    }
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain: report the first row that breaks it, and compare its
+    /// head with one kept elsewhere (printed at every admin action).
+    Verify {
+        /// The head kept elsewhere; a different head fails.
+        #[arg(long)]
+        head: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -300,6 +271,11 @@ fn print_lines<T: serde::Serialize>(items: &[T]) -> Result<(), CliError> {
 
 /// Opens the backend `cli.db` names, then runs the command over it.
 async fn run(cli: Cli) -> Result<(), CliError> {
+    // Admin commands act as someone; a serving process's rows name their devices instead.
+    let actor = match cli.command {
+        Command::Serve { .. } => None,
+        _ => Some(cli.actor.clone().unwrap_or_else(serve_cli::default_actor)),
+    };
     if cli.db.starts_with("postgres://") || cli.db.starts_with("postgresql://") {
         let options = PostgresOptions {
             pool_size: cli.db_pool,
@@ -310,7 +286,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             .await
             .map_err(|_| StoreError::Task)??;
         run_on(
-            store.with_enrol_limit(cli.enrol_limit_per_minute),
+            store
+                .with_enrol_limit(cli.enrol_limit_per_minute)
+                .acting_as(actor.as_deref()),
             cli.command,
             cli.enrol_limit_per_minute,
         )
@@ -318,47 +296,14 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     } else {
         let store = SqliteStore::open(Path::new(&cli.db))?;
         run_on(
-            store.with_enrol_limit(cli.enrol_limit_per_minute),
+            store
+                .with_enrol_limit(cli.enrol_limit_per_minute)
+                .acting_as(actor.as_deref()),
             cli.command,
             cli.enrol_limit_per_minute,
         )
         .await
     }
-}
-
-/// Serves the API until Ctrl-C, over TLS when given a certificate and key.
-async fn serve<S: Store>(
-    store: S,
-    listen: String,
-    config: Config,
-    tls: Option<(PathBuf, PathBuf)>,
-) -> Result<(), CliError> {
-    let report = store.validate_store().await?;
-    tracing::info!(
-        checked = report.checked,
-        quarantined = report.quarantined,
-        "stored records validated"
-    );
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, "serving");
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    // Scripts read this line to find a port picked with --listen 127.0.0.1:0.
-    match tls {
-        Some((cert, key)) => {
-            let tls = pocketbook_sync_server::tls::config_from_pem(&cert, &key)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-            println!("listening on https://{addr}");
-            pocketbook_sync_server::tls::serve_tls(listener, store, config, tls, shutdown).await?;
-        }
-        None => {
-            println!("listening on http://{addr}");
-            pocketbook_sync_server::serve(listener, store, config, shutdown).await?;
-        }
-    }
-    Ok(())
 }
 
 async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
@@ -373,9 +318,14 @@ async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
             tls_cert,
             tls_key,
             guard,
+            net,
         } => {
             let config = guard.apply(Config::with_lease_days(lease_days)?, enrol_per_minute);
-            serve(store, listen, config, tls_cert.zip(tls_key)).await?
+            let config = net.apply(config);
+            serve_cli::serve(store, listen, config, net, tls_cert.zip(tls_key))
+                .await
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            return Ok(());
         }
         Command::Team(TeamCommand::Add { name }) => {
             println!("{}", teams::add_team(&store, name).await?.id)
@@ -482,12 +432,23 @@ async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
         }
         Command::Erasure(command) => println!("{}", admin::erase::run(&store, command).await?),
         Command::Quarantine => print_lines(&export::quarantine(&store).await?)?,
-        Command::Audit => {
+        Command::Audit { action: None } => {
             for line in export::audit_lines(&store).await? {
                 println!("{line}");
             }
         }
+        Command::Audit {
+            action: Some(AuditCommand::Verify { head }),
+        } => match serve_cli::verify_audit(&store, head.as_deref()).await? {
+            serve_cli::Verdict::Holds(report) => println!(
+                "audit chain holds: {} rows chained ({} from before the chain), head {}",
+                report.checked, report.unchained, report.head
+            ),
+            serve_cli::Verdict::Broken(why) => return Err(CliError::Usage(why)),
+        },
     }
+    // Every admin command leaves the chain's head in the log, to be kept elsewhere.
+    tracing::info!(head = %store.audit_head().await?, "server audit chain head");
     Ok(())
 }
 

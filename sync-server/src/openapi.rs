@@ -18,7 +18,9 @@ use utoipa::OpenApi;
     responses(
         (status = 200, description = "Enrolled", body = EnrollResponse),
         (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 401, description = "`device_revoked`: the device id names a revoked device, which stays revoked", body = ErrorBody),
         (status = 403, description = "Unknown, used or expired code", body = ErrorBody),
+        (status = 409, description = "`device_taken`: the device id is held and the request did not prove possession of its token (`token`), or the code is another officer's; nothing changed", body = ErrorBody),
         (status = 426, description = "Protocol version not supported", body = ErrorBody),
         (status = 429, description = "Too many attempts", body = ErrorBody),
     )
@@ -35,7 +37,7 @@ fn enroll() {}
     responses(
         (status = 200, description = "Results per mutation", body = PushResponse),
         (status = 400, description = "Malformed push", body = ErrorBody),
-        (status = 401, description = "Unknown token, or `device_revoked`", body = ErrorBody),
+        (status = 401, description = "Unknown token, `device_revoked`, or `lease_expired`: the lease ended more than the grace period ago (within it, pushes are taken)", body = ErrorBody),
         (status = 403, description = "`device_suspended`: past a per-device cap", body = ErrorBody),
         (status = 409, description = "`clock_skew`, with the server's time; or `seq_gap`: the first new seq is not the high-water mark + 1, nothing applied", body = ErrorBody),
         (status = 413, description = "Too large: split the batch, or a field over its limit", body = ErrorBody),
@@ -54,7 +56,7 @@ fn push() {}
     responses(
         (status = 200, description = "A page of changes", body = PullResponse),
         (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 401, description = "Unknown token, or `device_revoked`", body = ErrorBody),
+        (status = 401, description = "Unknown token, `device_revoked`, or `lease_expired`: the device's lease has ended; re-authenticate with a code (never a wipe)", body = ErrorBody),
         (status = 403, description = "`device_suspended`: past a per-device cap", body = ErrorBody),
         (status = 426, description = "Protocol version not supported", body = ErrorBody),
     )
@@ -68,7 +70,8 @@ fn pull() {}
 ))]
 fn healthz() {}
 
-/// Prometheus metrics (text exposition format).
+/// Prometheus metrics (text exposition format); on a listener of its own with
+/// `--metrics-listen`, and then not here.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Metrics", content_type = "text/plain")))]
 fn metrics() {}
 

@@ -10,13 +10,19 @@ use pocketbook_protocol::limits::MAX_MUTATIONS_PER_PUSH;
 use crate::guard::rate::Rate;
 use crate::guard::Guards;
 use crate::metrics::Metrics;
+use crate::proxy::Cidr;
 use crate::store::Store;
 
 /// Server settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Config {
-    /// How long a device may go without syncing before it must re-authenticate.
+    /// How long a device may go without syncing before it must re-authenticate: a pull (and a
+    /// push within the lease) renews the lease to now plus this.
     pub lease_seconds: u64,
+    /// How long past its lease a device may still push (an officer at a door must be able to
+    /// record, and the record must reach the station); pulls answer `401 lease_expired` at
+    /// once, and pushes too after this.
+    pub lease_grace_seconds: u64,
     /// Most mutations accepted in one push (more answer 413 and the device splits). The bound
     /// is `protocol::limits::MAX_MUTATIONS_PER_PUSH`; a setting may only lower it (tests do).
     pub max_batch: usize,
@@ -38,12 +44,13 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// A 28-day lease, `MAX_MUTATIONS_PER_PUSH` mutations a push, 10 s for a request head, 60 s
+    /// A 28-day lease with 14 days' grace for pushes, `MAX_MUTATIONS_PER_PUSH` mutations a push, 10 s for a request head, 60 s
     /// for a request, 512 requests in flight, per device a burst of 60 pushes then 2 a second
     /// and a burst of 1,200 pull pages then 20 a second, 10 enrolments a minute per address.
     fn default() -> Self {
         Config {
             lease_seconds: 28 * 24 * 3600,
+            lease_grace_seconds: 14 * 24 * 3600,
             max_batch: MAX_MUTATIONS_PER_PUSH,
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
@@ -79,6 +86,17 @@ impl Config {
     }
 }
 
+/// Settings of how the server meets its network (issue 11), apart from [`Config`] (which is
+/// `Copy`): the proxies whose `X-Forwarded-For` it believes, and whether `/metrics` is served
+/// on a listener of its own (and then not on the API's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// Peers whose forwarded address the enrolment limit keys on (`--trusted-proxy`).
+    pub trusted_proxies: Vec<Cidr>,
+    /// `/metrics` is served on a separate listener (`--metrics-listen`), not the API's.
+    pub metrics_apart: bool,
+}
+
 /// The state every handler shares: the store and the settings.
 #[derive(Clone)]
 pub struct AppState<S: Store> {
@@ -90,6 +108,8 @@ pub struct AppState<S: Store> {
     pub metrics: Arc<Metrics>,
     /// The transport guards (in-flight cap, rate limits).
     pub guards: Arc<Guards>,
+    /// Trusted proxies and where metrics are served.
+    pub transport: Arc<Transport>,
 }
 
 impl<S: Store> AppState<S> {
@@ -100,7 +120,14 @@ impl<S: Store> AppState<S> {
             guards: Arc::new(Guards::new(&config)),
             config,
             metrics: Arc::new(Metrics::default()),
+            transport: Arc::new(Transport::default()),
         }
+    }
+
+    /// This state with `transport` settings.
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = Arc::new(transport);
+        self
     }
 }
 

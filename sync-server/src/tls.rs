@@ -69,3 +69,21 @@ pub async fn serve_tls<S: Store>(
     )
     .await
 }
+
+/// [`serve_tls`] with `transport` settings; when `metrics` is given, `/metrics` is served there
+/// (plain HTTP) and not on `listener`.
+pub async fn serve_tls_with<S: Store>(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    store: S,
+    config: Config,
+    transport: crate::state::Transport,
+    tls: Arc<ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let acceptor = Some(crate::listen::acceptor(tls));
+    crate::serve_listeners(
+        listener, metrics, store, config, transport, acceptor, shutdown,
+    )
+    .await
+}

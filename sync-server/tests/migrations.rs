@@ -138,28 +138,41 @@ fn sqlite_shape(conn: &Connection) -> Shape {
     shape
 }
 
-/// Every row of every table, as text, table by table.
-/// The rows of `after` to compare with `before`: a table a later step added is left out while
-/// it is empty (a migration that filled one would still show).
-fn kept(
-    mut after: BTreeMap<String, BTreeSet<String>>,
-    before: &BTreeMap<String, BTreeSet<String>>,
-) -> BTreeMap<String, BTreeSet<String>> {
-    after.retain(|table, rows| before.contains_key(table) || !rows.is_empty());
-    after
-}
-
-fn sqlite_rows(conn: &Connection) -> BTreeMap<String, BTreeSet<String>> {
-    let tables = sqlite_strings(
+/// Each table's columns, in order.
+fn sqlite_columns(conn: &Connection) -> BTreeMap<String, Vec<String>> {
+    sqlite_strings(
         conn,
         "SELECT name FROM sqlite_master WHERE type = 'table'",
         [],
-    );
-    tables
-        .into_iter()
-        .map(|table| {
+    )
+    .into_iter()
+    .map(|table| {
+        let columns = sqlite_strings(
+            conn,
+            "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
+            [&table],
+        );
+        (table, columns)
+    })
+    .collect()
+}
+
+/// The rows of the tables and columns `shape` names (a later step's tables and columns are
+/// not the old rows' business).
+fn sqlite_rows_of(
+    conn: &Connection,
+    shape: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    shape
+        .iter()
+        .map(|(table, columns)| {
+            let list = columns
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
             let mut stmt = conn
-                .prepare(&format!("SELECT * FROM {table}"))
+                .prepare(&format!("SELECT {list} FROM {table}"))
                 .expect("select");
             let width = stmt.column_count();
             let rows = stmt
@@ -171,7 +184,7 @@ fn sqlite_rows(conn: &Connection) -> BTreeMap<String, BTreeSet<String>> {
                 .expect("rows")
                 .map(|row| row.expect("row").join(" | "))
                 .collect();
-            (table, rows)
+            (table.clone(), rows)
         })
         .collect()
 }
@@ -209,7 +222,8 @@ fn sqlite_database_of_7162c29_is_adopted_with_nothing_lost() {
     let conn = Connection::open(&path).expect("open fixture");
     let (version, _) = sqlite_catalogue(&conn);
     assert_eq!(version, 2, "7162c29 left SQLite at user_version 2");
-    let before = sqlite_rows(&conn);
+    let shape = sqlite_columns(&conn);
+    let before = sqlite_rows_of(&conn, &shape);
     drop(conn);
 
     let store = SqliteStore::open(&path).expect("adopt");
@@ -222,7 +236,7 @@ fn sqlite_database_of_7162c29_is_adopted_with_nothing_lost() {
         sqlite_catalogue(&fresh_sqlite(dir.path()))
     );
     assert_eq!(
-        kept(sqlite_rows(&conn), &before),
+        sqlite_rows_of(&conn, &shape),
         before,
         "every row is kept unchanged"
     );
@@ -409,8 +423,8 @@ fn pg_shape(client: &mut Client) -> Shape {
     shape
 }
 
-/// Every row of every table but the version table, as text, table by table.
-fn pg_rows(client: &mut Client) -> BTreeMap<String, BTreeSet<String>> {
+/// Each table's columns but the version table's, in order.
+fn pg_columns(client: &mut Client) -> BTreeMap<String, Vec<String>> {
     let tables = pg_strings(
         client,
         "SELECT table_name::text FROM information_schema.tables
@@ -419,9 +433,34 @@ fn pg_rows(client: &mut Client) -> BTreeMap<String, BTreeSet<String>> {
     tables
         .into_iter()
         .map(|table| {
-            let sql = format!("SELECT t::text FROM public.{table} t");
+            let sql = format!(
+                "SELECT column_name::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = '{table}'
+                 ORDER BY ordinal_position"
+            );
+            let columns = pg_strings(client, &sql);
+            (table, columns)
+        })
+        .collect()
+}
+
+/// The rows of the tables and columns `shape` names (a later step's tables and columns are
+/// not the old rows' business).
+fn pg_rows_of(
+    client: &mut Client,
+    shape: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    shape
+        .iter()
+        .map(|(table, columns)| {
+            let list = columns
+                .iter()
+                .map(|c| format!("t.\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT ROW({list})::text FROM public.{table} t");
             let rows = pg_strings(client, &sql).into_iter().collect();
-            (table, rows)
+            (table.clone(), rows)
         })
         .collect()
 }
@@ -472,7 +511,8 @@ fn postgres_database_of_7162c29_is_adopted_with_nothing_lost() {
         1,
         "7162c29 left PostgreSQL at version 1"
     );
-    let before = pg_rows(&mut client);
+    let shape = pg_columns(&mut client);
+    let before = pg_rows_of(&mut client, &shape);
     drop(client);
 
     let store = pg_open(&url);
@@ -483,7 +523,7 @@ fn postgres_database_of_7162c29_is_adopted_with_nothing_lost() {
     let fresh = pg_catalogue(&mut pg_connect(&fresh_pg()));
     assert_eq!(pg_catalogue(&mut client), fresh);
     assert_eq!(
-        kept(pg_rows(&mut client), &before),
+        pg_rows_of(&mut client, &shape),
         before,
         "every row is kept unchanged"
     );

@@ -51,8 +51,19 @@ impl TestServer {
 
     /// [`TestServer::start`] with settings.
     pub async fn start_with(config: Config) -> Self {
+        Self::start_with_sources(config, std::sync::Arc::new(pocketbook_core::SystemSources)).await
+    }
+
+    /// [`TestServer::start_with`], the server taking wall time, ids and random bytes from
+    /// `sources` (seeded time lets a test move the server's clock, to end a lease, instead of
+    /// sleeping).
+    pub async fn start_with_sources(
+        config: Config,
+        sources: std::sync::Arc<dyn pocketbook_core::Sources>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join("server.db")).expect("server store");
+        let store = SqliteStore::open_with_sources(&dir.path().join("server.db"), sources)
+            .expect("server store");
         let team_a = store.add_team("Team A".into()).await.expect("team").id;
         let team_b = store.add_team("Team B".into()).await.expect("team").id;
         let school = Uuid::now_v7();

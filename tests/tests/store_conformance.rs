@@ -213,11 +213,14 @@ async fn enrolment_is_rate_limited_per_client<S: Store>(store: S) {
     }
     let outcome = try_enrol(&store, "wrong", "10.0.0.9").await;
     assert!(matches!(outcome, Enrolment::RateLimited));
-    let other = try_enrol(&store, "wrong", "10.0.0.10").await;
+    let other = try_enrol(&store, "other-wrong", "10.0.0.10").await;
     assert!(
         matches!(other, Enrolment::BadCode),
         "another client is not limited"
     );
+    // Attempts are counted per code too (issue 11): the spent code is limited from anywhere.
+    let same_code = try_enrol(&store, "wrong", "10.0.0.11").await;
+    assert!(matches!(same_code, Enrolment::RateLimited));
 }
 
 async fn revoked_and_unknown_tokens_are_told_apart<S: Store>(store: S) {

@@ -1,6 +1,10 @@
 //! Enrolment in the database: the per-client rate limit, kept in the database so every server
 //! process sharing it counts the same attempts, and the exchange of a one-time code (by its
 //! hash) for a device registration. Runs inside the caller's transaction.
+//!
+//! A device id the server already holds is never taken by a code alone (issue 11): the request
+//! must prove possession of that device's current or an earlier token; then it is a
+//! re-authentication that keeps the device's id, high-water marks and audit chain.
 
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::GENESIS_HASH;
@@ -11,7 +15,7 @@ use super::clock::{now_ms, now_text};
 use super::decode::parse_id;
 use super::meta::audit;
 use super::reference::{officer, provisioning_for};
-use super::sql::{args, Db};
+use super::sql::{args, Db, Param};
 use super::Enrolment;
 use crate::error::StoreError;
 
@@ -51,6 +55,53 @@ pub struct NewDevice {
     pub device_name: String,
     /// SHA-256 of its new token.
     pub token_hash: String,
+    /// SHA-256 of the token the request presents as proof of possession, if any.
+    pub proof_hash: Option<String>,
+    /// The new lease end (ms since the epoch), if the caller sets one.
+    pub lease_until_ms: Option<i64>,
+}
+
+/// What the server holds about a device id an enrolment names.
+struct Held {
+    officer_id: String,
+    token_hash: String,
+    revoked: bool,
+}
+
+fn held(db: &mut dyn Db, device_id: Uuid) -> Result<Option<Held>, StoreError> {
+    db.query_opt(
+        "SELECT officer_id, token_hash, revoked_at FROM devices WHERE device_id = ?1",
+        args![device_id.to_string()],
+    )?
+    .map(|r| {
+        Ok(Held {
+            officer_id: r.text(0)?,
+            token_hash: r.text(1)?,
+            revoked: r.opt_text(2)?.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Whether `proof_hash` is the hash of a token `device_id` holds or held.
+fn proves(
+    db: &mut dyn Db,
+    device_id: Uuid,
+    held: &Held,
+    proof_hash: Option<&str>,
+) -> Result<bool, StoreError> {
+    let Some(proof) = proof_hash else {
+        return Ok(false);
+    };
+    if proof == held.token_hash {
+        return Ok(true);
+    }
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM device_tokens WHERE token_hash = ?1 AND device_id = ?2",
+            args![proof, device_id.to_string()],
+        )?
+        .is_some())
 }
 
 /// Takes a live code and registers the device for the code's officer; their reference data.
@@ -82,6 +133,31 @@ pub fn exchange_code(
     let Some(me) = officer(db, officer_id)? else {
         return Ok(Enrolment::BadCode);
     };
+    // A device id the server holds: only its owner, proving possession of its token, may
+    // re-authenticate it; the code must be that officer's. Nothing changes otherwise.
+    let existing = held(db, device.device_id)?;
+    if let Some(existing) = &existing {
+        let refusal = if existing.revoked {
+            Some(("enrol_refused_revoked", Enrolment::Revoked))
+        } else if !proves(db, device.device_id, existing, device.proof_hash.as_deref())?
+            || existing.officer_id != officer_id.to_string()
+        {
+            Some(("enrol_refused_taken", Enrolment::Taken))
+        } else {
+            None
+        };
+        if let Some((operation, outcome)) = refusal {
+            audit(
+                db,
+                sources,
+                operation,
+                Some(officer_id),
+                Some(device.device_id),
+                json!({}),
+            )?;
+            return Ok(outcome);
+        }
+    }
     // Only an unused code is taken, so two servers racing on one code enrol one device.
     let taken = db.execute(
         "UPDATE enrol_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL",
@@ -90,25 +166,50 @@ pub fn exchange_code(
     if taken == 0 {
         return Ok(Enrolment::BadCode);
     }
-    db.execute(
-        "INSERT INTO devices (device_id, officer_id, name, token_hash, enrolled_at, audit_head)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (device_id) DO UPDATE SET officer_id = excluded.officer_id,
-             name = excluded.name, token_hash = excluded.token_hash,
-             enrolled_at = excluded.enrolled_at",
-        args![
-            device.device_id.to_string(),
-            officer_id.to_string(),
-            &device.device_name,
-            &device.token_hash,
-            now_text(sources),
-            GENESIS_HASH
-        ],
-    )?;
+    let reauthenticating = existing.is_some();
+    if let Some(existing) = existing {
+        db.execute(
+            "INSERT INTO device_tokens (token_hash, device_id, retired_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (token_hash) DO NOTHING",
+            args![
+                &existing.token_hash,
+                device.device_id.to_string(),
+                now_text(sources)
+            ],
+        )?;
+        db.execute(
+            "UPDATE devices SET name = ?2, token_hash = ?3, lease_until = ?4 WHERE device_id = ?1",
+            args![
+                device.device_id.to_string(),
+                &device.device_name,
+                &device.token_hash,
+                device.lease_until_ms.map_or(Param::Null, Param::Int)
+            ],
+        )?;
+    } else {
+        db.execute(
+            "INSERT INTO devices (device_id, officer_id, name, token_hash, enrolled_at, audit_head,
+                 lease_until)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            args![
+                device.device_id.to_string(),
+                officer_id.to_string(),
+                &device.device_name,
+                &device.token_hash,
+                now_text(sources),
+                GENESIS_HASH,
+                device.lease_until_ms.map_or(Param::Null, Param::Int)
+            ],
+        )?;
+    }
     audit(
         db,
         sources,
-        "enrol",
+        if reauthenticating {
+            "reauthenticate"
+        } else {
+            "enrol"
+        },
         Some(officer_id),
         Some(device.device_id),
         json!({}),

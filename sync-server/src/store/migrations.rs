@@ -38,7 +38,8 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
     6 => "0006_retained_content.sql",
-    7 => "0008_record_parent.sql",
+    7 => "0007_identity_lease_audit_chain.sql",
+    8 => "0008_record_parent.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -49,7 +50,8 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     4 => "0004_drop_change_seq.sql",
     5 => "0005_device_guard.sql",
     6 => "0006_retained_content.sql",
-    7 => "0008_record_parent.sql",
+    7 => "0007_identity_lease_audit_chain.sql",
+    8 => "0008_record_parent.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

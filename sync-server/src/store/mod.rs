@@ -10,8 +10,10 @@ mod conflicts;
 mod decode;
 mod enrol;
 mod erase;
+mod identity;
 mod meta;
 pub mod migrations;
+mod pg_tls;
 mod postgres;
 mod pull;
 mod push;
@@ -34,6 +36,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use erase::RecordErasure;
+pub use meta::{BrokenRow, ChainReport};
 pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};
 pub use sql_store::{Backend, SqlStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
@@ -61,6 +64,13 @@ pub enum TokenCheck {
     Suspended,
     /// No device has this token.
     Unknown,
+    /// A device past its lease: it may push within the grace period, nothing else.
+    Lapsed {
+        /// The device.
+        device: Device,
+        /// When its lease ended (ms since the epoch).
+        lease_until_ms: i64,
+    },
 }
 
 /// What `validate-store` found: counts only, never a record's content.
@@ -81,6 +91,31 @@ pub enum Enrolment {
     BadCode,
     /// Too many attempts recently.
     RateLimited,
+    /// The device id is held by the server and the request did not prove possession of its
+    /// token (or names another officer's device): nothing changed.
+    Taken,
+    /// The device id is held by a revoked device: it stays revoked.
+    Revoked,
+}
+
+/// An enrolment attempt (issue 11): a code, the device it names and, when that device is one
+/// the server holds, the proof of possession of its token.
+#[derive(Debug, Clone)]
+pub struct EnrolAttempt {
+    /// SHA-256 of the one-time code.
+    pub code_hash: String,
+    /// The device's id.
+    pub device_id: Uuid,
+    /// The device's name.
+    pub device_name: String,
+    /// SHA-256 of the token it will be given.
+    pub token_hash: String,
+    /// The client address the attempt counts against.
+    pub client: String,
+    /// SHA-256 of the token presented as proof of possession (`EnrollRequest.token`).
+    pub proof_hash: Option<String>,
+    /// The lease the device gets (ms since the epoch).
+    pub lease_until_ms: Option<i64>,
 }
 
 /// A device as listed to admins.
@@ -216,4 +251,20 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn quarantine(&self) -> impl Future<Output = Result<Vec<QuarantineEntry>, StoreError>> + Send;
     /// The server audit log, oldest first, as JSON lines.
     fn audit_lines(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// Enrols a device, or re-authenticates one the server holds when the attempt proves
+    /// possession of its token; counts the attempt per client address and per code.
+    fn enroll_device(
+        &self,
+        attempt: EnrolAttempt,
+    ) -> impl Future<Output = Result<Enrolment, StoreError>> + Send;
+    /// Sets a device's lease end (ms since the epoch).
+    fn renew_lease(
+        &self,
+        device_id: Uuid,
+        lease_until_ms: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The server audit chain's head: its last row's hash.
+    fn audit_head(&self) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// Walks the server audit chain; reports the first row that does not hold.
+    fn verify_audit(&self) -> impl Future<Output = Result<ChainReport, StoreError>> + Send;
 }

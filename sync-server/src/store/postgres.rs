@@ -20,6 +20,7 @@ use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
 use super::migrations::{self, Migrate, Migration};
+use super::pg_tls::{split_url, PgTls};
 use super::sql::{dollar_placeholders, Cell, Db, Param, Row};
 use super::sql_store::{Backend, SqlStore};
 use crate::error::StoreError;
@@ -73,6 +74,15 @@ pub struct Connection {
 /// Opens pooled connections.
 struct Manager {
     config: postgres::Config,
+    tls: PgTls,
+}
+
+/// Opens one connection, over TLS when the URL asked for it.
+fn connect(config: &postgres::Config, tls: &PgTls) -> Result<Client, postgres::Error> {
+    match tls {
+        PgTls::Plain => config.connect(NoTls),
+        PgTls::Verified(rustls) => config.connect(rustls.clone()),
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -81,7 +91,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Connection, postgres::Error> {
         Ok(Connection {
-            client: self.config.connect(NoTls)?,
+            client: connect(&self.config, &self.tls)?,
             statements: HashMap::new(),
         })
     }
@@ -115,7 +125,8 @@ impl Drop for PostgresBackend {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user@host:port/db`), creating and
+    /// Connects to the database at `url` (`postgres://user@host:port/db`; over TLS with
+    /// `?sslmode=verify-full&sslrootcert=<CA file>` or `verify-ca`), creating and
     /// migrating its schema under an advisory lock. Blocking: call before serving, or from the
     /// blocking pool. Runs on the system's clock and random source.
     pub fn connect(url: &str, options: PostgresOptions) -> Result<Self, StoreError> {
@@ -128,16 +139,17 @@ impl PostgresStore {
         options: PostgresOptions,
         sources: Arc<dyn Sources>,
     ) -> Result<Self, StoreError> {
-        let config = postgres::Config::from_str(url)
+        let (url, tls) = split_url(url)?;
+        let config = postgres::Config::from_str(&url)
             .map_err(|_| StoreError::Invalid("the PostgreSQL URL is not valid".into()))?;
-        let mut first = config.connect(NoTls)?;
+        let mut first = connect(&config, &tls)?;
         migrations::migrate_with(&mut first, sources.as_ref())?;
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
-            .build(Manager { config })?;
+            .build(Manager { config, tls })?;
         Ok(SqlStore::with_sources(
             PostgresBackend {
                 pool: Some(pool),

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::clock::{now_ms, now_text};
 use super::conflicts::mark_conflict_resolved;
 use super::decode::{all_json, corrupt, parse_id};
-use super::enrol;
-use super::meta::{audit, meta};
+use super::identity;
+use super::meta::{acting_as, audit, meta};
 use super::reference::{self, officer, team_ids};
 use super::sql::{args, Db};
 use super::{caps, cascade, pull, push, record_scan};
@@ -51,8 +51,9 @@ pub trait Backend: Send + Sync + 'static {
 /// The server's store over a SQL backend.
 pub struct SqlStore<B> {
     backend: Arc<B>,
-    enrol_limit: i64,
+    pub(super) enrol_limit: i64,
     sources: Arc<dyn Sources>,
+    actor: Option<Arc<str>>,
 }
 
 impl<B> Clone for SqlStore<B> {
@@ -61,6 +62,7 @@ impl<B> Clone for SqlStore<B> {
             backend: self.backend.clone(),
             enrol_limit: self.enrol_limit,
             sources: self.sources.clone(),
+            actor: self.actor.clone(),
         }
     }
 }
@@ -78,6 +80,7 @@ impl<B: Backend> SqlStore<B> {
             backend: Arc::new(backend),
             enrol_limit: ENROL_ATTEMPTS_PER_MINUTE,
             sources,
+            actor: None,
         }
     }
 
@@ -86,6 +89,13 @@ impl<B: Backend> SqlStore<B> {
     /// raises it.
     pub fn with_enrol_limit(mut self, per_minute: u32) -> Self {
         self.enrol_limit = i64::from(per_minute.max(1));
+        self
+    }
+
+    /// Records `name` as the admin acting in every audit row this store writes (`--as`);
+    /// `None`: no admin (a serving process).
+    pub fn acting_as(mut self, name: Option<&str>) -> Self {
+        self.actor = name.map(Arc::from);
         self
     }
 
@@ -98,7 +108,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Runs a read-only `f` on the blocking pool through [`Backend::read`].
-    async fn run_read<T: Send + 'static>(
+    pub(super) async fn run_read<T: Send + 'static>(
         &self,
         f: impl FnMut(&mut dyn Db, &dyn Sources) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
@@ -113,13 +123,16 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<T, StoreError> {
         let backend = self.backend.clone();
         let sources = self.sources.clone();
+        let actor = self.actor.clone();
         tokio::task::spawn_blocking(move || {
             let mut body = |db: &mut dyn Db| f(db, sources.as_ref());
-            if read {
-                backend.read(&mut body)
-            } else {
-                backend.transaction(&mut body)
-            }
+            acting_as(actor.as_deref(), || {
+                if read {
+                    backend.read(&mut body)
+                } else {
+                    backend.transaction(&mut body)
+                }
+            })
         })
         .await
         .map_err(|_| StoreError::Task)?
@@ -144,49 +157,13 @@ impl<B: Backend> Store for SqlStore<B> {
         token_hash: String,
         client: String,
     ) -> Result<Enrolment, StoreError> {
-        // The rate limit must count even failed attempts, so it commits on its own first.
-        let limit = self.enrol_limit;
-        let limited = self
-            .run(move |db, sources| enrol::over_limit(db, sources, &client, limit))
-            .await?;
-        if limited {
-            return Ok(Enrolment::RateLimited);
-        }
-        let device = enrol::NewDevice {
-            code_hash,
-            device_id,
-            device_name,
-            token_hash,
-        };
-        self.run(move |db, sources| enrol::exchange_code(db, sources, &device))
-            .await
+        let attempt = identity::plain(code_hash, device_id, device_name, token_hash, client);
+        identity::enroll(self, attempt).await
     }
 
     async fn check_token(&self, token_hash: String) -> Result<TokenCheck, StoreError> {
-        self.run_read(move |db, _| {
-            let Some(row) = db.query_opt(
-                "SELECT device_id, officer_id, revoked_at, suspended_at FROM devices
-                 WHERE token_hash = ?1",
-                args![&token_hash],
-            )?
-            else {
-                return Ok(TokenCheck::Unknown);
-            };
-            if row.opt_text(2)?.is_some() {
-                return Ok(TokenCheck::Revoked);
-            }
-            if row.opt_text(3)?.is_some() {
-                return Ok(TokenCheck::Suspended);
-            }
-            let Some(officer) = officer(db, parse_id(&row.text(1)?)?)? else {
-                return Ok(TokenCheck::Unknown);
-            };
-            Ok(TokenCheck::Valid(Device {
-                device_id: parse_id(&row.text(0)?)?,
-                officer,
-            }))
-        })
-        .await
+        self.run_read(move |db, sources| identity::check_token(db, sources, &token_hash))
+            .await
     }
 
     async fn push(
@@ -294,6 +271,9 @@ impl<B: Backend> Store for SqlStore<B> {
             if n == 0 {
                 return Err(StoreError::Invalid("unknown officer".into()));
             }
+            // Change numbers before the audit row: the writers' lock is taken before the
+            // audit chain's, in every transaction, or two writers could deadlock.
+            cascade::author_teams_changed(db, o.id, &before, &o.team_ids)?;
             audit(
                 db,
                 sources,
@@ -302,7 +282,6 @@ impl<B: Backend> Store for SqlStore<B> {
                 None,
                 json!({ "officer_id": o.id }),
             )?;
-            cascade::author_teams_changed(db, o.id, &before, &o.team_ids)?;
             Ok(())
         })
         .await
@@ -472,7 +451,7 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn audit_lines(&self) -> Result<Vec<String>, StoreError> {
         self.run(|db, _| {
             db.query(
-                "SELECT at, operation, officer_id, device_id, detail FROM audit ORDER BY id",
+                "SELECT at, operation, officer_id, device_id, detail, actor FROM audit ORDER BY id",
                 &[],
             )?
             .iter()
@@ -484,6 +463,7 @@ impl<B: Backend> Store for SqlStore<B> {
                     "operation": row.text(1)?,
                     "officer_id": row.opt_text(2)?,
                     "device_id": row.opt_text(3)?,
+                    "actor": row.opt_text(5)?,
                     "detail": detail,
                 })
                 .to_string())
@@ -491,5 +471,22 @@ impl<B: Backend> Store for SqlStore<B> {
             .collect()
         })
         .await
+    }
+
+    async fn enroll_device(&self, attempt: super::EnrolAttempt) -> Result<Enrolment, StoreError> {
+        identity::enroll(self, attempt).await
+    }
+
+    async fn renew_lease(&self, device_id: Uuid, lease_until_ms: i64) -> Result<(), StoreError> {
+        self.run(move |db, _| identity::renew_lease(db, device_id, lease_until_ms))
+            .await
+    }
+
+    async fn audit_head(&self) -> Result<String, StoreError> {
+        self.run_read(|db, _| super::meta::chain_head(db)).await
+    }
+
+    async fn verify_audit(&self) -> Result<super::ChainReport, StoreError> {
+        self.run_read(|db, _| super::meta::verify_chain(db)).await
     }
 }

@@ -35,6 +35,7 @@ impl SqliteStore {
     /// Opens (creating and migrating) the database at `path`, taking wall time, ids and random
     /// bytes from `sources`.
     pub fn open_with_sources(path: &Path, sources: Arc<dyn Sources>) -> Result<Self, StoreError> {
+        create_owner_only(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))?;
@@ -53,6 +54,19 @@ impl SqliteStore {
             sources,
         ))
     }
+}
+
+/// Creates the database file readable and writable by its owner only (0600) when it does not
+/// exist yet; SQLite gives its `-wal` and `-shm` files the database file's permissions.
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // A file that exists is opened as it is; a path that cannot be created fails in SQLite's
+    // own open, with its own error.
+    let _ = options.open(path);
+    Ok(())
 }
 
 /// SQLite's migration glue: the version is `PRAGMA user_version`, each step runs in
