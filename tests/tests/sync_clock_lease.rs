@@ -62,7 +62,9 @@ async fn a_device_clock_ten_minutes_fast_is_corrected_and_nothing_is_lost() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lapsed_lease_hides_records_until_reauthentication_which_keeps_the_outbox() {
     let server = TestServer::start_with(Config {
-        lease_seconds: 1,
+        // Long enough that the server's own (real-time) lease never lapses under a slow run;
+        // the device's seeded clock is moved past it instead.
+        lease_seconds: 60,
         ..Config::default()
     })
     .await;
@@ -83,7 +85,7 @@ async fn a_lapsed_lease_hides_records_until_reauthentication_which_keeps_the_out
     device.book.sync().await.unwrap();
     device.book.record_visit(visit_draft(child, 1)).unwrap();
     assert!(device.book.visits(&VisitFilter::default()).is_ok());
-    time.advance(chrono::Duration::milliseconds(1_500));
+    time.advance(chrono::Duration::seconds(61));
 
     // The visit was recorded before the lapse: lists leave it out, and the outbox and the
     // chronology answer LeaseExpired (see tests/tests/lease_device.rs for the rest).
