@@ -1,6 +1,8 @@
 //! The server's own facts in the `meta` table (its id and epoch) and its audit log of every
 //! push, pull and admin action. Runs inside the caller's transaction; the audit log names
-//! operations, officers, devices and record ids, never personal data.
+//! operations, officers, devices and record ids, and keeps the reasons officers and admins give
+//! for a change where the authorisation table asks for one (free text, exported only to admins;
+//! never written to the tracing log).
 //!
 //! The log is a hash chain (issue 11): each row carries its place in the chain (`chain_seq`),
 //! the previous row's hash and its own, SHA-256 over that previous hash and the row's
