@@ -49,7 +49,7 @@ cargo ndk "${ndk_targets[@]}" --platform "$min_sdk" -o "$jni" \
 echo "==> generating the Kotlin bindings (uniffi-bindgen, library mode)"
 # The host build of the workspace's bindgen; it reads the metadata of the (unstripped) arm64
 # library cargo left in target/, not the copy in jniLibs.
-cargo build -q -p pocketbook-bindings --features bindgen --bin uniffi-bindgen
+cargo build -q -p pocketbook-bindgen
 library="target/${triples[0]}/$profile/libpocketbook_ffi.so"
 generated="$demo/state/src/generated/kotlin"
 rm -rf "$generated"

@@ -80,7 +80,7 @@ lipo -create "${simulator_libs[@]}" -output "$staging/simulator/$lib"
 #    PocketbookCoreFFI; library mode finds it through `cargo metadata`, so run it from the
 #    workspace root. The static library carries the same interface metadata as the cdylib.
 echo "==> building uniffi-bindgen (host)"
-cargo build -q -p "$crate" --features bindgen --bin uniffi-bindgen \
+cargo build -q -p pocketbook-bindgen \
   ${cargo_profile_flag[@]+"${cargo_profile_flag[@]}"}
 bindgen="$root/target/$profile/uniffi-bindgen"
 [ -x "$bindgen" ] || die "missing $bindgen"

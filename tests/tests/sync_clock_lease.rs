@@ -88,7 +88,7 @@ async fn a_lapsed_lease_hides_records_until_reauthentication_which_keeps_the_out
     time.advance(chrono::Duration::seconds(61));
 
     // The visit was recorded before the lapse: lists leave it out, and the outbox and the
-    // chronology answer LeaseExpired (see tests/tests/lease_device.rs for the rest).
+    // chronology answer LeaseExpired (see tests/tests/trust/lease_device.rs for the rest).
     assert!(device
         .book
         .visits(&VisitFilter::default())

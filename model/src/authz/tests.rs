@@ -1,5 +1,5 @@
 //! Spot checks of the table's rows from policing practice (every cell is checked end to end in
-//! `tests/tests/authorisation_table.rs`).
+//! `tests/tests/trust/authorisation_table.rs`).
 
 use pocketbook_protocol::{RejectCode, Role};
 
