@@ -130,7 +130,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Walk the audit log's hash chain: report the first row that breaks it, and compare its
-    /// head with one kept elsewhere (printed at every admin action).
+    /// head with one kept elsewhere (logged at every admin action).
     Verify {
         /// The head kept elsewhere; a different head fails.
         #[arg(long)]

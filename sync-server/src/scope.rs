@@ -41,17 +41,6 @@ pub fn buckets_of(officer: &Officer, all_teams: &[Uuid]) -> Vec<String> {
     out
 }
 
-/// The buckets a record lives in: its team's (sensitive) bucket, and for a sensitive record
-/// also its author's bucket.
-pub fn buckets_of_record(team_id: Uuid, marking: Marking, created_by: Uuid) -> Vec<String> {
-    match marking {
-        Marking::Official => vec![team_bucket(team_id)],
-        Marking::OfficialSensitive => {
-            vec![sensitive_bucket(team_id), author_bucket(created_by)]
-        }
-    }
-}
-
 /// The buckets a record lives in, knowing the author's current teams: its team's (sensitive)
 /// bucket, and for a sensitive record its author's bucket only while the author still belongs
 /// to the record's team (an officer who moves team stops seeing the old team's sensitive
@@ -116,7 +105,7 @@ mod tests {
     #[test]
     fn a_sensitive_record_lives_with_the_team_leads_and_its_author() {
         let (team, author) = (Uuid::from_u128(10), Uuid::from_u128(1));
-        let buckets = buckets_of_record(team, Marking::OfficialSensitive, author);
+        let buckets = buckets_of_record_for(team, Marking::OfficialSensitive, author, &[team]);
         assert_eq!(buckets, vec![sensitive_bucket(team), author_bucket(author)]);
         let peer = buckets_of(&officer(Role::Officer, &[10]), &[team]);
         assert!(

@@ -64,6 +64,13 @@ pub fn place(
         .iter()
         .map(|row| row.text(0))
         .collect::<Result<_, _>>()?;
+    if old.len() == buckets.len() && old.iter().all(|b| buckets.contains(b)) {
+        // The usual write: the record stays where it was.
+        for b in buckets {
+            put_entry(db, b, &item, PullEntryKind::Snapshot, entity, seq)?;
+        }
+        return Ok(());
+    }
     let conflicts: Vec<String> = db
         .query(
             "SELECT id FROM conflicts WHERE record_id = ?1 ORDER BY id",
@@ -149,15 +156,19 @@ fn follow(
     place(db, child_id, &child.facts.entity, &buckets, seq)
 }
 
-/// After a record was written at change `seq`: a concern carries its addenda and linked
-/// actions (and their conflicts) to its own team and marking; an addendum or action takes its
-/// concern's. The record itself must already be placed.
+/// After a record of kind `entity` was written at change `seq`: a concern carries its addenda
+/// and linked actions (and their conflicts) to its own team and marking; an addendum or action
+/// takes its concern's. The record itself must already be placed. Other kinds cost nothing.
 pub fn after_write(
     db: &mut dyn Db,
     sources: &dyn Sources,
     id: Uuid,
+    entity: &Entity,
     seq: i64,
 ) -> Result<(), StoreError> {
+    if !matches!(entity, Entity::Concern | Entity::Addendum | Entity::Action) {
+        return Ok(());
+    }
     let Some(record) = load_record(db, id)? else {
         return Ok(());
     };

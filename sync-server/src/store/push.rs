@@ -164,7 +164,7 @@ fn apply_one(
             }
         }
     }
-    cascade::after_write(db, sources, m.record_id, seq)?;
+    cascade::after_write(db, sources, m.record_id, &m.entity, seq)?;
     let operation = match m.kind {
         MutationKind::Create => "collect",
         MutationKind::Update => "alter",
