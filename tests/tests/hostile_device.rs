@@ -456,6 +456,46 @@ async fn past_the_quarantine_cap_a_device_is_suspended_until_an_admin_lifts_it()
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_addendum_naming_another_teams_concern_is_refused_and_never_reaches_that_team() {
+    let (server, _, honest) = setup().await;
+    // A concern of team A, synced to the server by an honest officer of team A.
+    let mut person = pocketbook_tests::person_draft();
+    person.establishment_id = Some(server.school);
+    let child = honest.book.add_young_person(person).unwrap().id;
+    let mut draft = concern_draft(child, 2);
+    draft.assigned_lead = None;
+    draft.marking = Some(Marking::Official);
+    let concern = honest.book.raise_concern(draft).unwrap().id;
+    honest.book.sync().await.unwrap();
+    // An officer of team B writes an "addendum" to it, and an action linked to it.
+    let outsider = server
+        .officer("PC Outsider", Role::Officer, &[server.team_b])
+        .await;
+    let mut h = Hostile::enrolled(&server, outsider.id).await;
+    h.team = server.team_b;
+    let now = Utc::now();
+    let mut addendum = Map::new();
+    for (k, v) in [
+        ("team_id", json!(server.team_b)),
+        ("created_by", json!(outsider.id)),
+        ("created_at", json!(now)),
+        ("marking", json!("OFFICIAL")),
+        ("review_due", json!(now.date_naive() + Duration::days(365))),
+        ("concern_id", json!(concern)),
+        ("young_person_ids", json!([child])),
+        ("text", json!("Injected text")),
+    ] {
+        addendum.insert(k.into(), v);
+    }
+    let injected = Uuid::now_v7();
+    let m = h.mutation(Entity::Addendum, MutationKind::Create, injected, addendum);
+    assert_eq!(h.refused(m).await, RejectCode::Forbidden);
+    // Team A's officer never receives it.
+    honest.book.sync().await.unwrap();
+    assert!(honest.book.addenda(concern).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn refusals_for_a_newer_app_never_count_toward_suspension() {
     let (_server, mut h, _honest) = setup().await;
     let mut newer = h.visit_fields();

@@ -47,6 +47,34 @@ fn refused(fault: Fault) -> PushOutcome {
     }
 }
 
+/// Why an addendum or action may not name the concern it names: one the officer may not
+/// change (another team's, or a sensitive one they cannot see). Checked before the write,
+/// since the record then takes that concern's team and marking (`cascade::after_write`).
+fn foreign_parent(
+    db: &mut dyn Db,
+    me: &pocketbook_protocol::Officer,
+    m: &Mutation,
+) -> Result<Option<Refusal>, StoreError> {
+    if !matches!(m.entity, Entity::Addendum | Entity::Action) {
+        return Ok(None);
+    }
+    let Some(parent) = m
+        .fields
+        .get("concern_id")
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+    else {
+        return Ok(None);
+    };
+    Ok(match load_record(db, parent)? {
+        Some(concern) if !policy::may_alter(me, &concern.facts) => Some(Refusal {
+            code: pocketbook_protocol::RejectCode::Forbidden,
+            message: "the concern named is not one the officer may change",
+        }),
+        _ => None,
+    })
+}
+
 /// Applies one mutation the device has not sent before.
 fn apply_one(
     db: &mut dyn Db,
@@ -67,6 +95,9 @@ fn apply_one(
         && m.kind == MutationKind::Delete
         && young_person_in_use(db, m.record_id)?;
     if let Some(refused) = policy::refusal(me, m, held, in_use) {
+        return Ok(rejected(refused));
+    }
+    if let Some(refused) = foreign_parent(db, me, m)? {
         return Ok(rejected(refused));
     }
     let stored = current.as_ref().map(|c| &c.state);
