@@ -53,6 +53,22 @@ crate::open_enum! {
         /// The device's lease lapsed (401): pulls and conflict reads wait for
         /// `reauthenticate(code)`; pushes are still taken for the grace period. Never a wipe.
         LeaseExpired = "lease_expired",
+        /// The push resends a position (mutation seq or audit event) the server already holds
+        /// with different content: a cloned or restored phone (409). Nothing was applied; the
+        /// body's `position` is the longest prefix the server holds as sent. The device
+        /// re-enrols as a new device id and resends the rest under it.
+        DeviceForked = "device_forked",
+        /// The request names an epoch the server no longer has: it was restored from a backup
+        /// (409). The device pulls every bucket from 0 and sends `restore` mutations before
+        /// pushing anything else; the body carries the new `epoch` and the server's `position`
+        /// for this device.
+        EpochChanged = "epoch_changed",
+        /// A cursor is older than what the server compacted (410): the device pulls the
+        /// buckets the body names again from 0, keeping its outbox.
+        ResyncRequired = "resync_required",
+        /// The server was restored and waits for the admin actions since the backup to be
+        /// replayed (or an admin to confirm there were none) before it serves (503).
+        RestorePending = "restore_pending",
     }
 }
 
@@ -88,6 +104,12 @@ crate::open_enum! {
         /// The change needs a reason (`Mutation::reason`) and carries none: a visit's delete,
         /// a correction of a concern's linked child.
         ReasonRequired = "reason_required",
+        /// An edit or create of a record the server holds only as a tombstone: it was deleted
+        /// and its history compacted. Nothing to resend.
+        RecordDeleted = "record_deleted",
+        /// A `restore` mutation for a record the pushing device could not see, or from a
+        /// device that is not reconciling after a restore.
+        RestoreRefused = "restore_refused",
     }
 }
 

@@ -88,6 +88,11 @@ pub enum MutationKind {
     Update,
     /// The record became a tombstone.
     Delete,
+    /// After a server restore: the device's acknowledged state of a record the restored
+    /// server lacks or holds older. Carries every field with the version it had (`versions`,
+    /// any node), merged by higher version per field without conflicts. Accepted only from a
+    /// device that could see the record, in its first pushes after the new epoch; audited.
+    Restore,
 }
 
 /// What one edit did to a set field.
@@ -189,6 +194,12 @@ pub struct Mutation {
     /// delete, a correction of a concern's linked child). Kept in the server's audit trail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// With `restore` only: the version of every field in `fields` (and of `deleted`, for a
+    /// tombstone), as the device last had them acknowledged. `version` is then the highest
+    /// of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub versions: Option<BTreeMap<String, Version>>,
 }
 
 #[cfg(test)]

@@ -33,6 +33,30 @@ pub struct ErrorBody {
     /// tell whether it or the server is behind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supported_protocols: Option<ProtocolRange>,
+    /// With `epoch_changed`: the server's current epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
+    /// With `device_forked`: the longest prefix of the device's positions the server holds as
+    /// sent (the device drops what is at or below it and re-stamps the rest under a new id).
+    /// With `epoch_changed`: what the restored server holds of this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<AckedPosition>,
+    /// With `resync_required`: the buckets to pull again from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<Vec<String>>,
+}
+
+/// A device's position in its own two sequences, as acknowledged by the server: its highest
+/// acknowledged mutation, and its highest acknowledged audit event with that event's hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AckedPosition {
+    /// Highest mutation sequence number acknowledged (0: none).
+    pub seq: u64,
+    /// Highest audit event sequence number acknowledged (0: none).
+    pub audit_seq: u64,
+    /// Hash of that audit event (the chain's genesis hash when `audit_seq` is 0).
+    pub audit_head: String,
 }
 
 /// A range of protocol versions, both ends included.
@@ -91,7 +115,7 @@ pub struct EnrollResponse {
 }
 
 /// `POST /v1/sync/push`: a run of outbox entries and the audit events that go with them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     /// Mutations in sequence order.
@@ -102,6 +126,15 @@ pub struct PushRequest {
     /// Conflicts resolved on the device since its last push.
     #[serde(default)]
     pub resolved: Vec<String>,
+    /// The server epoch the device last synced with (absent before its first pull). A push
+    /// naming another epoch than the server's is answered `409 epoch_changed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
+    /// What the server last acknowledged to this device. The server compares it, and every
+    /// resent mutation and audit event, with what it stored: a difference is
+    /// `409 device_forked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked: Option<AckedPosition>,
 }
 
 /// What the server did with one mutation.

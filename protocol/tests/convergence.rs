@@ -144,6 +144,7 @@ impl Device {
             base,
             sets,
             version,
+            versions: None,
         });
         self.next_seq += 1;
     }

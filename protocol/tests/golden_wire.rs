@@ -112,6 +112,7 @@ fn create_visit() -> Mutation {
         base: BTreeMap::new(),
         sets: BTreeMap::new(),
         version: version(1_764_494_000_000, 0, 1),
+        versions: None,
     }
 }
 
@@ -260,6 +261,8 @@ fn golden() -> Vec<(&'static str, String)> {
                 mutations: vec![create_visit(), update_visit(), delete_visit()],
                 audit: vec![audit_event()],
                 resolved: vec![conflict().id],
+                epoch: None,
+                acked: None,
             }),
         ),
         (
@@ -308,6 +311,9 @@ fn golden() -> Vec<(&'static str, String)> {
                 message: "this device has been revoked".into(),
                 server_time_ms: None,
                 supported_protocols: None,
+                epoch: None,
+                position: None,
+                buckets: None,
             }),
         ),
         (
@@ -317,6 +323,9 @@ fn golden() -> Vec<(&'static str, String)> {
                 message: "protocol version not supported; update the app".into(),
                 server_time_ms: None,
                 supported_protocols: Some(ProtocolRange { min: 1, max: 1 }),
+                epoch: None,
+                position: None,
+                buckets: None,
             }),
         ),
         (
@@ -326,6 +335,9 @@ fn golden() -> Vec<(&'static str, String)> {
                 message: "the device's clock is ahead of the server's".into(),
                 server_time_ms: Some(1_764_494_300_000),
                 supported_protocols: None,
+                epoch: None,
+                position: None,
+                buckets: None,
             }),
         ),
     ]

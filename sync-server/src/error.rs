@@ -185,6 +185,9 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
             server_time_ms,
             supported_protocols,
+            epoch: None,
+            position: None,
+            buckets: None,
         };
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),

@@ -109,6 +109,7 @@ impl Phone {
             fields: map,
             sets: BTreeMap::new(),
             version,
+            versions: None,
         }
     }
 
@@ -129,6 +130,7 @@ impl Phone {
             fields: map,
             sets: BTreeMap::new(),
             version,
+            versions: None,
         }
     }
 
@@ -148,6 +150,7 @@ impl Phone {
             fields: BTreeMap::new(),
             sets: BTreeMap::new(),
             version,
+            versions: None,
         }
     }
 
@@ -165,6 +168,8 @@ impl Phone {
                     mutations,
                     audit: Vec::new(),
                     resolved: Vec::new(),
+                    epoch: None,
+                    acked: None,
                 },
             )
             .await

@@ -94,6 +94,7 @@ impl Hostile {
             base: Default::default(),
             sets: Default::default(),
             version: self.version(),
+            versions: None,
         }
     }
 
@@ -116,6 +117,8 @@ impl Hostile {
             mutations,
             audit: vec![],
             resolved: vec![],
+            epoch: None,
+            acked: None,
         };
         self.post("/v1/sync/push", &request).await
     }

@@ -133,12 +133,15 @@ async fn every_answer_matches_the_served_openapi_document() {
         version: clock
             .tick(pocketbook_protocol::unix_millis(chrono::Utc::now()))
             .unwrap(),
+        versions: None,
     };
     let push = |m: &Mutation| {
         serde_json::to_vec(&PushRequest {
             mutations: vec![m.clone()],
             audit: vec![],
             resolved: vec![],
+            epoch: None,
+            acked: None,
         })
         .unwrap()
     };

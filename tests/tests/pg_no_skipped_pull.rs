@@ -167,6 +167,8 @@ async fn push_one(
                 mutations: vec![m],
                 audit: Vec::new(),
                 resolved: Vec::new(),
+                epoch: None,
+                acked: None,
             },
         )
         .await

@@ -573,6 +573,8 @@ async fn a_push_with_a_foreign_audit_chain_is_refused_whole<S: Store>(store: S) 
                 mutations: vec![visit],
                 audit: vec![event],
                 resolved: Vec::new(),
+                epoch: None,
+                acked: None,
             },
         )
         .await

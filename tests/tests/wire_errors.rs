@@ -75,6 +75,8 @@ impl Raw {
             mutations,
             audit: vec![],
             resolved: vec![],
+            epoch: None,
+            acked: None,
         })
         .unwrap();
         let (status, body) = self
@@ -129,6 +131,7 @@ fn mutation(
         base: Default::default(),
         sets: Default::default(),
         version,
+        versions: None,
     }
 }
 
@@ -436,6 +439,8 @@ async fn device_audit_events_must_arrive_with_an_unbroken_chain() {
             mutations: vec![],
             audit,
             resolved: vec![],
+            epoch: None,
+            acked: None,
         })
         .unwrap()
     };

@@ -33,7 +33,10 @@ mirror_enum!(
         /// It changes some fields (and carries only those).
         Update,
         /// It deletes the record (which syncs as a tombstone).
-        Delete
+        Delete,
+        /// After the server was restored from a backup: it gives the server back this
+        /// device's acknowledged state of the record.
+        Restore
     }
 );
 

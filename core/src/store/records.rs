@@ -189,6 +189,7 @@ pub(crate) fn capture<T: Record>(
         base,
         sets,
         version,
+        versions: None,
     };
     insert_outbox(conn, &mutation)?;
     device.next_seq += 1;
@@ -245,6 +246,7 @@ pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
         MutationKind::Create => "create",
         MutationKind::Update => "update",
         MutationKind::Delete => "delete",
+        MutationKind::Restore => "restore",
     };
     conn.prepare_cached(
         "INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base,
@@ -304,6 +306,7 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
                 "create" => MutationKind::Create,
                 "update" => MutationKind::Update,
                 "delete" => MutationKind::Delete,
+                "restore" => MutationKind::Restore,
                 _ => return Err(corrupt()),
             },
             team_id: Uuid::parse_str(&team).map_err(|_| corrupt())?,
@@ -312,6 +315,7 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             base: serde_json::from_str(&base).map_err(|_| corrupt())?,
             sets: serde_json::from_str(&sets).map_err(|_| corrupt())?,
             version: version.parse().map_err(|_| corrupt())?,
+            versions: None,
         });
     }
     Ok(out)

@@ -219,6 +219,9 @@ impl Http {
             message: status.canonical_reason().unwrap_or("error").to_string(),
             server_time_ms: None,
             supported_protocols: None,
+            epoch: None,
+            position: None,
+            buckets: None,
         });
         if let (StatusCode::CONFLICT, ErrorCode::ClockSkew, Some(server_time_ms)) =
             (status, &body.code, body.server_time_ms)

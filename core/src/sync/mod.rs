@@ -213,6 +213,8 @@ impl Pocketbook {
                 mutations,
                 audit,
                 resolved,
+                epoch: None,
+                acked: None,
             };
             let answer: PushResponse = match http.post("/v1/sync/push", &request).await {
                 Ok(answer) => answer,

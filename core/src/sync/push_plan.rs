@@ -173,6 +173,7 @@ mod tests {
                 },
                 node: Uuid::nil(),
             },
+            versions: None,
         }
     }
 

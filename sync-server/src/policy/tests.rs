@@ -50,6 +50,7 @@ fn mutation(
             },
             node: Uuid::from_u128(7),
         },
+        versions: None,
     }
 }
 

@@ -83,6 +83,13 @@ fn apply_one(
     m: &Mutation,
 ) -> Result<PushOutcome, StoreError> {
     let me = &device.officer;
+    if m.kind == MutationKind::Restore {
+        // Taken only while a device reconciles after a server restore (not yet built).
+        return Ok(rejected(Refusal {
+            code: pocketbook_protocol::RejectCode::RestoreRefused,
+            message: "this server takes restore mutations only after a restore",
+        }));
+    }
     if let Some(fault) = record_guard::version_fault(device, m) {
         return Ok(refused(fault));
     }
@@ -200,6 +207,7 @@ fn apply_one(
         MutationKind::Create => "collect",
         MutationKind::Update => "alter",
         MutationKind::Delete => "erase",
+        MutationKind::Restore => "restore",
     };
     audit(
         db,

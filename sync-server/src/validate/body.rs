@@ -69,6 +69,8 @@ mod tests {
             mutations: vec![],
             audit: vec![],
             resolved: vec![ok.clone()],
+            epoch: None,
+            acked: None,
         };
         assert_eq!(push_body_refusal(&request), None);
         request.resolved = vec!["x".repeat(10_000)];

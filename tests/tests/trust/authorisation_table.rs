@@ -104,7 +104,7 @@ struct World {
 
 /// What one cell sends.
 enum Sent {
-    Mutation(Mutation),
+    Mutation(Box<Mutation>),
     Resolution(String),
 }
 
@@ -159,6 +159,7 @@ fn plan(cell: &Cell, me: &Device, world: &World, seeder: &Seeder) -> Sent {
         base: BTreeMap::new(),
         sets: BTreeMap::new(),
         version: version(me.id),
+        versions: None,
     };
     if op == Operation::Create {
         seed.team = if v.target_member {
@@ -170,7 +171,7 @@ fn plan(cell: &Cell, me: &Device, world: &World, seeder: &Seeder) -> Sent {
         m.kind = MutationKind::Create;
         m.team_id = seed.team;
         m.fields = record_fields(&seed, &world.anchors).into_iter().collect();
-        return Sent::Mutation(m);
+        return Sent::Mutation(Box::new(m));
     }
     let fields = record_fields(&seed, &world.anchors);
     seeder.record(&seed, &fields);
@@ -201,7 +202,7 @@ fn plan(cell: &Cell, me: &Device, world: &World, seeder: &Seeder) -> Sent {
                 seeder.record(&visit, &naming);
             }
             m.kind = MutationKind::Delete;
-            return Sent::Mutation(m);
+            return Sent::Mutation(Box::new(m));
         }
         Operation::ResolveConflict => {
             let loser = if v.lost_mine {
@@ -218,7 +219,7 @@ fn plan(cell: &Cell, me: &Device, world: &World, seeder: &Seeder) -> Sent {
     }
     m.base.insert(field.clone(), Some(seed_version(seed.node)));
     m.fields.insert(field, value);
-    Sent::Mutation(m)
+    Sent::Mutation(Box::new(m))
 }
 
 fn outcome_code(outcome: &PushOutcome) -> (Option<String>, String) {
@@ -308,7 +309,7 @@ async fn every_cell_of_the_authorisation_table_holds_against_a_real_server() {
         for (_, sent) in &planned {
             match sent {
                 Sent::Mutation(m) => {
-                    let mut m = m.clone();
+                    let mut m = (**m).clone();
                     m.seq = u64::try_from(mutations.len() + 1).expect("seq");
                     mutations.push(m);
                 }
@@ -323,6 +324,8 @@ async fn every_cell_of_the_authorisation_table_holds_against_a_real_server() {
                 mutations,
                 audit: vec![],
                 resolved,
+                epoch: None,
+                acked: None,
             })
             .send()
             .await
@@ -396,6 +399,8 @@ async fn every_cell_of_the_authorisation_table_holds_against_a_real_server() {
             mutations: vec![],
             audit: vec![consult],
             resolved: vec![],
+            epoch: None,
+            acked: None,
         })
         .send()
         .await
@@ -429,6 +434,8 @@ async fn push(
             mutations,
             audit: vec![],
             resolved: vec![],
+            epoch: None,
+            acked: None,
         })
         .send()
         .await
@@ -493,6 +500,7 @@ async fn a_deleted_record_reaches_devices_as_a_tombstone_and_its_content_waits_f
             base: BTreeMap::new(),
             sets: BTreeMap::new(),
             version: version(device.id),
+            versions: None,
         }
     };
     let visit = create(1, Kind::Visit, "2032-12-01", ("narrative", NARRATIVE));

@@ -54,6 +54,7 @@ fn edit(id: u128, fields: Value, at: u64) -> Mutation {
         base: BTreeMap::new(),
         sets: BTreeMap::new(),
         version: v(at),
+        versions: None,
     }
 }
 
