@@ -36,6 +36,11 @@ pub enum AuditOperation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     /// Position in this device's chain, from 1.
+    #[serde(deserialize_with = "crate::wire_numbers::sequence")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::wire_numbers::sequence_schema)
+    )]
     pub seq: u64,
     /// The operation.
     pub operation: AuditOperation,
@@ -48,6 +53,10 @@ pub struct AuditEvent {
     /// The kind of record (absent for events about many records).
     pub entity: Option<Entity>,
     /// The record (for a consult of a chronology: the young person).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::wire_numbers::optional_uuid_schema)
+    )]
     pub record_id: Option<Uuid>,
     /// Why (required for a consult or disclosure).
     pub justification: Option<String>,

@@ -125,6 +125,10 @@ impl Clock {
 #[error("malformed version string")]
 pub struct VersionParseError;
 
+/// The one spelling of a version on the wire, as a regular expression (the OpenAPI
+/// document's pattern): `millis.counter.node`, fixed width.
+pub const VERSION_PATTERN: &str = "^[0-9]{15}\\.[0-9a-f]{8}\\.[0-9a-f]{32}$";
+
 impl fmt::Display for Version {
     /// Fixed-width so that the text form sorts like the tuple: `millis.counter.node`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,12 +145,24 @@ impl fmt::Display for Version {
 impl FromStr for Version {
     type Err = VersionParseError;
 
+    /// Reads exactly the text `Display` writes — 15 decimal digits, 8 and 32 lowercase hex
+    /// digits — and nothing looser, so the wire's one spelling of a version is also the only
+    /// one the OpenAPI document admits ([`VERSION_PATTERN`]).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut parts = s.splitn(3, '.');
         let (Some(millis), Some(counter), Some(node)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(VersionParseError);
         };
+        let digits =
+            |t: &str, n: usize, ok: fn(&u8) -> bool| t.len() == n && t.bytes().all(|b| ok(&b));
+        let lower_hex = |b: &u8| b.is_ascii_digit() || (b'a'..=b'f').contains(b);
+        if !digits(millis, 15, u8::is_ascii_digit)
+            || !digits(counter, 8, lower_hex)
+            || !digits(node, 32, lower_hex)
+        {
+            return Err(VersionParseError);
+        }
         Ok(Version {
             hlc: Hlc {
                 millis: millis.parse().map_err(|_| VersionParseError)?,
@@ -163,6 +179,7 @@ impl utoipa::PartialSchema for Version {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(VERSION_PATTERN))
             .description(Some(
                 "millis.counter.node: a hybrid logical clock reading and the node that made it",
             ))
@@ -172,6 +189,39 @@ impl utoipa::PartialSchema for Version {
 
 #[cfg(feature = "openapi")]
 impl utoipa::ToSchema for Version {}
+
+/// The OpenAPI schema of a map from field name to version (`nullable`: or to `null`, a field
+/// that had no version): an object whose every value is a version string.
+#[cfg(feature = "openapi")]
+pub fn version_map_schema(nullable: bool) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let value = ObjectBuilder::new()
+        .schema_type(if nullable {
+            SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            SchemaType::Type(Type::String)
+        })
+        .pattern(Some(VERSION_PATTERN));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(value))
+        .build()
+}
+
+/// [`version_map_schema`] of an optional map (absent or `null`: none).
+#[cfg(feature = "openapi")]
+pub fn optional_field_versions_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut schema = version_map_schema(false);
+    schema.schema_type = SchemaType::from_iter([Type::Object, Type::Null]);
+    schema
+}
+
+/// [`version_map_schema`] of a field's base versions (a field may have had none).
+#[cfg(feature = "openapi")]
+pub fn base_versions_schema() -> utoipa::openapi::schema::Object {
+    version_map_schema(true)
+}
 
 impl Serialize for Version {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -188,6 +238,25 @@ impl<'de> Deserialize<'de> for Version {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_version_is_read_only_in_the_spelling_it_is_written() {
+        let v: Version = "001764494000000.0000000a.01900000000070008000000000000001"
+            .parse()
+            .unwrap();
+        assert_eq!(v.to_string().parse::<Version>(), Ok(v));
+        for loose in [
+            "1764494000000.0000000a.01900000000070008000000000000001",
+            "001764494000000.A.01900000000070008000000000000001",
+            "001764494000000.0000000A.01900000000070008000000000000001",
+            "001764494000000.0000000a.01900000-0000-7000-8000-000000000001",
+            "+01764494000000.0000000a.01900000000070008000000000000001",
+            "001764494000000.0000000a.01900000000070008000000000000001.",
+        ] {
+            assert_eq!(loose.parse::<Version>(), Err(VersionParseError), "{loose}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

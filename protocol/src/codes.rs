@@ -33,7 +33,7 @@ crate::open_enum! {
         InvalidJson = "invalid_json",
         /// The request is well-formed JSON but asks for something impossible (400).
         InvalidRequest = "invalid_request",
-        /// The push does not hang together, e.g. its audit chain does not verify (400).
+        /// The push does not hang together, e.g. its audit chain does not verify (422).
         InvalidPush = "invalid_push",
         /// The push's first new mutation is not the device's high-water mark + 1 (409);
         /// nothing was applied.
@@ -124,8 +124,8 @@ mod tests {
     fn codes_keep_their_wire_names_and_unknown_codes_decode() {
         assert_eq!(ErrorCode::DeviceRevoked.as_str(), "device_revoked");
         assert_eq!(RejectCode::ForbiddenBucket.as_str(), "forbidden_bucket");
-        let later: ErrorCode = serde_json::from_str("\"device_forked\"").unwrap();
-        assert_eq!(later, ErrorCode::Unknown("device_forked".into()));
+        let later: ErrorCode = serde_json::from_str("\"device_melted\"").unwrap();
+        assert_eq!(later, ErrorCode::Unknown("device_melted".into()));
         let later: RejectCode = serde_json::from_str("\"superseded\"").unwrap();
         assert!(!later.is_known());
     }

@@ -12,6 +12,7 @@ pub mod open_enum;
 pub mod reference;
 pub mod sources;
 pub mod wire;
+pub mod wire_numbers;
 
 pub use audit::{AuditEvent, AuditOperation, ChainError, GENESIS_HASH};
 pub use clock::{unix_millis, Clock, ClockError, Hlc, Version, VersionParseError};

@@ -166,6 +166,11 @@ pub fn canonical_set(values: &[Value]) -> std::collections::HashSet<String> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
     /// Per-device sequence number, starting at 1, without gaps.
+    #[serde(deserialize_with = "crate::wire_numbers::sequence")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::wire_numbers::sequence_schema)
+    )]
     pub seq: u64,
     /// Which kind of record.
     pub entity: Entity,
@@ -182,7 +187,10 @@ pub struct Mutation {
     /// For each changed field, the version it had when the officer edited it. A field that
     /// had none (every field of a create) is absent or `None`.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::clock::base_versions_schema)
+    )]
     pub base: BTreeMap<String, Option<Version>>,
     /// For each changed set field, what this edit added and removed, so a concurrent merge
     /// can apply just those to whatever the set holds by then.
@@ -198,7 +206,10 @@ pub struct Mutation {
     /// tombstone), as the device last had them acknowledged. `version` is then the highest
     /// of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::clock::optional_field_versions_schema)
+    )]
     pub versions: Option<BTreeMap<String, Version>>,
 }
 

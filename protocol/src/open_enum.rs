@@ -138,16 +138,25 @@ macro_rules! open_enum {
     };
 }
 
-/// Describes an open enumeration in the OpenAPI document as a string that is one of its known
-/// names (what this server sends).
+/// Describes an open enumeration in the OpenAPI document exactly as it is read: any string —
+/// one of its known names (listed), or a name a newer peer added, read as unknown.
 #[cfg(feature = "openapi")]
 macro_rules! open_enum_schema {
     ($($name:ident),+ $(,)?) => {$(
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some($name::KNOWN.iter().map(|v| v.as_str().to_string())))
+                use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+                AnyOfBuilder::new()
+                    .item(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(
+                                $name::KNOWN.iter().map(|v| v.as_str().to_string()),
+                            )),
+                    )
+                    .item(ObjectBuilder::new().schema_type(Type::String).description(Some(
+                        "a name a newer peer added: read as unknown, never an error",
+                    )))
                     .into()
             }
         }

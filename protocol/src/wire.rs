@@ -52,8 +52,18 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AckedPosition {
     /// Highest mutation sequence number acknowledged (0: none).
+    #[serde(deserialize_with = "crate::wire_numbers::counter")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::wire_numbers::counter_schema)
+    )]
     pub seq: u64,
     /// Highest audit event sequence number acknowledged (0: none).
+    #[serde(deserialize_with = "crate::wire_numbers::counter")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::wire_numbers::counter_schema)
+    )]
     pub audit_seq: u64,
     /// Hash of that audit event (the chain's genesis hash when `audit_seq` is 0).
     pub audit_head: String,
@@ -88,10 +98,12 @@ pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     /// The one-time enrolment code an admin issued.
+    #[cfg_attr(feature = "openapi", schema(pattern = "\\S"))]
     pub code: String,
     /// The device id the store made at creation.
     pub device_id: Uuid,
-    /// A name for the device.
+    /// A name for the device (at most 200 characters).
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub device_name: String,
     /// Proof of possession when `device_id` is already enrolled (re-authentication): that
     /// device's current or lapsed bearer token. Without it, enrolling a device id the server
@@ -201,10 +213,18 @@ pub struct PullRequest {
     #[serde(default)]
     pub epoch: Option<String>,
     /// Last position seen in each bucket.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire_numbers::counter_map")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::wire_numbers::counter_map_schema)
+    )]
     pub cursors: BTreeMap<String, u64>,
     /// Most entries wanted in this page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::wire_numbers::optional_u32")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = crate::wire_numbers::optional_u32_schema)
+    )]
     pub limit: Option<u32>,
     /// Whether to send the officer's current reference data (asked on a sync's first page).
     #[serde(default)]

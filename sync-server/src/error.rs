@@ -18,6 +18,15 @@ pub enum ApiError {
         /// Human message.
         message: String,
     },
+    /// The body fits the API document but what it says cannot be taken (422): a push whose
+    /// audit chain does not verify, out of order, or another device's events.
+    #[error("{message}")]
+    Unprocessable {
+        /// Machine code.
+        code: ErrorCode,
+        /// For people; never holds personal data.
+        message: String,
+    },
     /// No token, or a token the server does not know.
     #[error("missing or unknown device token")]
     Unauthorized,
@@ -91,7 +100,8 @@ pub enum ApiError {
 /// Why a whole push is refused (nothing of it applied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushRefusal {
-    /// Malformed: out of order, a broken audit chain, another device's events (400).
+    /// Well-formed but not hanging together: out of order, a broken audit chain, another
+    /// device's events (422: the body fits the document; what it says cannot be taken).
     Invalid(String),
     /// A field of the body is over its limit (413).
     OverLimit(String),
@@ -105,7 +115,7 @@ pub enum PushRefusal {
 impl From<PushRefusal> for ApiError {
     fn from(refusal: PushRefusal) -> Self {
         match refusal {
-            PushRefusal::Invalid(message) => ApiError::BadRequest {
+            PushRefusal::Invalid(message) => ApiError::Unprocessable {
                 code: ErrorCode::InvalidPush,
                 message,
             },
@@ -142,6 +152,9 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, ErrorCode) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code.clone()),
+            ApiError::Unprocessable { code, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code.clone())
+            }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             ApiError::DeviceRevoked => (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked),
             ApiError::BadCode => (StatusCode::FORBIDDEN, ErrorCode::InvalidCode),

@@ -451,7 +451,7 @@ async fn device_audit_events_must_arrive_with_an_unbroken_chain() {
         .await;
     assert_eq!(
         (status, error_code(&body).as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_push")
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_push")
     );
     let (status, body) = raw
         .post(
@@ -463,7 +463,7 @@ async fn device_audit_events_must_arrive_with_an_unbroken_chain() {
         .await;
     assert_eq!(
         status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "a gap at the start is refused too: {body}"
     );
     let audit = server.store.audit_lines().await.unwrap();

@@ -1,0 +1,121 @@
+//! The bodies of Pocketbook's fuzz targets, one function per target, each fed raw bytes. They
+//! are compiled twice: by `cargo fuzz` (nightly, `fuzz_targets/*.rs`) and by the stable test
+//! `tests/tests/fuzz_corpora.rs`, which replays every committed corpus entry — so a crash
+//! the fuzzer once found stays fixed. A target fails by panicking; it never panics on input
+//! that is merely malformed, only when the code under test breaks one of its promises.
+
+#![forbid(unsafe_code)]
+
+use chrono::{DateTime, Utc};
+use pocketbook_protocol::merge::{conflict_id, merge, RecordState, TOMBSTONE_FIELDS};
+use pocketbook_protocol::wire::PushRequest;
+use pocketbook_protocol::{Mutation, MutationKind};
+use pocketbook_sync_server::guard::body::{decode, inflate, Encoding};
+use pocketbook_sync_server::validate::{check_record, judge_fields, push_body_refusal};
+use serde::Deserialize;
+
+/// A fixed "now" for the record rules, so a corpus entry always meets the same rules.
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+}
+
+/// Decoding and validating a push body as the server does: the first byte picks the content
+/// encoding (identity, gzip or zstd), the rest is the body. Promises checked: inflating and
+/// decoding never panic and stay within the body limit; what decodes re-encodes and decodes
+/// back to the same request (the server stores and digests what it decoded); the body rules
+/// and every record rule judge every mutation without panicking.
+pub fn push_body(data: &[u8]) {
+    let Some((&selector, raw)) = data.split_first() else {
+        return;
+    };
+    let encoding = match selector % 3 {
+        0 => Encoding::Identity,
+        1 => Encoding::Gzip,
+        _ => Encoding::Zstd,
+    };
+    let Ok(bytes) = inflate(encoding, raw) else {
+        return;
+    };
+    assert!(bytes.len() <= pocketbook_protocol::limits::MAX_BODY_BYTES);
+    let Ok(request) = decode::<PushRequest>(&bytes) else {
+        return;
+    };
+    let again = serde_json::to_vec(&request).expect("a decoded push encodes again");
+    let back: PushRequest =
+        serde_json::from_slice(&again).expect("a push the server encoded decodes");
+    assert_eq!(
+        back, request,
+        "a push changed on its way through the server"
+    );
+    if push_body_refusal(&request).is_some() {
+        return;
+    }
+    for m in &request.mutations {
+        let _ = judge_fields(m, None, now());
+        let merged = merge(None, m);
+        let _ = check_record(&m.entity, m.record_id, &merged.state.fields, now());
+    }
+}
+
+/// A stored record and the mutations merged into it, in order.
+#[derive(Deserialize)]
+struct MergeCase {
+    stored: Option<RecordState>,
+    mutations: Vec<Mutation>,
+}
+
+/// The merge rules (JSON `{stored, mutations}`). Promises checked: the merge is a function of
+/// its inputs; a tombstone stays a tombstone, and keeps only the tombstone fields; fields a
+/// mutation does not name are untouched; each conflict is named by its record, field and
+/// losing version and belongs to the merged record; the field a conflict is about holds the
+/// winning value.
+pub fn merge_rules(data: &[u8]) {
+    let Ok(case) = serde_json::from_slice::<MergeCase>(data) else {
+        return;
+    };
+    let mut state = case.stored;
+    for m in case.mutations.iter().take(64) {
+        let once = merge(state.as_ref(), m);
+        assert_eq!(
+            once,
+            merge(state.as_ref(), m),
+            "the merge is not a function"
+        );
+        let before = state.clone().unwrap_or_default();
+        if before.deleted || m.kind == MutationKind::Delete {
+            assert!(once.state.deleted, "a tombstone came back");
+            assert!(
+                once.state.fields.keys().all(
+                    |k| TOMBSTONE_FIELDS.contains(&k.as_str()) || before.fields.contains_key(k)
+                ),
+                "a tombstone gained fields"
+            );
+        } else {
+            for (field, value) in &before.fields {
+                if !m.fields.contains_key(field) {
+                    assert_eq!(
+                        once.state.fields.get(field),
+                        Some(value),
+                        "a field the mutation does not name changed"
+                    );
+                }
+            }
+        }
+        for c in &once.conflicts {
+            assert_eq!(c.record_id, m.record_id, "a conflict on another record");
+            assert_eq!(
+                c.id,
+                conflict_id(c.record_id, &c.field, c.losing_version),
+                "a conflict's id does not name its loss"
+            );
+        }
+        for c in &once.conflicts {
+            assert_eq!(
+                once.state.fields.get(&c.field),
+                Some(&c.winning_value),
+                "the record does not hold the value that won"
+            );
+        }
+        state = Some(once.state);
+    }
+}
