@@ -1,0 +1,4 @@
+//! Issue 12's end-to-end suites, "nothing lost under faults", in one test binary (each test
+//! binary costs a link of the whole workspace): one module per part.
+
+mod journal;
