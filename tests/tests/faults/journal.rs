@@ -103,7 +103,10 @@ async fn after_backup<S: Store + RecordErasure>(store: &S, b: &mut Before) -> Af
     let code = issue(store, b.colleague).await;
     let (enrolled, enrolled_token) = enrol_with(store, &code).await;
     assert!(matches!(enrolled, Enrolment::Enrolled(_)));
-    assert!(store.revoke(b.revoked.device.device_id).await.expect("revoke"));
+    assert!(store
+        .revoke(b.revoked.device.device_id)
+        .await
+        .expect("revoke"));
     let mut moved = store
         .officers()
         .await
@@ -163,8 +166,14 @@ async fn check_restored<S: Store + JournalStore>(
     ));
     let officers = restored.officers().await.expect("officers");
     let moved = officers.iter().find(|o| o.id == b.moved).expect("moved");
-    assert_eq!((moved.role, moved.team_ids.clone()), (Role::Supervisor, vec![b.team_b]));
-    let added = officers.iter().find(|o| o.id == a.added_officer).expect("added");
+    assert_eq!(
+        (moved.role, moved.team_ids.clone()),
+        (Role::Supervisor, vec![b.team_b])
+    );
+    let added = officers
+        .iter()
+        .find(|o| o.id == a.added_officer)
+        .expect("added");
     assert_eq!(added.team_ids, vec![a.team_c]);
 
     let mut replica = Replica::default();
@@ -172,7 +181,10 @@ async fn check_restored<S: Store + JournalStore>(
     for id in [b.erased_visit, a.late_visit] {
         let (fields, deleted) = replica.records.get(&id).expect("a tombstone is served");
         assert!(*deleted, "an erased record is a tombstone");
-        assert!(!fields.contains_key("narrative"), "no content survives erasure");
+        assert!(
+            !fields.contains_key("narrative"),
+            "no content survives erasure"
+        );
     }
 
     let (first, _) = enrol_with(restored, &a.code_after).await;
@@ -180,7 +192,10 @@ async fn check_restored<S: Store + JournalStore>(
     let (again, _) = enrol_with(restored, &a.code_after).await;
     assert!(matches!(again, Enrolment::BadCode), "a code works once");
     let (before, _) = enrol_with(restored, &b.code_before).await;
-    assert!(matches!(before, Enrolment::BadCode), "codes from before the backup stay invalid");
+    assert!(
+        matches!(before, Enrolment::BadCode),
+        "codes from before the backup stay invalid"
+    );
 
     let chain = restored.verify_audit().await.expect("verify");
     assert_eq!(chain.broken, None);
@@ -191,7 +206,10 @@ async fn check_restored<S: Store + JournalStore>(
     let twice = pocketbook_sync_server::journal::replay(restored, journal)
         .await
         .expect("replay again");
-    assert_eq!((twice.applied, twice.unchanged, twice.cleared_restore), (0, 0, false));
+    assert_eq!(
+        (twice.applied, twice.unchanged, twice.cleared_restore),
+        (0, 0, false)
+    );
     assert_eq!(restored.journal_seq().await.expect("seq"), seq);
     let head = restored.audit_head().await.expect("head");
     assert_eq!(chain.head, head, "replaying twice changes nothing");
@@ -292,9 +310,8 @@ async fn a_restored_postgres_server_replays_the_admin_actions_since_its_backup()
             // pg_dump's consistent copy, made the quick way: a template of the closed database.
             with_client(&admin_url(), move |client| {
                 for attempt in 0.. {
-                    let made = client.batch_execute(&format!(
-                        "CREATE DATABASE {copy} TEMPLATE {name}"
-                    ));
+                    let made =
+                        client.batch_execute(&format!("CREATE DATABASE {copy} TEMPLATE {name}"));
                     match made {
                         Ok(()) => break,
                         // The closed pool's sessions may take a moment to end.
@@ -306,7 +323,10 @@ async fn a_restored_postgres_server_replays_the_admin_actions_since_its_backup()
                 }
             })
             .await;
-            (pg_open(&url, &journal).await, pg_open(&copy_url, &journal).await)
+            (
+                pg_open(&url, &journal).await,
+                pg_open(&copy_url, &journal).await,
+            )
         }
     };
     let restore = |backup: PostgresStore| {
@@ -326,4 +346,163 @@ async fn a_restored_postgres_server_replays_the_admin_actions_since_its_backup()
         }
     };
     scenario(store, &journal, copy, restore).await;
+}
+
+/// The server binary beside this test's (built by `cargo test --workspace`).
+fn server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory")
+        .join("pocketbook-server");
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (cargo build -p pocketbook-sync-server)",
+        path.display()
+    );
+    path
+}
+
+/// Runs an admin command with the journal; its output.
+fn admin(db: &Path, journal: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(server_binary())
+        .arg("--db")
+        .arg(db)
+        .arg("--admin-journal")
+        .arg(journal)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run an admin command");
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
+}
+
+/// A `serve` process, killed when dropped.
+struct Serving(std::process::Child, String);
+
+impl Serving {
+    fn start(db: &Path, journal: &Path) -> Serving {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(server_binary())
+            .arg("--db")
+            .arg(db)
+            .arg("--admin-journal")
+            .arg(journal)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the listening line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        Serving(child, url)
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn pull_status(url: &str, token: &str) -> (u16, serde_json::Value) {
+    let answer = pocketbook_tests::http_client()
+        .post(format!("{url}/v1/sync/pull"))
+        .header("pocketbook-protocol", "1")
+        .bearer_auth(token)
+        .json(&json!({ "cursors": {} }))
+        .send()
+        .await
+        .expect("pull");
+    let status = answer.status().as_u16();
+    (
+        status,
+        answer.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_server_process_waits_for_replay_journal_then_serves_the_api_enrolment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (db, backup, journal) = (
+        dir.path().join("server.db"),
+        dir.path().join("backup.db"),
+        dir.path().join("admin.journal"),
+    );
+    let team = admin(&db, &journal, &["team", "add", "Team A"]);
+    let officer = admin(
+        &db,
+        &journal,
+        &[
+            "officer", "add", "--name", "PC One", "--number", "1", "--team", &team,
+        ],
+    );
+    std::fs::copy(&db, &backup).expect("back up the closed database");
+    // After the backup: a code from the admin command, an enrolment through the API of the
+    // serving process: two processes append to one journal.
+    let code = admin(&db, &journal, &["code", "--officer", &officer]);
+    let server = Serving::start(&db, &journal);
+    let enrolled: serde_json::Value = pocketbook_tests::http_client()
+        .post(format!("{}/v1/enroll", server.1))
+        .header("pocketbook-protocol", "1")
+        .json(&json!({ "code": code, "device_id": Uuid::now_v7(), "device_name": "phone" }))
+        .send()
+        .await
+        .expect("enrol")
+        .json()
+        .await
+        .expect("enrol answer");
+    let token = enrolled["token"].as_str().expect("token").to_string();
+    assert!(!std::fs::read_to_string(&journal)
+        .expect("journal")
+        .contains(&token));
+    drop(server);
+
+    std::fs::copy(&backup, &db).expect("restore the backup");
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('restore_pending', '2026-01-01T00:00:00Z')",
+        [],
+    )
+    .expect("pending, as new-epoch leaves it");
+    drop(conn);
+    let server = Serving::start(&db, &journal);
+    let (status, body) = pull_status(&server.1, &token).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("restore_pending"))
+    );
+
+    let said = admin(&db, &journal, &["replay-journal"]);
+    assert!(said.contains("serving again"), "{said}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, _) = pull_status(&server.1, &token).await;
+        if status != 503 {
+            assert_eq!(status, 200, "the token enrolled after the backup works");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never served again");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let verified = admin(&db, &journal, &["audit", "verify"]);
+    assert!(verified.contains("audit chain holds"), "{verified}");
 }
