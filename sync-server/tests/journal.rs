@@ -116,6 +116,15 @@ async fn every_admin_action_is_one_chained_line_holding_no_secret() {
     let text = std::fs::read_to_string(&s.journal).expect("journal");
     assert!(text.contains("code_hash"));
     assert!(!text.contains("\"code\""));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&s.journal)
+            .expect("journal")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the journal is owner-only");
+    }
 }
 
 #[tokio::test]

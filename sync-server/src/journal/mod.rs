@@ -189,8 +189,14 @@ pub enum JournalError {
         /// Why it does not hold.
         reason: &'static str,
     },
+    /// The journal's end could not be read before an append: the action was not done.
+    #[error("the admin journal cannot be appended to: {reason}; the action was not done")]
+    Unreadable {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A line names another server: this is not this database's journal.
-    #[error("admin journal line {line} belongs to another server; nothing was replayed")]
+    #[error("admin journal line {line} belongs to another server: not this database's journal")]
     ForeignServer {
         /// Its line number, from 1.
         line: u64,

@@ -49,12 +49,12 @@ impl Journal {
         action: serde_json::Value,
         applied: u64,
     ) -> Result<u64, JournalError> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&self.path)
-            .map_err(|e| self.io(e))?;
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        // Owner-only, like the database: it names officers and devices.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&self.path).map_err(|e| self.io(e))?;
         file.lock().map_err(|e| self.io(e))?;
         let appended = self.append_locked(&mut file, server, at, action, applied);
         let unlocked = file.unlock().map_err(|e| self.io(e));
@@ -125,8 +125,7 @@ impl Journal {
             // A crash mid-append left a partial line: it was never acknowledged; cut it off.
             complete = tail.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
             if complete == 0 && start > 0 {
-                return Err(JournalError::Broken {
-                    line: 0,
+                return Err(JournalError::Unreadable {
                     reason: "its last line is too long to be an entry",
                 });
             }
@@ -143,8 +142,7 @@ impl Journal {
         let body = &tail[..complete - 1];
         let from = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let entry: Entry =
-            serde_json::from_slice(&body[from..]).map_err(|_| JournalError::Broken {
-                line: 0,
+            serde_json::from_slice(&body[from..]).map_err(|_| JournalError::Unreadable {
                 reason: "its last line is not an entry",
             })?;
         Ok(Some(entry))
