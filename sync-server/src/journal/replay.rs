@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{read_verified, JournalError};
+use super::read::read_verified_after;
+use super::JournalError;
 use crate::store::{JournalStore, Store};
 
 /// What a replay did.
@@ -34,11 +35,11 @@ pub async fn replay<S: Store + JournalStore>(
     path: &Path,
 ) -> Result<ReplayReport, JournalError> {
     let (server, _) = store.identity().await?;
+    let from = store.journal_seq().await?;
     let owned = path.to_path_buf();
-    let journal = tokio::task::spawn_blocking(move || read_verified(&owned, server))
+    let journal = tokio::task::spawn_blocking(move || read_verified_after(&owned, server, from))
         .await
         .map_err(|_| crate::error::StoreError::Task)??;
-    let from = store.journal_seq().await?;
     if journal.last() < from {
         return Err(JournalError::Behind {
             journal: journal.last(),
@@ -51,7 +52,7 @@ pub async fn replay<S: Store + JournalStore>(
         partial_tail: journal.partial_tail,
         ..ReplayReport::default()
     };
-    for (entry, action) in journal.entries.into_iter().filter(|(e, _)| e.n > from) {
+    for (entry, action) in journal.entries {
         if store.apply_journal_entry(entry.n, entry.at, action).await? {
             report.applied += 1;
         } else {
