@@ -12,7 +12,8 @@
 //! key `journal_seq` to the line's number. A crash before the fsync leaves neither; a crash
 //! between the fsync and the commit leaves the journal one entry ahead of the database, never
 //! the database ahead of the journal. Replaying an entry the database already reflects is a
-//! no-op. Several processes (a `serve` and an admin command) may append: each append holds an
+//! no-op. The live server appends past such an orphan entry (numbers stay in commit order); a
+//! replay after a restore applies it, as the admin meant it. Several processes (a `serve` and an admin command) may append: each append holds an
 //! exclusive advisory lock on the file, and every journaled transaction first holds the audit
 //! chain's row lock (the server's one writer lock), so entries are numbered in commit order.
 //!
