@@ -59,6 +59,10 @@ pub fn routers<S: Store>(
         .route("/v1/sync/push", post(push::<S>))
         .route("/v1/sync/pull", post(pull::<S>))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.transport.restore_gate.clone(),
+            crate::journal::gate::guard,
+        ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(crate::guard::encodings))
         .layer(middleware::from_fn_with_state(
@@ -112,7 +116,12 @@ async fn openapi_document() -> impl IntoResponse {
 /// server whose database is unreachable out of rotation.
 async fn healthz<S: Store>(State(app): State<AppState<S>>) -> Result<impl IntoResponse, ApiError> {
     match app.store.identity().await {
-        Ok(_) => Ok(Json(serde_json::json!({ "status": "ok" }))),
+        Ok(_) => Ok(Json(match app.transport.restore_gate.pending() {
+            // Up, and saying why it does not serve (issue 12).
+            Some(since) => serde_json::json!({ "status": "restore_pending", "since": since,
+                "message": crate::journal::gate::WHAT_TO_DO }),
+            None => serde_json::json!({ "status": "ok" }),
+        })),
         Err(e) => {
             tracing::warn!(error = %e, "health check: the database did not answer");
             Err(ApiError::Unavailable)

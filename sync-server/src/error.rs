@@ -92,6 +92,10 @@ pub enum ApiError {
     /// The database does not answer (health check).
     #[error("the database is not reachable")]
     Unavailable,
+    /// A restore is pending (issue 12): the server does not serve until the admin journal is
+    /// replayed or an admin confirms there is nothing to replay.
+    #[error("the server was restored from a backup and is not serving yet; try again later")]
+    RestorePending,
     /// A storage failure (details logged, not sent).
     #[error("internal storage error")]
     Storage(#[from] StoreError),
@@ -146,6 +150,10 @@ pub enum StoreError {
     /// An admin command named something that does not exist or clashes.
     #[error("{0}")]
     Invalid(String),
+    /// The admin journal could not be written or does not match the database (issue 12):
+    /// the action did not happen.
+    #[error("{0}")]
+    Journal(String),
 }
 
 impl ApiError {
@@ -176,6 +184,9 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, ErrorCode::ClockSkew),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            ApiError::RestorePending => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::RestorePending)
+            }
             ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -205,6 +216,7 @@ impl IntoResponse for ApiError {
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),
             ApiError::Busy => Some(1),
+            ApiError::RestorePending => Some(30),
             _ => None,
         };
         let mut response = (status, Json(body)).into_response();

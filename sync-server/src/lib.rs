@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod gias;
 pub mod guard;
+pub mod journal;
 pub mod listen;
 pub mod metrics;
 pub mod openapi;

@@ -11,9 +11,12 @@ use pocketbook_sync_server::admin::{
     self, codes, conflicts, devices, establishments, export, provision, teams, AdminError,
 };
 use pocketbook_sync_server::error::StoreError;
+use pocketbook_sync_server::journal::Journal;
 use pocketbook_sync_server::serve_cli::{self, GuardArgs, NetArgs};
 use pocketbook_sync_server::state::{Config, LeaseOutOfRange};
-use pocketbook_sync_server::store::{PostgresOptions, PostgresStore, SqliteStore, Store};
+use pocketbook_sync_server::store::{
+    JournalStore, PostgresOptions, PostgresStore, SqliteStore, Store,
+};
 use uuid::Uuid;
 
 /// Pocketbook sync server.
@@ -48,6 +51,10 @@ struct Cli {
     /// The admin acting, recorded in the server audit log (default: the OS user).
     #[arg(long = "as", global = true)]
     actor: Option<String>,
+    /// The admin journal: every admin action (API enrolments too) is also appended here, so a
+    /// restored server can replay them (README "Backup and restore").
+    #[arg(long, env = "POCKETBOOK_ADMIN_JOURNAL", global = true)]
+    admin_journal: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -125,6 +132,8 @@ enum Command {
         #[arg(long, default_value_t = 24)]
         ttl_hours: i64,
     },
+    #[command(flatten)]
+    Journal(admin::journal::JournalCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,6 +285,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { .. } => None,
         _ => Some(cli.actor.clone().unwrap_or_else(serve_cli::default_actor)),
     };
+    let journal = cli.admin_journal.clone();
     if cli.db.starts_with("postgres://") || cli.db.starts_with("postgresql://") {
         let options = PostgresOptions {
             pool_size: cli.db_pool,
@@ -288,9 +298,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         run_on(
             store
                 .with_enrol_limit(cli.enrol_limit_per_minute)
-                .acting_as(actor.as_deref()),
+                .acting_as(actor.as_deref())
+                .with_journal(journal.clone().map(Journal::at)),
             cli.command,
             cli.enrol_limit_per_minute,
+            journal,
         )
         .await
     } else {
@@ -298,18 +310,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         run_on(
             store
                 .with_enrol_limit(cli.enrol_limit_per_minute)
-                .acting_as(actor.as_deref()),
+                .acting_as(actor.as_deref())
+                .with_journal(journal.clone().map(Journal::at)),
             cli.command,
             cli.enrol_limit_per_minute,
+            journal,
         )
         .await
     }
 }
 
-async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
+async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure + JournalStore>(
     store: S,
     command: Command,
     enrol_per_minute: u32,
+    journal: Option<PathBuf>,
 ) -> Result<(), CliError> {
     match command {
         Command::Serve {
@@ -322,6 +337,9 @@ async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
         } => {
             let config = guard.apply(Config::with_lease_days(lease_days)?, enrol_per_minute);
             let config = net.apply(config);
+            if journal.is_none() {
+                tracing::warn!("no --admin-journal: a restore could not replay admin actions");
+            }
             serve_cli::serve(store, listen, config, net, tls_cert.zip(tls_key))
                 .await
                 .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -401,6 +419,9 @@ async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
                 );
             })
             .await?;
+        }
+        Command::Journal(command) => {
+            println!("{}", admin::journal::run(&store, command, journal).await?)
         }
         Command::Device(DeviceCommand::List) => print_lines(&devices::devices(&store).await?)?,
         Command::Device(DeviceCommand::Revoke { id }) => {

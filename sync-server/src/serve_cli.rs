@@ -100,7 +100,7 @@ pub enum ServeError {
 
 /// Serves the API until Ctrl-C, over TLS when given a certificate and key, with `/metrics`
 /// on its own listener when `net` names one.
-pub async fn serve<S: Store>(
+pub async fn serve<S: Store + crate::store::JournalStore>(
     store: S,
     listen: String,
     config: Config,
@@ -126,9 +126,14 @@ pub async fn serve<S: Store>(
     if let Some(m) = &metrics {
         println!("metrics on http://{}", m.local_addr()?);
     }
+    let restore_gate = crate::journal::RestoreGate::default();
+    // Re-reads restore_pending every few seconds while serving; stopped when serving ends.
+    let watcher = crate::journal::gate::watch(store.clone(), restore_gate.clone()).await?;
+    let _stop_watching = AbortOnDrop(watcher);
     let transport = Transport {
         trusted_proxies: net.trusted_proxies,
         metrics_apart: metrics.is_some(),
+        restore_gate,
     };
     // Scripts read this line to find a port picked with --listen 127.0.0.1:0.
     match tls {
@@ -144,6 +149,15 @@ pub async fn serve<S: Store>(
         }
     }
     Ok(())
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The admin acting when no `--as` is given: the OS user named by the environment.

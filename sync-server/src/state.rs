@@ -95,6 +95,8 @@ pub struct Transport {
     pub trusted_proxies: Vec<Cidr>,
     /// `/metrics` is served on a separate listener (`--metrics-listen`), not the API's.
     pub metrics_apart: bool,
+    /// Closed while a restore is pending (issue 12): `/v1/*` answers `503 restore_pending`.
+    pub restore_gate: crate::journal::RestoreGate,
 }
 
 /// The state every handler shares: the store and the settings.

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod erase;
 pub mod establishments;
 pub mod export;
+pub mod journal;
 pub mod provision;
 pub mod teams;
 
@@ -55,6 +56,9 @@ pub enum AdminError {
     /// No record has the id given.
     #[error("no record with that id")]
     UnknownRecord,
+    /// The admin journal could not be read, or does not hold (issue 12).
+    #[error("{0}")]
+    Journal(#[from] crate::journal::JournalError),
 }
 
 /// A named choice given on the command line (`safeguarding-lead`, `pupil_referral_unit`…),

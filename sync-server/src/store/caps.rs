@@ -92,6 +92,11 @@ pub fn lift(db: &mut dyn Db, sources: &dyn Sources, device_id: Uuid) -> Result<b
             Some(device_id),
             json!({}),
         )?;
+        crate::journal::record(
+            db,
+            sources,
+            crate::journal::Action::LiftSuspension { device_id },
+        )?;
     }
     Ok(n > 0)
 }

@@ -18,6 +18,7 @@ use super::reference::{officer, provisioning_for};
 use super::sql::{args, Db, Param};
 use super::Enrolment;
 use crate::error::StoreError;
+use crate::journal::{record, Action};
 
 /// Records an enrolment attempt from `client`; whether it had already made `limit` in the last
 /// minute. The caller commits this on its own, so failed attempts count too.
@@ -214,5 +215,48 @@ pub fn exchange_code(
         Some(device.device_id),
         json!({}),
     )?;
+    let action = Action::Enrol {
+        device_id: device.device_id,
+        officer_id,
+        device_name: device.device_name.clone(),
+        token_hash: device.token_hash.clone(),
+        code_hash: device.code_hash.clone(),
+        lease_until_ms: device.lease_until_ms,
+    };
+    record(db, sources, action)?;
     Ok(Enrolment::Enrolled(provisioning_for(db, &me)?))
+}
+
+/// Stores a one-time code (by its hash) for an officer, valid for `ttl_seconds`; audited and
+/// journaled (the hash, never the code).
+pub fn add_code(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    officer_id: Uuid,
+    code_hash: &str,
+    ttl_seconds: i64,
+) -> Result<(), StoreError> {
+    if officer(db, officer_id)?.is_none() {
+        return Err(StoreError::Invalid("unknown officer".into()));
+    }
+    let expires_at_ms = now_ms(sources) + ttl_seconds * 1000;
+    db.execute(
+        "INSERT INTO enrol_codes (code_hash, officer_id, expires_at) VALUES (?1, ?2, ?3)",
+        args![code_hash, officer_id.to_string(), expires_at_ms],
+    )?;
+    audit(
+        db,
+        sources,
+        "admin_issue_code",
+        Some(officer_id),
+        None,
+        json!({}),
+    )?;
+    let code_hash = code_hash.to_string();
+    let action = Action::IssueCode {
+        code_hash,
+        officer_id,
+        expires_at_ms,
+    };
+    record(db, sources, action)
 }

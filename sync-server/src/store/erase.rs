@@ -146,6 +146,15 @@ pub fn erase(
         None,
         json!({ "entity": facts.entity, "record_id": id, "reason": reason }),
     )?;
+    let action = crate::journal::Action::Erase {
+        record_id: id,
+        entity: facts.entity.as_str().to_string(),
+        team_id: facts.team_id,
+        marking: facts.marking.as_str().to_string(),
+        created_by: facts.created_by,
+        reason: reason.to_string(),
+    };
+    crate::journal::record(db, sources, action)?;
     Ok(true)
 }
 
@@ -170,6 +179,10 @@ pub fn purge_reviewed(db: &mut dyn Db, sources: &dyn Sources) -> Result<Vec<Uuid
             None,
             json!({ "record_ids": due }),
         )?;
+        let action = crate::journal::Action::PurgeReviewed {
+            record_ids: due.clone(),
+        };
+        crate::journal::record(db, sources, action)?;
     }
     Ok(due)
 }

@@ -4,14 +4,17 @@
 
 use pocketbook_protocol::sources::Sources;
 
-use super::clock::now_ms;
+use super::clock::{now_ms, now_text};
 use super::decode::parse_id;
 use super::enrol;
+use super::meta::audit;
 use super::reference::officer;
 use super::sql::{args, Db};
 use super::sql_store::{Backend, SqlStore};
 use super::{Device, EnrolAttempt, Enrolment, TokenCheck};
 use crate::error::StoreError;
+use crate::journal::{record, Action};
+use serde_json::json;
 use uuid::Uuid;
 
 /// Looks a token (by its hash) up: its device, and whether it is revoked, suspended or past
@@ -119,4 +122,24 @@ pub fn renew_lease(
         args![device_id.to_string(), lease_until_ms],
     )?;
     Ok(())
+}
+
+/// Revokes a live device (audited and journaled); false when there is none.
+pub fn revoke(db: &mut dyn Db, sources: &dyn Sources, device_id: Uuid) -> Result<bool, StoreError> {
+    let n = db.execute(
+        "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+        args![device_id.to_string(), now_text(sources)],
+    )?;
+    if n > 0 {
+        audit(
+            db,
+            sources,
+            "admin_revoke",
+            None,
+            Some(device_id),
+            json!({}),
+        )?;
+        record(db, sources, Action::Revoke { device_id })?;
+    }
+    Ok(n > 0)
 }

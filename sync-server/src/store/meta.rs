@@ -277,3 +277,49 @@ pub fn chain_head(db: &mut dyn Db) -> Result<String, StoreError> {
     db.query_one("SELECT head FROM audit_chain WHERE id = 1", &[])?
         .text(0)
 }
+
+/// When the pending restore was made (the meta key `restore_pending`, RFC 3339), or `None`
+/// when the server may serve (issue 12: a restored database waits for its admin journal).
+pub fn restore_pending(db: &mut dyn Db) -> Result<Option<String>, StoreError> {
+    Ok(db
+        .query_opt("SELECT value FROM meta WHERE key = 'restore_pending'", &[])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .filter(|v| !v.is_empty()))
+}
+
+/// Sets `restore_pending` to `at` (RFC 3339), or clears it (`None`), in the caller's
+/// transaction; whether it changed. The restore and `new-epoch` set it; the journal's replay
+/// and `confirm-restore` clear it.
+pub fn set_restore_pending(db: &mut dyn Db, at: Option<&str>) -> Result<bool, StoreError> {
+    let n = match at {
+        Some(at) => db.execute(
+            "INSERT INTO meta (key, value) VALUES ('restore_pending', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            args![at],
+        )?,
+        None => db.execute("DELETE FROM meta WHERE key = 'restore_pending'", &[])?,
+    };
+    Ok(n > 0)
+}
+
+/// The last admin journal entry this database reflects (the meta key `journal_seq`; 0 when
+/// none): a backup of it knows how far its journal goes.
+pub fn journal_seq(db: &mut dyn Db) -> Result<u64, StoreError> {
+    db.query_opt("SELECT value FROM meta WHERE key = 'journal_seq'", &[])?
+        .map_or(Ok(0), |r| {
+            r.text(0)?
+                .parse()
+                .map_err(|_| StoreError::Corrupt("journal_seq"))
+        })
+}
+
+/// Records `n` as the last admin journal entry this database reflects.
+pub fn set_journal_seq(db: &mut dyn Db, n: u64) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('journal_seq', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        args![n.to_string()],
+    )?;
+    Ok(())
+}

@@ -11,6 +11,8 @@ mod decode;
 mod enrol;
 mod erase;
 mod identity;
+mod journal;
+mod journal_apply;
 mod meta;
 pub mod migrations;
 mod pg_tls;
@@ -36,7 +38,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use erase::RecordErasure;
-pub use meta::{BrokenRow, ChainReport};
+pub use journal::{server_id, JournalStore};
+pub use meta::{
+    journal_seq, restore_pending, set_journal_seq, set_restore_pending, BrokenRow, ChainReport,
+};
 pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};
 pub use sql_store::{Backend, SqlStore};
 pub use sqlite::{SqliteBackend, SqliteStore};

@@ -13,17 +13,17 @@ use pocketbook_protocol::{Establishment, Officer, Role, Team};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::clock::{now_ms, now_text};
 use super::conflicts::mark_conflict_resolved;
 use super::decode::{all_json, corrupt, parse_id};
 use super::identity;
 use super::meta::{acting_as, audit, meta};
-use super::reference::{self, officer, team_ids};
+use super::reference::{self, team_ids};
 use super::sql::{args, Db};
 use super::{caps, cascade, pull, push, record_scan};
 use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, StoreCheck, TokenCheck};
 use crate::error::{PushRefusal, StoreError};
 use crate::gias::GiasEstablishment;
+use crate::journal::{record, Action};
 
 /// Enrolment attempts allowed per client per minute, unless set otherwise.
 pub const ENROL_ATTEMPTS_PER_MINUTE: i64 = 10;
@@ -54,6 +54,7 @@ pub struct SqlStore<B> {
     pub(super) enrol_limit: i64,
     sources: Arc<dyn Sources>,
     actor: Option<Arc<str>>,
+    journal: Option<Arc<crate::journal::Journal>>,
 }
 
 impl<B> Clone for SqlStore<B> {
@@ -63,6 +64,7 @@ impl<B> Clone for SqlStore<B> {
             enrol_limit: self.enrol_limit,
             sources: self.sources.clone(),
             actor: self.actor.clone(),
+            journal: self.journal.clone(),
         }
     }
 }
@@ -81,6 +83,7 @@ impl<B: Backend> SqlStore<B> {
             enrol_limit: ENROL_ATTEMPTS_PER_MINUTE,
             sources,
             actor: None,
+            journal: None,
         }
     }
 
@@ -96,6 +99,12 @@ impl<B: Backend> SqlStore<B> {
     /// `None`: no admin (a serving process).
     pub fn acting_as(mut self, name: Option<&str>) -> Self {
         self.actor = name.map(Arc::from);
+        self
+    }
+
+    /// Appends every admin action this store performs to `journal` (`--admin-journal`).
+    pub fn with_journal(mut self, journal: Option<crate::journal::Journal>) -> Self {
+        self.journal = journal.map(Arc::new);
         self
     }
 
@@ -123,16 +132,14 @@ impl<B: Backend> SqlStore<B> {
     ) -> Result<T, StoreError> {
         let backend = self.backend.clone();
         let sources = self.sources.clone();
-        let actor = self.actor.clone();
+        let (actor, journal) = (self.actor.clone(), self.journal.clone());
         tokio::task::spawn_blocking(move || {
             let mut body = |db: &mut dyn Db| f(db, sources.as_ref());
-            acting_as(actor.as_deref(), || {
-                if read {
-                    backend.read(&mut body)
-                } else {
-                    backend.transaction(&mut body)
-                }
-            })
+            let run = || match read {
+                true => backend.read(&mut body),
+                false => backend.transaction(&mut body),
+            };
+            crate::journal::writing_to(journal, || acting_as(actor.as_deref(), run))
         })
         .await
         .map_err(|_| StoreError::Task)?
@@ -204,6 +211,15 @@ impl<B: Backend> Store for SqlStore<B> {
                 None,
                 json!({ "team_id": team.id }),
             )?;
+            let name = team.name.clone();
+            record(
+                db,
+                sources,
+                Action::AddTeam {
+                    team_id: team.id,
+                    name,
+                },
+            )?;
             Ok(team)
         })
         .await
@@ -247,6 +263,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 None,
                 json!({ "officer_id": o.id }),
             )?;
+            record(db, sources, Action::AddOfficer { officer: o.clone() })?;
             Ok(o)
         })
         .await
@@ -282,6 +299,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 None,
                 json!({ "officer_id": o.id }),
             )?;
+            record(db, sources, Action::UpdateOfficer { officer: o.clone() })?;
             Ok(())
         })
         .await
@@ -324,26 +342,7 @@ impl<B: Backend> Store for SqlStore<B> {
         ttl_seconds: i64,
     ) -> Result<(), StoreError> {
         self.run(move |db, sources| {
-            if officer(db, officer_id)?.is_none() {
-                return Err(StoreError::Invalid("unknown officer".into()));
-            }
-            db.execute(
-                "INSERT INTO enrol_codes (code_hash, officer_id, expires_at) VALUES (?1, ?2, ?3)",
-                args![
-                    &code_hash,
-                    officer_id.to_string(),
-                    now_ms(sources) + ttl_seconds * 1000
-                ],
-            )?;
-            audit(
-                db,
-                sources,
-                "admin_issue_code",
-                Some(officer_id),
-                None,
-                json!({}),
-            )?;
-            Ok(())
+            super::enrol::add_code(db, sources, officer_id, &code_hash, ttl_seconds)
         })
         .await
     }
@@ -374,24 +373,8 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn revoke(&self, device_id: Uuid) -> Result<bool, StoreError> {
-        self.run(move |db, sources| {
-            let n = db.execute(
-                "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
-                args![device_id.to_string(), now_text(sources)],
-            )?;
-            if n > 0 {
-                audit(
-                    db,
-                    sources,
-                    "admin_revoke",
-                    None,
-                    Some(device_id),
-                    json!({}),
-                )?;
-            }
-            Ok(n > 0)
-        })
-        .await
+        self.run(move |db, sources| identity::revoke(db, sources, device_id))
+            .await
     }
 
     async fn lift_suspension(&self, device_id: Uuid) -> Result<bool, StoreError> {
