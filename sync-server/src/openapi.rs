@@ -39,7 +39,7 @@ fn enroll() {}
         (status = 400, description = "Malformed push", body = ErrorBody),
         (status = 401, description = "Unknown token, `device_revoked`, or `lease_expired`: the lease ended more than the grace period ago (within it, pushes are taken)", body = ErrorBody),
         (status = 403, description = "`device_suspended`: past a per-device cap", body = ErrorBody),
-        (status = 409, description = "`clock_skew`, with the server's time; or `seq_gap`: the first new seq is not the high-water mark + 1, nothing applied", body = ErrorBody),
+        (status = 409, description = "`clock_skew`, with the server's time; `seq_gap`: the first new seq is not the high-water mark + 1, nothing applied; or `device_forked`: a resent mutation or audit event, or the acknowledged head, differs from what the server holds (a copied store), nothing applied, `position` the longest prefix held as sent", body = ErrorBody),
         (status = 413, description = "Too large: split the batch, or a field over its limit", body = ErrorBody),
         (status = 426, description = "Protocol version not supported", body = ErrorBody),
     )

@@ -48,7 +48,7 @@ fn visit_ids(book: &Pocketbook) -> Vec<Uuid> {
 /// conflicts (kept, not lost).
 fn kept_on_server(server: &TestServer, visit: Uuid, text: &str) -> bool {
     let current = server_record(server, visit).expect("visit on the server");
-    if current["narrative"] == Value::from(text) {
+    if current["narrative"] == text {
         return true;
     }
     let conn = server_db(server);
