@@ -307,3 +307,79 @@ fn snapshot(server: &TestServer) -> Vec<String> {
     }
     out
 }
+
+/// The comparison on both server backends, through the `Store` trait: a resend of what was
+/// taken (applied or refused) is acknowledged; the same seqs with other content are a fork
+/// with the prefix held as sent, and change nothing.
+async fn resends_compare_on<S: pocketbook_sync_server::store::Store>(store: S) {
+    use pocketbook_protocol::{Entity, Marking};
+    use pocketbook_sync_server::error::PushRefusal;
+    use pocketbook_tests::store_fixture::{all_applied, officer, phone};
+    use serde_json::json;
+
+    let team = store.add_team("T".into()).await.expect("team").id;
+    let other = store.add_team("U".into()).await.expect("team").id;
+    let me = officer(&store, Role::Officer, &[team]).await;
+    let mut p = phone(&store, &me).await;
+    let visit = p.create(
+        Entity::Visit,
+        team,
+        Marking::Official,
+        json!({"narrative": "one"}),
+    );
+    // Another team's bucket: refused (quarantined), yet its seq is taken all the same.
+    let refused = p.create(Entity::Visit, other, Marking::Official, json!({}));
+    let edit = p.update(&visit, json!({"narrative": "two"}), Some(visit.version));
+    let sent = vec![visit.clone(), refused.clone(), edit.clone()];
+    let first = p.push(&store, sent.clone()).await;
+    assert_eq!(first.acked_seq, 3);
+    assert!(!all_applied(&first), "the other team's create was refused");
+    let again = p.push(&store, sent.clone()).await;
+    assert!(all_applied(&again), "a resend is acknowledged as before");
+
+    let request = |mutations| pocketbook_protocol::wire::PushRequest {
+        mutations,
+        ..Default::default()
+    };
+    let mut changed_refusal = refused.clone();
+    changed_refusal.team_id = team;
+    let mut changed_edit = edit.clone();
+    changed_edit
+        .fields
+        .insert("narrative".into(), json!("rewritten"));
+    for (mutations, prefix) in [
+        (vec![visit.clone(), changed_refusal], 1),
+        (vec![visit.clone(), refused.clone(), changed_edit], 2),
+    ] {
+        let answer = store
+            .push(p.device.clone(), request(mutations))
+            .await
+            .expect("push");
+        match answer {
+            Err(PushRefusal::DeviceForked(position)) => assert_eq!(position.seq, prefix),
+            other => panic!("a changed resend is a fork: {other:?}"),
+        }
+    }
+    let next = p.update(&visit, json!({"narrative": "three"}), Some(edit.version));
+    let taken = p.push(&store, vec![next]).await;
+    assert_eq!(
+        taken.acked_seq, 4,
+        "nothing of the forks was applied; the seq goes on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resends_compare_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = pocketbook_sync_server::store::SqliteStore::open(&dir.path().join("server.db"))
+        .expect("sqlite store");
+    resends_compare_on(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resends_compare_on_postgres() {
+    let (store, _url) =
+        pocketbook_tests::pg::pg_store(pocketbook_sync_server::store::PostgresOptions::default())
+            .await;
+    resends_compare_on(store).await;
+}
