@@ -20,6 +20,7 @@ use super::audit::{append, events, AuditDraft};
 use super::device::DeviceState;
 use super::records::outbox;
 use super::reference::officer;
+use super::refused;
 use super::versions;
 use crate::error::{Error, Result};
 use crate::model::AuditOperation;
@@ -89,6 +90,10 @@ pub(crate) fn become_new_device(
 ) -> Result<Uuid> {
     let mut device = DeviceState::load(conn)?;
     let old_id = device.device_id;
+    // What the server holds as sent is acknowledged, as a push answer would have it.
+    for m in outbox(conn)?.iter().filter(|m| m.seq <= position.seq) {
+        refused::acknowledge(conn, m)?;
+    }
     let held = i64::try_from(position.seq).unwrap_or(i64::MAX);
     conn.execute("DELETE FROM outbox WHERE seq <= ?1", [held])?;
     let renamed = restamp_outbox(conn, new_id)?;
@@ -96,10 +101,12 @@ pub(crate) fn become_new_device(
     restamp_held(conn, new_id, &mut renamed)?;
     restamp_records(conn, &renamed)?;
     // Above every number in use (earlier forks moved theirs up too).
+    let top: i64 = conn.query_row("SELECT COALESCE(max(seq), 0) FROM rejected", [], |r| {
+        r.get(0)
+    })?;
     conn.execute(
-        "UPDATE rejected SET seq = seq + max(?1, (SELECT max(seq) + 1 FROM rejected))
-         WHERE seq < ?1",
-        [REFUSED_OFFSET],
+        "UPDATE rejected SET seq = seq + ?2 WHERE seq < ?1",
+        params![REFUSED_OFFSET, REFUSED_OFFSET.max(top.saturating_add(1))],
     )?;
     let pending = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))?;
     device.next_seq = u64::try_from(pending).unwrap_or(0) + 1;

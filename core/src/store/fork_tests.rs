@@ -120,6 +120,17 @@ fn a_fork_keeps_what_the_server_holds_and_restamps_the_rest_under_a_new_id() {
         audit_seq: 1,
         audit_head: events_before[0].hash.clone(),
     };
+    // A change the server refused earlier, kept under its number to resubmit or discard.
+    book.store
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO rejected (seq, entity, record_id, code, message, at)
+                 VALUES (1, 'visit', 'r', 'forbidden', 'refused', 'then')",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
     let new_id = Uuid::from_u128(0xf0);
     let now = time.now();
     let returned = book
@@ -175,6 +186,13 @@ fn a_fork_keeps_what_the_server_holds_and_restamps_the_rest_under_a_new_id() {
         .read(|c| Ok(c.query_row("SELECT count(*) FROM audit_before_fork", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(kept, 1, "the acknowledged event is kept aside");
+
+    // The refused change keeps a number the new id's changes will not reach.
+    let refused: i64 = book
+        .store
+        .read(|c| Ok(c.query_row("SELECT seq FROM rejected", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(refused, 1 + (1 << 40));
 
     // A new device waiting for enrolment: nothing acknowledged, sync refused until then.
     let acked = book.store.read(store::acked_position).unwrap();
