@@ -53,6 +53,10 @@ pub enum PocketbookError {
     /// The server needs a newer app.
     #[error("upgrade required")]
     UpgradeRequired,
+    /// This store is a copy of another device's: it has a new device id and keeps every
+    /// change; reauthenticate with a new code, then sync.
+    #[error("device forked")]
+    DeviceForked,
 }
 
 impl From<CoreError> for PocketbookError {
@@ -86,6 +90,7 @@ impl From<CoreError> for PocketbookError {
             },
             CoreError::LeaseExpired => PocketbookError::LeaseExpired,
             CoreError::UpgradeRequired => PocketbookError::UpgradeRequired,
+            CoreError::DeviceForked => PocketbookError::DeviceForked,
             CoreError::Provisioning(p) => PocketbookError::InvalidInput {
                 field: "provisioning".into(),
                 reason: p.to_string(),

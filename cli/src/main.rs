@@ -36,6 +36,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pocketbook: {e}");
+            if matches!(e, CliError::Core(pocketbook_core::Error::DeviceForked)) {
+                eprintln!("pocketbook: ask an admin for a code, then `pocketbook reauthenticate CODE` and sync again");
+            }
             ExitCode::FAILURE
         }
     }

@@ -102,6 +102,12 @@ pub enum Error {
         /// The server's message (the sequence numbers involved).
         message: String,
     },
+    /// The server found this store is a copy of another device's (`device_forked`): it now
+    /// has a new device id, its unsent changes re-stamped under it, and waits for that id to
+    /// be enrolled (`reauthenticate` with a new code), after which a sync sends them. Nothing
+    /// was lost; every record stays visible.
+    #[error("this store is a copy of another device's; re-enrol it with a new code to sync")]
+    DeviceForked,
     /// The server answered with an error this client does not act on itself.
     #[error("server error {code}: {message}")]
     Server {

@@ -29,6 +29,9 @@ pub enum AuditOperation {
     Combine,
     /// A record was erased.
     Erase,
+    /// The first event of a device id minted after a fork (issue 12): the store was a copy of
+    /// another device's; `justification` names the old device id.
+    ForkedFrom,
 }
 
 /// One audit event, hash-chained to the previous event of the same device.

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod clock;
 pub mod codes;
+pub mod digest;
 pub mod limits;
 pub mod merge;
 pub mod mutation;

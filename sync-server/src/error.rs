@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pocketbook_protocol::wire::{ErrorBody, ProtocolRange};
+use pocketbook_protocol::wire::{AckedPosition, ErrorBody, ProtocolRange};
 use pocketbook_protocol::ErrorCode;
 
 /// What a request can fail with.
@@ -86,6 +86,13 @@ pub enum ApiError {
         /// The server's clock (ms).
         server_time_ms: u64,
     },
+    /// The push resends a seq or audit event the server holds with other content: the store is
+    /// a copy of this device's (issue 12). Nothing was applied.
+    #[error("this store is a copy of another device's; re-enrol it as a new device")]
+    DeviceForked {
+        /// The longest prefix of the device's sequences the server holds as sent.
+        position: AckedPosition,
+    },
     /// No such endpoint.
     #[error("no such endpoint")]
     NotFound,
@@ -114,6 +121,9 @@ pub enum PushRefusal {
         /// The sequence number expected next.
         expected: u64,
     },
+    /// A resent mutation or audit event differs from what the server took at its seq (409);
+    /// carries the longest prefix held as sent.
+    DeviceForked(AckedPosition),
 }
 
 impl From<PushRefusal> for ApiError {
@@ -125,6 +135,7 @@ impl From<PushRefusal> for ApiError {
             },
             PushRefusal::OverLimit(message) => ApiError::OverLimit { message },
             PushRefusal::SeqGap { expected } => ApiError::SeqGap { expected },
+            PushRefusal::DeviceForked(position) => ApiError::DeviceForked { position },
         }
     }
 }
@@ -180,6 +191,7 @@ impl ApiError {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge)
             }
             ApiError::SeqGap { .. } => (StatusCode::CONFLICT, ErrorCode::SeqGap),
+            ApiError::DeviceForked { .. } => (StatusCode::CONFLICT, ErrorCode::DeviceForked),
             ApiError::DeviceSuspended => (StatusCode::FORBIDDEN, ErrorCode::DeviceSuspended),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, ErrorCode::ClockSkew),
@@ -210,7 +222,10 @@ impl IntoResponse for ApiError {
             server_time_ms,
             supported_protocols,
             epoch: None,
-            position: None,
+            position: match &self {
+                ApiError::DeviceForked { position } => Some(position.clone()),
+                _ => None,
+            },
             buckets: None,
         };
         let retry_after = match &self {

@@ -81,6 +81,7 @@ fn op_name(op: AuditOperation) -> &'static str {
         AuditOperation::Disclose => "disclose",
         AuditOperation::Combine => "combine",
         AuditOperation::Erase => "erase",
+        AuditOperation::ForkedFrom => "forked_from",
     }
 }
 
@@ -92,6 +93,7 @@ fn op_from_name(name: &str) -> Option<AuditOperation> {
         AuditOperation::Disclose,
         AuditOperation::Combine,
         AuditOperation::Erase,
+        AuditOperation::ForkedFrom,
     ]
     .into_iter()
     .find(|op| op_name(*op) == name)

@@ -95,7 +95,7 @@ pub(crate) fn save_enrolment(
          ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url,
              token = excluded.token, server_id = excluded.server_id,
              lease_seconds = excluded.lease_seconds, enrolled_at = excluded.enrolled_at,
-             lapsed_at = NULL",
+             lapsed_at = NULL, forked_from = NULL",
         params![
             server_url,
             token,

@@ -5,6 +5,7 @@ mod audit;
 mod conflicts;
 mod device;
 mod enrolment;
+mod fork;
 mod key;
 mod left_scope;
 mod overlay;
@@ -29,6 +30,7 @@ pub(crate) use audit::{
 pub(crate) use conflicts::{mark_resolved, open_conflicts, resolutions_to_push};
 pub(crate) use device::DeviceState;
 pub(crate) use enrolment::{enrolled, mark_lapsed, mark_synced, save_enrolment, trust, trusted};
+pub(crate) use fork::{acked_position, become_new_device, note_acked, refuse_while_forked};
 pub use key::StoreKey;
 pub(crate) use left_scope::settle as settle_left_scope;
 pub(crate) use pull::{apply as apply_pull, cursors, Pulled};

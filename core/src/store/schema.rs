@@ -175,6 +175,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sync_state ADD COLUMN lapsed_at TEXT;
     CREATE TABLE left_scope (record_id TEXT PRIMARY KEY) WITHOUT ROWID;
     "#,
+    // 10: forks (issue 12). `sync_state.acked_seq` is the last mutation seq the server
+    //    acknowledged (sent in every push with the audit position, so the server can tell a
+    //    copy of this store from a resend), backfilled from the outbox; `forked_from` the
+    //    device id this store had before the server found it was a copy (set until the new
+    //    id is enrolled); `audit_before_fork` the acknowledged events of that old id, kept.
+    r#"
+    ALTER TABLE sync_state ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sync_state ADD COLUMN forked_from TEXT;
+    UPDATE sync_state SET acked_seq = COALESCE(
+        (SELECT min(seq) - 1 FROM outbox), (SELECT next_seq - 1 FROM device), 0);
+    CREATE TABLE audit_before_fork (
+        device_id TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        event     TEXT NOT NULL,
+        PRIMARY KEY (device_id, seq)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -48,7 +48,7 @@ impl Pocketbook {
         // server.
         let origin = server_url.trim().trim_end_matches('/');
         let token = held
-            .filter(|e| e.server_url == origin)
+            .filter(|e| e.server_url == origin && !e.token.is_empty())
             .map(|e| e.token.clone());
         let request = EnrollRequest {
             token,

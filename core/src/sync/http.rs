@@ -28,6 +28,8 @@ pub(crate) enum CallError {
         /// The server's clock (ms since the epoch).
         server_time_ms: u64,
     },
+    /// 409 `device_forked`: this store is a copy; the prefix the server holds as sent.
+    Forked(pocketbook_protocol::wire::AckedPosition),
     /// Everything else, already typed.
     Other(Error),
 }
@@ -227,6 +229,11 @@ impl Http {
             (status, &body.code, body.server_time_ms)
         {
             return Err(Retry::No(CallError::ClockSkew { server_time_ms }));
+        }
+        if let (StatusCode::CONFLICT, ErrorCode::DeviceForked, Some(position)) =
+            (status, &body.code, &body.position)
+        {
+            return Err(Retry::No(CallError::Forked(position.clone())));
         }
         let error = CallError::Other(match (status, &body.code) {
             // Only the server this device was made for can have it wiped.

@@ -4,6 +4,7 @@
 //! and applied by the store; this module does the IO in order and reports progress.
 
 mod enrol;
+mod fork;
 #[cfg(test)]
 mod guard_tests;
 mod http;
@@ -172,6 +173,7 @@ impl Pocketbook {
         report: &mut SyncReport,
     ) -> Result<()> {
         let started = Instant::now();
+        self.store.read(store::refuse_while_forked)?;
         let enrolled = self
             .store
             .read(store::enrolled)?
@@ -197,13 +199,14 @@ impl Pocketbook {
             total,
         });
         loop {
-            let (mutations, audit, resolved) = self.store.read(|c| {
+            let (mutations, audit, resolved, acked) = self.store.read(|c| {
                 let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
                 let mut mutations = store::outbox(c)?;
                 mutations.truncate(batch);
                 let audit =
                     store::audit_events_after(c, enrolled.audit_acked_seq, batch.max(1) * 4)?;
-                Ok((mutations, audit, store::resolutions_to_push(c)?))
+                let resolved = store::resolutions_to_push(c)?;
+                Ok((mutations, audit, resolved, store::acked_position(c)?))
             })?;
             if mutations.is_empty() && audit.is_empty() && resolved.is_empty() && asked {
                 break;
@@ -214,7 +217,7 @@ impl Pocketbook {
                 audit,
                 resolved,
                 epoch: None,
-                acked: None,
+                acked: Some(acked),
             };
             let answer: PushResponse = match http.post("/v1/sync/push", &request).await {
                 Ok(answer) => answer,
@@ -230,6 +233,7 @@ impl Pocketbook {
                     restamped = true;
                     continue;
                 }
+                Err(CallError::Forked(position)) => return self.become_new_device(&position),
                 Err(e) => return Err(flatten(e)),
             };
             let now = self.now();
@@ -408,6 +412,7 @@ pub(crate) fn apply_answer(
 ) -> Result<push_plan::PushTally> {
     let (ops, tally) = plan_push_answer(sent, answer);
     store::apply_push(tx, &ops, now)?;
+    store::note_acked(tx, answer.acked_seq)?;
     // Records that left scope while these edits were pending go once none is.
     store::settle_left_scope(tx)?;
     Ok(tally)
@@ -428,6 +433,7 @@ pub(crate) fn flatten(e: CallError) -> Error {
             code: ErrorCode::SeqGap,
             message,
         }) => Error::SequenceGap { message },
+        CallError::Forked(_) => Error::DeviceForked,
         CallError::Other(e) => e,
     }
 }

@@ -32,6 +32,8 @@ extension PocketbookError {
             "This device has not synced for too long. Ask for a new code to carry on."
         case .UpgradeRequired:
             "The server needs a newer version of the app."
+        case .DeviceForked:
+            "This notebook was copied from another device. Enter a new code from your supervisor to send its changes."
         }
     }
 }

@@ -10,6 +10,7 @@ mod conflicts;
 mod decode;
 mod enrol;
 mod erase;
+mod fork;
 mod identity;
 mod journal;
 mod journal_apply;

@@ -23,7 +23,7 @@ use super::meta::audit;
 use super::record_rows::{load_record, put_entry, young_person_in_use};
 use super::sql::{args, Db};
 use super::Device;
-use super::{caps, cascade, record_guard};
+use super::{caps, cascade, fork, record_guard};
 use crate::error::PushRefusal;
 use crate::error::StoreError;
 use crate::policy::{self, Held, Refusal};
@@ -279,6 +279,14 @@ pub fn push(
         args![device.device_id.to_string()],
     )?;
     let (mut high_water, audit_seq, audit_head) = (row.int(0)?, row.int(1)?, row.text(2)?);
+    let held = fork::HeldPosition {
+        high_water: counter(high_water),
+        audit_seq: counter(audit_seq),
+        audit_head: audit_head.clone(),
+    };
+    if let Some(forked) = fork::check(db, sources, device, request, &held)? {
+        return Ok(Err(forked));
+    }
     // New mutations continue the device's sequence without a gap, or nothing is applied: a
     // seq far ahead would otherwise silence every later change as a resend.
     let mut expected = counter(high_water).saturating_add(1);
@@ -341,6 +349,7 @@ pub fn push(
         }
         let outcome = apply_one(db, sources, device, m)?;
         quarantine(db, sources, device, m, &outcome)?;
+        fork::remember(db, device, m)?;
         results.push(PushResult {
             seq: m.seq,
             outcome,

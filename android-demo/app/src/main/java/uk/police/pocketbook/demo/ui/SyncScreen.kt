@@ -50,7 +50,7 @@ fun SyncScreen(vm: SyncViewModel, onBack: () -> Unit) {
                 }
             }
             ProblemBanner(s.problem)
-            if (s.problem == Problem.LeaseExpired) {
+            if (s.problem == Problem.LeaseExpired || s.problem == Problem.DeviceForked) {
                 Field("New code from your supervisor", code, { code = it })
                 Button(onClick = { vm.reauthenticate(code) }) { Text("Continue") }
             }

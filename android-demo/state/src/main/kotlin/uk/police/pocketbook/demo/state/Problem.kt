@@ -66,6 +66,12 @@ sealed interface Problem {
     data object UpgradeRequired : Problem {
         override val message = "The server needs a newer version of this app."
     }
+
+    /** This notebook is a copy of another device's: it now has its own device id, keeps every
+     *  change, and sends them once a new code enrols it. */
+    data object DeviceForked : Problem {
+        override val message = "This notebook was copied from another device. Enter a new code from your supervisor to send its changes."
+    }
 }
 
 /** Maps the core's one error type to a [Problem], variant for variant. */
@@ -81,4 +87,5 @@ fun PocketbookException.toProblem(): Problem = when (this) {
     is PocketbookException.Forbidden -> Problem.Forbidden(reason)
     is PocketbookException.LeaseExpired -> Problem.LeaseExpired
     is PocketbookException.UpgradeRequired -> Problem.UpgradeRequired
+    is PocketbookException.DeviceForked -> Problem.DeviceForked
 }
