@@ -7,6 +7,7 @@ pub mod clock;
 pub mod codes;
 pub mod limits;
 pub mod merge;
+pub mod merge_restore;
 pub mod mutation;
 pub mod open_enum;
 pub mod reference;

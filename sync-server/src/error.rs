@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use pocketbook_protocol::wire::{ErrorBody, ProtocolRange};
+use pocketbook_protocol::wire::{AckedPosition, ErrorBody, ProtocolRange};
 use pocketbook_protocol::ErrorCode;
 
 /// What a request can fail with.
@@ -67,6 +67,15 @@ pub enum ApiError {
         /// The sequence number the server expected next.
         expected: u64,
     },
+    /// The request names an epoch the server no longer has (it was restored from a backup):
+    /// the device reconciles before pushing anything else (issue 12).
+    #[error("the server was restored from a backup; reconcile with its new epoch")]
+    EpochChanged {
+        /// The server's epoch.
+        epoch: String,
+        /// What the server holds of this device.
+        position: AckedPosition,
+    },
     /// The device was suspended (too many refused mutations or audit rows); an admin must
     /// lift it.
     #[error("this device is suspended; ask an administrator")]
@@ -100,6 +109,13 @@ pub enum PushRefusal {
         /// The sequence number expected next.
         expected: u64,
     },
+    /// The request names another epoch than the server's (409); nothing was applied.
+    EpochChanged {
+        /// The server's epoch.
+        epoch: String,
+        /// What the server holds of this device.
+        position: AckedPosition,
+    },
 }
 
 impl From<PushRefusal> for ApiError {
@@ -111,6 +127,9 @@ impl From<PushRefusal> for ApiError {
             },
             PushRefusal::OverLimit(message) => ApiError::OverLimit { message },
             PushRefusal::SeqGap { expected } => ApiError::SeqGap { expected },
+            PushRefusal::EpochChanged { epoch, position } => {
+                ApiError::EpochChanged { epoch, position }
+            }
         }
     }
 }
@@ -159,6 +178,7 @@ impl ApiError {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge)
             }
             ApiError::SeqGap { .. } => (StatusCode::CONFLICT, ErrorCode::SeqGap),
+            ApiError::EpochChanged { .. } => (StatusCode::CONFLICT, ErrorCode::EpochChanged),
             ApiError::DeviceSuspended => (StatusCode::FORBIDDEN, ErrorCode::DeviceSuspended),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, ErrorCode::ClockSkew),
@@ -188,6 +208,14 @@ impl IntoResponse for ApiError {
             epoch: None,
             position: None,
             buckets: None,
+        };
+        let body = match &self {
+            ApiError::EpochChanged { epoch, position } => ErrorBody {
+                epoch: Some(epoch.clone()),
+                position: Some(position.clone()),
+                ..body
+            },
+            _ => body,
         };
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),

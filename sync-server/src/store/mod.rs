@@ -9,6 +9,7 @@ mod clock;
 mod conflicts;
 mod decode;
 mod enrol;
+mod epoch;
 mod erase;
 mod identity;
 mod meta;
@@ -21,6 +22,7 @@ mod record_guard;
 mod record_rows;
 mod record_scan;
 mod reference;
+mod restore_apply;
 pub mod sql;
 mod sql_store;
 mod sqlite;
@@ -35,6 +37,7 @@ use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use epoch::Epochs;
 pub use erase::RecordErasure;
 pub use meta::{BrokenRow, ChainReport};
 pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};
@@ -179,6 +182,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         device: Device,
         request: PushRequest,
     ) -> impl Future<Output = Result<Result<PushResponse, PushRefusal>, StoreError>> + Send;
+    /// `Some(409 epoch_changed)` when a request names an epoch (`Some`) other than the
+    /// server's, with what the server holds of the device.
+    fn epoch_refusal(
+        &self,
+        device_id: Uuid,
+        named: Option<String>,
+    ) -> impl Future<Output = Result<Option<PushRefusal>, StoreError>> + Send;
     /// Serves one page of a pull.
     fn pull(
         &self,
