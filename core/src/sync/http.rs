@@ -28,6 +28,14 @@ pub(crate) enum CallError {
         /// The server's clock (ms since the epoch).
         server_time_ms: u64,
     },
+    /// 409 `epoch_changed`: the server was restored from a backup; its new epoch and what it
+    /// holds of this device (the device reconciles before pushing anything else).
+    EpochChanged {
+        /// The server's epoch.
+        epoch: String,
+        /// The server's position of this device.
+        position: pocketbook_protocol::wire::AckedPosition,
+    },
     /// Everything else, already typed.
     Other(Error),
 }
@@ -227,6 +235,14 @@ impl Http {
             (status, &body.code, body.server_time_ms)
         {
             return Err(Retry::No(CallError::ClockSkew { server_time_ms }));
+        }
+        if let (StatusCode::CONFLICT, ErrorCode::EpochChanged, Some(epoch), Some(position)) =
+            (status, &body.code, &body.epoch, &body.position)
+        {
+            return Err(Retry::No(CallError::EpochChanged {
+                epoch: epoch.clone(),
+                position: position.clone(),
+            }));
         }
         let error = CallError::Other(match (status, &body.code) {
             // Only the server this device was made for can have it wiped.
