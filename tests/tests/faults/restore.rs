@@ -11,12 +11,16 @@
 use std::collections::BTreeMap;
 
 use pocketbook_core::model::{
-    ConcernFilter, ConcernTriageUpdate, Marking, VisitFilter, VisitUpdate,
+    ConcernFilter, ConcernTriageUpdate, Marking, Visit, VisitFilter, VisitUpdate,
 };
 use pocketbook_core::Pocketbook;
+use pocketbook_protocol::wire::{PullRequest, PushRequest, PROTOCOL_HEADER};
+use pocketbook_protocol::{Entity, Hlc, Mutation, MutationKind, Role, Version};
+use pocketbook_sync_server::store::{Epochs, Store};
 use pocketbook_tests::restore_fixture::{admin_output, ServerProcess};
-use pocketbook_tests::server::TestDevice;
+use pocketbook_tests::server::{TestDevice, TestServer};
 use pocketbook_tests::{concern_draft, person_draft, visit_draft};
+use serde_json::Value;
 use uuid::Uuid;
 
 /// What a phone shows: every visit (narrative, marking) and concern (marking) by id.
@@ -189,4 +193,270 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
     assert!(audit.contains("\"operation\":\"restore\""));
     let check = server.admin(&["validate-store"]);
     assert!(check.ends_with("quarantined 0"), "{check}");
+}
+
+/// A device's token, for raw requests.
+fn token(device: &TestDevice) -> String {
+    pocketbook_tests::raw_connection(&device.path)
+        .query_row("SELECT token FROM sync_state", [], |r| r.get(0))
+        .expect("token")
+}
+
+/// A raw POST with a device token: the status and the JSON answer.
+async fn post(url: &str, token: &str, path: &str, body: &impl serde::Serialize) -> (u16, Value) {
+    let resp = pocketbook_tests::http_client()
+        .post(format!("{url}{path}"))
+        .header(PROTOCOL_HEADER, "1")
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("every answer is JSON"))
+}
+
+/// A restore mutation of one visit's narrative, at `seq`, stamped now by `node`.
+fn restore_narrative(seq: u64, visit: &Visit, node: Uuid, text: &str) -> Mutation {
+    let version = Version {
+        hlc: Hlc {
+            millis: pocketbook_protocol::unix_millis(chrono::Utc::now()),
+            counter: 0,
+        },
+        node,
+    };
+    Mutation {
+        seq,
+        entity: Entity::Visit,
+        record_id: visit.id,
+        kind: MutationKind::Restore,
+        team_id: visit.meta.team_id,
+        marking: visit.meta.marking,
+        fields: [("narrative".to_string(), Value::from(text))].into(),
+        base: Default::default(),
+        sets: Default::default(),
+        version,
+        reason: None,
+        versions: Some([("narrative".to_string(), version)].into()),
+    }
+}
+
+/// Pushes `mutations` raw under `epoch`.
+async fn push(
+    server: &TestServer,
+    token: &str,
+    epoch: &str,
+    mutations: Vec<Mutation>,
+) -> (u16, Value) {
+    let request = PushRequest {
+        mutations,
+        epoch: Some(epoch.to_string()),
+        ..PushRequest::default()
+    };
+    post(&server.url, token, "/v1/sync/push", &request).await
+}
+
+fn refusal_codes(answer: &Value) -> Vec<String> {
+    answer["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            r["code"]
+                .as_str()
+                .or(r["outcome"].as_str())
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_mutations_old_epochs_and_second_seq_gaps_are_refused() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let bob = server.officer("Bob", Role::Officer, &[server.team_a]).await;
+    let carol = server
+        .officer("Carol", Role::Officer, &[server.team_b])
+        .await;
+    let (a, b, c) = (
+        server.device(alice.id).await,
+        server.device(bob.id).await,
+        server.device(carol.id).await,
+    );
+    let mut person = person_draft();
+    person.establishment_id = Some(server.school);
+    let child = a.book.add_young_person(person.clone()).expect("person").id;
+    let shared = a.book.record_visit(visit_draft(child, 3)).expect("visit");
+    let mut sensitive = visit_draft(child, 2);
+    sensitive.marking = Some(Marking::OfficialSensitive);
+    let sensitive = a.book.record_visit(sensitive).expect("visit");
+    let other_child = c.book.add_young_person(person).expect("person").id;
+    let other_team = c
+        .book
+        .record_visit(visit_draft(other_child, 2))
+        .expect("visit");
+    for d in [&a, &b, &c] {
+        d.book.sync().await.expect("sync");
+    }
+    let (old_epoch, bob_token) = (server.store.identity().await.expect("id").1, token(&b));
+    let bob_node = b.book.device_id().expect("device id");
+
+    // Outside a reconciliation a restore mutation is refused, even of a record Bob sees.
+    let m = restore_narrative(1, &shared, bob_node, "rewritten");
+    let (status, answer) = push(&server, &bob_token, &old_epoch, vec![m]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(refusal_codes(&answer), ["restore_refused"], "{answer}");
+
+    let epoch = server.store.new_epoch().await.expect("new epoch");
+    assert_ne!(epoch, old_epoch);
+
+    // A push or pull on the old epoch: 409 epoch_changed with the server's position, nothing
+    // applied.
+    let m = restore_narrative(2, &shared, bob_node, "rewritten");
+    let (status, answer) = push(&server, &bob_token, &old_epoch, vec![m]).await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["code"], "epoch_changed");
+    assert_eq!(answer["epoch"], epoch.as_str());
+    assert_eq!(
+        answer["position"]["seq"], 1,
+        "the refused restore was answered"
+    );
+    let pull = PullRequest {
+        epoch: Some(old_epoch.clone()),
+        ..PullRequest::default()
+    };
+    let (status, answer) = post(&server.url, &bob_token, "/v1/sync/pull", &pull).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("epoch_changed"))
+    );
+
+    // Reconciling, Bob may restore only what he could see: not another team's record, not a
+    // colleague's sensitive one. Nothing of either is written.
+    let foreign = restore_narrative(2, &other_team, bob_node, "rewritten");
+    let hidden = restore_narrative(3, &sensitive, bob_node, "rewritten");
+    let (status, answer) = push(&server, &bob_token, &epoch, vec![foreign, hidden]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        refusal_codes(&answer),
+        ["restore_refused", "restore_refused"]
+    );
+    // A record he sees is restored, by higher version, whoever's node stamped it.
+    let alice_node = a.book.device_id().expect("device id");
+    let seen = restore_narrative(4, &shared, alice_node, "restored by Bob");
+    let (status, answer) = push(&server, &bob_token, &epoch, vec![seen]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(refusal_codes(&answer), ["applied"]);
+
+    // Alice's first push of the epoch may skip sequence numbers; her second may not.
+    let alice_token = token(&a);
+    let acked = a.book.sync_status().expect("status").pending;
+    assert_eq!(acked, 0);
+    let m = restore_narrative(50, &shared, alice_node, "first gap");
+    let (status, answer) = push(&server, &alice_token, &epoch, vec![m]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(refusal_codes(&answer), ["applied"]);
+    let m = restore_narrative(60, &shared, alice_node, "second gap");
+    let (status, answer) = push(&server, &alice_token, &epoch, vec![m]).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("seq_gap")),
+        "{answer}"
+    );
+
+    // What the others see: the foreign and the sensitive visits untouched.
+    for d in [&a, &c] {
+        d.book.sync().await.expect("sync");
+    }
+    assert_eq!(
+        c.book.visit(other_team.id).expect("visit").narrative,
+        other_team.narrative
+    );
+    assert_eq!(
+        a.book.visit(sensitive.id).expect("visit").narrative,
+        sensitive.narrative
+    );
+    assert_eq!(
+        a.book.visit(shared.id).expect("visit").narrative,
+        "first gap"
+    );
+    assert!(a.book.conflicts().expect("conflicts").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_epoch_invalidates_unused_codes_and_sets_restore_pending() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let before = server.code(alice.id).await;
+    server.store.new_epoch().await.expect("new epoch");
+    let device = TestDevice::new();
+    let refused = device.book.enroll(&server.url, &before).await;
+    assert!(
+        refused.is_err(),
+        "a code issued before the new epoch must not work"
+    );
+    let after = server.code(alice.id).await;
+    device
+        .book
+        .enroll(&server.url, &after)
+        .await
+        .expect("a code issued after it works");
+    let pending: String = rusqlite::Connection::open(server.dir().join("server.db"))
+        .expect("open")
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'restore_pending'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("restore_pending is set");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&pending).is_ok(),
+        "{pending}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_taken_while_a_device_pushes_opens_and_verifies() {
+    let mut server = ServerProcess::new();
+    let team = server.admin(&["team", "add", "Team A"]);
+    let alice = server.admin(&[
+        "officer", "add", "--name", "Alice", "--number", "1", "--team", &team,
+    ]);
+    server.start();
+    let a = server.device(&alice).await;
+    let writer = tokio::spawn(async move {
+        let child = new_person(&a.book);
+        for round in 0..5 {
+            for i in 0..40 {
+                a.book
+                    .record_visit(visit_draft(child, 2 + (round * 40 + i) % 20))
+                    .expect("visit");
+            }
+            a.book.sync().await.expect("sync");
+        }
+        a
+    });
+    let mut backups = Vec::new();
+    // Up to three copies while it writes (one at least, even if it finished first).
+    while backups.is_empty() || (!writer.is_finished() && backups.len() < 3) {
+        during += usize::from(!writer.is_finished());
+        let file = server.path(&format!("backup-{}.db", backups.len()));
+        let line = server.admin(&["backup", file.to_str().expect("utf-8")]);
+        assert!(line.starts_with("backed up to"), "{line}");
+        backups.push(file);
+    }
+    assert!(during > 0, "no backup was taken while the device wrote");
+    let a = writer.await.expect("writer");
+    assert!(a.book.pending_changes().expect("pending").is_empty());
+    for file in &backups {
+        let check = pocketbook_tests::restore_fixture::admin(file, &["validate-store"]);
+        assert!(check.ends_with("quarantined 0"), "{check}");
+        let verdict = pocketbook_tests::restore_fixture::admin(file, &["audit", "verify"]);
+        assert!(verdict.starts_with("audit chain holds"), "{verdict}");
+    }
 }
