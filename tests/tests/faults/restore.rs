@@ -441,7 +441,7 @@ async fn a_backup_taken_while_a_device_pushes_opens_and_verifies() {
         }
         a
     });
-    let mut backups = Vec::new();
+    let (mut backups, mut during) = (Vec::new(), 0);
     // Up to three copies while it writes (one at least, even if it finished first).
     while backups.is_empty() || (!writer.is_finished() && backups.len() < 3) {
         during += usize::from(!writer.is_finished());
