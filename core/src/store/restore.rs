@@ -237,3 +237,157 @@ pub(crate) fn finish(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM reconcile_records", [])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use pocketbook_protocol::{Hlc, MutationKind, Version};
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::{Store, StoreKey};
+
+    fn version(millis: u64) -> Version {
+        Version {
+            hlc: Hlc { millis, counter: 0 },
+            node: Uuid::from_u128(9),
+        }
+    }
+
+    fn row(conn: &Connection, table: &str, id: &str, notes: &str, millis: u64) {
+        let versions =
+            versions::encode(&BTreeMap::from([("notes".into(), version(millis))])).unwrap();
+        let data = json!({ "notes": notes, "team_id": Uuid::from_u128(1), "marking": "OFFICIAL" });
+        let sql = if table == "records" {
+            "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
+             VALUES (?1, 'visit', ?4, 'OFFICIAL', '2026-01-01', 0, ?2, ?3)"
+        } else {
+            "INSERT INTO acknowledged (id, deleted, data, versions) VALUES (?1, 0, ?2, ?3)"
+        };
+        let mut args: Vec<String> = vec![id.into(), data.to_string(), versions];
+        if table == "records" {
+            args.push(Uuid::from_u128(1).to_string());
+        }
+        conn.execute(sql, rusqlite::params_from_iter(args)).unwrap();
+    }
+
+    fn outbox_entry(conn: &Connection, seq: u64, id: &str) {
+        conn.execute(
+            "INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base,
+                                 version)
+             VALUES (?1, 'visit', ?2, 'update', ?3, 'OFFICIAL', '{}', '{}', ?4)",
+            params![
+                seq,
+                id,
+                Uuid::from_u128(1).to_string(),
+                version(50).to_string()
+            ],
+        )
+        .unwrap();
+    }
+
+    fn seqs(conn: &Connection) -> Vec<i64> {
+        let mut stmt = conn.prepare("SELECT seq FROM outbox ORDER BY seq").unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn each_step_is_kept_so_an_interrupted_reconciliation_resumes_where_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            &dir.path().join("d.db"),
+            &StoreKey::from_bytes(&[7u8; 32]).unwrap(),
+            "d",
+            &pocketbook_protocol::sources::SystemSources,
+        )
+        .unwrap();
+        let (acked, pending, local) = (
+            Uuid::from_u128(11).to_string(),
+            Uuid::from_u128(12).to_string(),
+            Uuid::from_u128(13).to_string(),
+        );
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO sync_state (id, server_url, token, server_id, lease_seconds,
+                                             enrolled_at, epoch, audit_acked_seq)
+                     VALUES (1, 'http://s', 't', ?1, 60, '2026-01-01T00:00:00Z', 'old', 0)",
+                    [Uuid::from_u128(2).to_string()],
+                )?;
+                row(tx, "records", &acked, "acked", 10);
+                row(tx, "records", &pending, "my pending edit", 30);
+                row(tx, "acknowledged", &pending, "acked before the edit", 20);
+                row(tx, "records", &local, "never sent", 40);
+                outbox_entry(tx, 5, &pending);
+                outbox_entry(tx, 6, &local);
+                tx.execute("UPDATE device SET next_seq = 7", [])?;
+                tx.execute(
+                    "INSERT INTO cursors (bucket, cursor) VALUES ('team:x', 10)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let position = AckedPosition {
+            seq: 3,
+            audit_seq: 0,
+            audit_head: "h".into(),
+        };
+        store.write(|tx| begin(tx, "new", &position)).unwrap();
+        // Begun again on the same epoch (the next sync after a kill), nothing changes.
+        store.write(|tx| begin(tx, "new", &position)).unwrap();
+        store
+            .write(|tx| {
+                let s = state(tx)?.unwrap();
+                assert_eq!((s.epoch.as_str(), s.pushing), ("new", false));
+                assert!(crate::store::cursors(tx)?.is_empty(), "every bucket from 0");
+                let held = held_records(tx)?;
+                let notes: Vec<&Value> = held
+                    .iter()
+                    .map(|h| &h.acknowledged.fields["notes"])
+                    .collect();
+                assert_eq!(notes, [&json!("acked"), &json!("acked before the edit")]);
+                assert_eq!(acked_seq(tx)?, 4);
+                // The pull tells what the server holds.
+                let page = PullResponse {
+                    epoch: "new".into(),
+                    buckets: vec![],
+                    entries: vec![PullEntry::Snapshot {
+                        bucket: "team:x".into(),
+                        entity: Entity::Visit,
+                        id: Uuid::parse_str(&acked).unwrap(),
+                        fields: held[0].acknowledged.fields.clone(),
+                        versions: held[0].acknowledged.versions.clone(),
+                        deleted: false,
+                    }],
+                    cursors: BTreeMap::new(),
+                    remaining: 0,
+                    reference: None,
+                };
+                note_server(tx, &page)?;
+                let held = held_records(tx)?;
+                assert!(held[0].server.is_some() && held[1].server.is_none());
+                let plan = crate::sync::restore_plan::plan_restores(&held, 4);
+                assert_eq!(plan.len(), 1);
+                assert_eq!(plan[0].kind, MutationKind::Restore);
+                stage(tx, &plan, 4)
+            })
+            .unwrap();
+        store
+            .write(|tx| {
+                assert!(state(tx)?.unwrap().pushing);
+                assert_eq!(seqs(tx), [6, 7], "the outbox after the restore, in order");
+                assert_eq!(DeviceState::load(tx)?.next_seq, 8);
+                // A kill before the answer: the same restore is sent again.
+                assert_eq!(restores_to_push(tx, 10)?.len(), 1);
+                restores_answered(tx, 5)?;
+                assert!(restores_to_push(tx, 10)?.is_empty());
+                finish(tx)?;
+                assert!(state(tx)?.is_none());
+                Ok(())
+            })
+            .unwrap();
+    }
+}
