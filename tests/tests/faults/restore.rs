@@ -477,3 +477,104 @@ async fn a_backup_taken_while_a_device_pushes_opens_and_verifies() {
         assert!(verdict.starts_with("audit chain holds"), "{verdict}");
     }
 }
+
+/// The epoch rules on one backend: `new-epoch` refuses the old epoch with the device's
+/// position, invalidates unused codes, and takes a restore while the device reconciles.
+async fn epoch_rules_on<S: Store + Epochs>(store: S) {
+    use pocketbook_sync_server::auth::{code_hash, new_code};
+    use pocketbook_sync_server::error::PushRefusal;
+    use pocketbook_sync_server::store::Enrolment;
+    use pocketbook_tests::store_fixture::{all_applied, officer, phone};
+
+    let team = store.add_team("Team".into()).await.expect("team").id;
+    let alice = officer(&store, Role::Officer, &[team]).await;
+    let mut p = phone(&store, &alice).await;
+    let visit = p.create(
+        Entity::Visit,
+        team,
+        Marking::Official,
+        serde_json::json!({}),
+    );
+    assert!(all_applied(&p.push(&store, vec![visit.clone()]).await));
+    let unused = new_code();
+    store
+        .add_code(alice.id, code_hash(&unused), 3600)
+        .await
+        .expect("code");
+    let old = store.identity().await.expect("identity").1;
+    let epoch = store.new_epoch().await.expect("new epoch");
+    assert_ne!(epoch, old);
+    assert_eq!(store.identity().await.expect("identity").1, epoch);
+
+    let edit = p.update(
+        &visit,
+        serde_json::json!({"place": "elsewhere"}),
+        Some(visit.version),
+    );
+    let request = |mutations: Vec<Mutation>, named: &str| PushRequest {
+        mutations,
+        epoch: Some(named.to_string()),
+        ..PushRequest::default()
+    };
+    let refused = store
+        .push(p.device.clone(), request(vec![edit.clone()], &old))
+        .await
+        .expect("push");
+    match refused {
+        Err(PushRefusal::EpochChanged { epoch: e, position }) => {
+            assert_eq!(e, epoch);
+            assert_eq!(position.seq, 1, "nothing of the refused push was applied");
+        }
+        other => panic!("expected epoch_changed, got {other:?}"),
+    }
+    let pull = store
+        .epoch_refusal(p.device.device_id, Some(old.clone()))
+        .await
+        .expect("check");
+    assert!(matches!(pull, Some(PushRefusal::EpochChanged { .. })));
+    assert!(store
+        .epoch_refusal(p.device.device_id, Some(epoch.clone()))
+        .await
+        .expect("check")
+        .is_none());
+
+    let stamp = p.stamp();
+    let mut restore = edit.clone();
+    restore.kind = MutationKind::Restore;
+    restore.version = stamp;
+    restore.versions = Some([("place".to_string(), stamp)].into());
+    restore.base = Default::default();
+    let answer = store
+        .push(p.device.clone(), request(vec![restore], &epoch))
+        .await
+        .expect("push")
+        .expect("taken");
+    assert!(all_applied(&answer), "{answer:?}");
+    let audit = store.audit_lines().await.expect("audit").join("\n");
+    assert!(audit.contains("\"operation\":\"restore\"") && audit.contains("new_epoch"));
+    let late = store
+        .enroll(
+            code_hash(&unused),
+            Uuid::now_v7(),
+            "late".into(),
+            code_hash(&new_code()),
+            "client".into(),
+        )
+        .await
+        .expect("enrol");
+    assert!(matches!(late, Enrolment::BadCode), "{late:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn epoch_rules_hold_on_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store =
+        pocketbook_sync_server::store::SqliteStore::open(&dir.path().join("s.db")).expect("store");
+    epoch_rules_on(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn epoch_rules_hold_on_postgres() {
+    let (store, _url) = pocketbook_tests::pg::pg_store(Default::default()).await;
+    epoch_rules_on(store).await;
+}
