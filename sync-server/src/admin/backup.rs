@@ -125,6 +125,9 @@ fn ensure_stopped(db: &Path) -> Result<(), AdminError> {
         return Ok(());
     }
     let conn = Connection::open(db).map_err(StoreError::from)?;
+    // Asked once, not waited on: a serving process holds its connections open.
+    conn.busy_timeout(std::time::Duration::ZERO)
+        .map_err(StoreError::from)?;
     let locked = conn
         .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;")
         .is_err();

@@ -146,6 +146,19 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
     assert!(!before_a.visits.contains_key(&deleted));
     // JOURNAL SEAM: enrol a device and revoke another here.
 
+    // Restoring under a running server is refused, the store untouched; a PostgreSQL store
+    // is told the way that works for it.
+    let busy = admin_output(&server.db, &["restore", backup.to_str().expect("utf-8")]);
+    assert!(!busy.status.success(), "a restore under a running server");
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("stop the server"));
+    let pg = pocketbook_tests::restore_fixture::admin_output(
+        std::path::Path::new("postgres://nobody@127.0.0.1:1/none"),
+        &["backup", "never.db"],
+    );
+    let said = String::from_utf8_lossy(&pg.stderr);
+    assert!(!pg.status.success() && said.contains("pg_dump") && said.contains("new-epoch"));
+    sync_until_quiet(&[&a, &b], 2).await;
+
     // The server is lost and restored from the backup.
     server.stop();
     let line = server.admin(&["restore", backup.to_str().expect("utf-8")]);
