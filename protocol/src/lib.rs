@@ -8,6 +8,7 @@ pub mod codes;
 pub mod digest;
 pub mod limits;
 pub mod merge;
+pub mod merge_restore;
 pub mod mutation;
 pub mod open_enum;
 pub mod reference;

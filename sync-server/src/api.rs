@@ -247,6 +247,10 @@ async fn pull<S: Store>(
 ) -> Result<Json<PullResponse>, ApiError> {
     let id = device.device_id;
     app.guards.pull(id)?;
+    // Cursors of another epoch mean a restored server: the device reconciles first.
+    if let Some(refusal) = app.store.epoch_refusal(id, req.epoch.clone()).await? {
+        return Err(refusal.into());
+    }
     let started = Instant::now();
     let response = app.store.pull(device, req).await?;
     app.metrics.sync_duration(SyncKind::Pull, started.elapsed());

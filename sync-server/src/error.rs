@@ -76,6 +76,15 @@ pub enum ApiError {
         /// The sequence number the server expected next.
         expected: u64,
     },
+    /// The request names an epoch the server no longer has (it was restored from a backup):
+    /// the device reconciles before pushing anything else (issue 12).
+    #[error("the server was restored from a backup; reconcile with its new epoch")]
+    EpochChanged {
+        /// The server's epoch.
+        epoch: String,
+        /// What the server holds of this device.
+        position: AckedPosition,
+    },
     /// The device was suspended (too many refused mutations or audit rows); an admin must
     /// lift it.
     #[error("this device is suspended; ask an administrator")]
@@ -124,6 +133,13 @@ pub enum PushRefusal {
     /// A resent mutation or audit event differs from what the server took at its seq (409);
     /// carries the longest prefix held as sent.
     DeviceForked(AckedPosition),
+    /// The request names another epoch than the server's (409); nothing was applied.
+    EpochChanged {
+        /// The server's epoch.
+        epoch: String,
+        /// What the server holds of this device.
+        position: AckedPosition,
+    },
 }
 
 impl From<PushRefusal> for ApiError {
@@ -136,6 +152,9 @@ impl From<PushRefusal> for ApiError {
             PushRefusal::OverLimit(message) => ApiError::OverLimit { message },
             PushRefusal::SeqGap { expected } => ApiError::SeqGap { expected },
             PushRefusal::DeviceForked(position) => ApiError::DeviceForked { position },
+            PushRefusal::EpochChanged { epoch, position } => {
+                ApiError::EpochChanged { epoch, position }
+            }
         }
     }
 }
@@ -192,6 +211,7 @@ impl ApiError {
             }
             ApiError::SeqGap { .. } => (StatusCode::CONFLICT, ErrorCode::SeqGap),
             ApiError::DeviceForked { .. } => (StatusCode::CONFLICT, ErrorCode::DeviceForked),
+            ApiError::EpochChanged { .. } => (StatusCode::CONFLICT, ErrorCode::EpochChanged),
             ApiError::DeviceSuspended => (StatusCode::FORBIDDEN, ErrorCode::DeviceSuspended),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, ErrorCode::ClockSkew),
@@ -227,6 +247,14 @@ impl IntoResponse for ApiError {
                 _ => None,
             },
             buckets: None,
+        };
+        let body = match &self {
+            ApiError::EpochChanged { epoch, position } => ErrorBody {
+                epoch: Some(epoch.clone()),
+                position: Some(position.clone()),
+                ..body
+            },
+            _ => body,
         };
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),

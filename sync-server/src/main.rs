@@ -15,7 +15,7 @@ use pocketbook_sync_server::journal::Journal;
 use pocketbook_sync_server::serve_cli::{self, GuardArgs, NetArgs};
 use pocketbook_sync_server::state::{Config, LeaseOutOfRange};
 use pocketbook_sync_server::store::{
-    JournalStore, PostgresOptions, PostgresStore, SqliteStore, Store,
+    Epochs, JournalStore, PostgresOptions, PostgresStore, RecordErasure, SqliteStore, Store,
 };
 use uuid::Uuid;
 
@@ -106,6 +106,8 @@ enum Command {
     Conflict(ConflictCommand),
     #[command(flatten)]
     Erasure(admin::erase::ErasureCommand),
+    #[command(flatten)]
+    Backup(admin::backup::BackupCommand),
     /// List refused mutations (JSON lines).
     Quarantine,
     /// Check every stored record with the model; quarantine (and remove from devices) each one
@@ -286,7 +288,17 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         _ => Some(cli.actor.clone().unwrap_or_else(serve_cli::default_actor)),
     };
     let journal = cli.admin_journal.clone();
-    if cli.db.starts_with("postgres://") || cli.db.starts_with("postgresql://") {
+    if let Command::Backup(file_command) = &cli.command {
+        if !matches!(file_command, admin::backup::BackupCommand::NewEpoch) {
+            let actor = Some(cli.actor.clone().unwrap_or_else(serve_cli::default_actor));
+            println!(
+                "{}",
+                admin::backup::run_file(&cli.db, file_command, actor).await?
+            );
+            return Ok(());
+        }
+    }
+    if admin::backup::is_postgres(&cli.db) {
         let options = PostgresOptions {
             pool_size: cli.db_pool,
             ..Default::default()
@@ -320,7 +332,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure + JournalStore>(
+async fn run_on<S: Store + RecordErasure + Epochs + JournalStore>(
     store: S,
     command: Command,
     enrol_per_minute: u32,
@@ -452,6 +464,7 @@ async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure + Journa
             println!("resolved {id}");
         }
         Command::Erasure(command) => println!("{}", admin::erase::run(&store, command).await?),
+        Command::Backup(_) => println!("{}", admin::backup::new_epoch(&store).await?),
         Command::Quarantine => print_lines(&export::quarantine(&store).await?)?,
         Command::Audit { action: None } => {
             for line in export::audit_lines(&store).await? {

@@ -14,6 +14,7 @@ mod push;
 mod records;
 mod reference;
 mod refused;
+pub(crate) mod restore;
 pub(crate) mod schema;
 mod unreadable;
 mod versions;

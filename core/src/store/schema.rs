@@ -192,6 +192,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (device_id, seq)
     ) WITHOUT ROWID;
     "#,
+    // 11 (issue 12; step 10 is the fork's): reconciling with a server restored from a backup.
+    //    `reconcile` the new epoch, the server's position and the phase; `reconcile_records`
+    //    the acknowledged state of each record before the reconciling pull, with the server's
+    //    state as it returned it; `reconcile_out` the restore mutations until answered.
+    r#"
+    CREATE TABLE reconcile (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        epoch    TEXT NOT NULL,
+        position TEXT NOT NULL,
+        phase    TEXT NOT NULL
+    );
+    CREATE TABLE reconcile_records (
+        id       TEXT PRIMARY KEY,
+        entity   TEXT NOT NULL,
+        team_id  TEXT NOT NULL,
+        marking  TEXT NOT NULL,
+        deleted  INTEGER NOT NULL,
+        data     TEXT NOT NULL,
+        versions TEXT NOT NULL,
+        server   TEXT
+    );
+    CREATE TABLE reconcile_out (seq INTEGER PRIMARY KEY, mutation TEXT NOT NULL);
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -30,6 +30,14 @@ pub(crate) enum CallError {
     },
     /// 409 `device_forked`: this store is a copy; the prefix the server holds as sent.
     Forked(pocketbook_protocol::wire::AckedPosition),
+    /// 409 `epoch_changed`: the server was restored from a backup; its new epoch and what it
+    /// holds of this device (the device reconciles before pushing anything else).
+    EpochChanged {
+        /// The server's epoch.
+        epoch: String,
+        /// The server's position of this device.
+        position: pocketbook_protocol::wire::AckedPosition,
+    },
     /// Everything else, already typed.
     Other(Error),
 }
@@ -234,6 +242,14 @@ impl Http {
             (status, &body.code, &body.position)
         {
             return Err(Retry::No(CallError::Forked(position.clone())));
+        }
+        if let (StatusCode::CONFLICT, ErrorCode::EpochChanged, Some(epoch), Some(position)) =
+            (status, &body.code, &body.epoch, &body.position)
+        {
+            return Err(Retry::No(CallError::EpochChanged {
+                epoch: epoch.clone(),
+                position: position.clone(),
+            }));
         }
         let error = CallError::Other(match (status, &body.code) {
             // Only the server this device was made for can have it wiped.

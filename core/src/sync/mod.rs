@@ -10,6 +10,8 @@ mod guard_tests;
 mod http;
 pub(crate) mod pull_plan;
 pub(crate) mod push_plan;
+mod reconcile;
+pub(crate) mod restore_plan;
 
 use std::time::Instant;
 
@@ -47,6 +49,8 @@ pub struct SyncReport {
     /// Mutations the server could not take yet (`server_too_old`): held and resent once it is
     /// upgraded (see `sync_status`).
     pub held: u64,
+    /// Records restored to a server restored from a backup (its `restore` mutations taken).
+    pub restored: u64,
     /// Record snapshots received.
     pub pulled: u64,
     /// Records removed from this device because they left its scope.
@@ -68,7 +72,14 @@ impl SyncReport {
     /// Whether the sync changed what this device holds or has waiting: it pushed or had
     /// refused any mutation, or pulled, removed or received a conflict.
     fn moved_anything(&self) -> bool {
-        self.pushed + self.rejected + self.held + self.pulled + self.removed + self.conflicts > 0
+        self.pushed
+            + self.rejected
+            + self.held
+            + self.pulled
+            + self.removed
+            + self.conflicts
+            + self.restored
+            > 0
     }
 }
 
@@ -185,6 +196,10 @@ impl Pocketbook {
             &trusted,
         )?);
 
+        // A reconciliation with a restored server a crash interrupted goes first.
+        self.resume_reconcile(&http, report).await?;
+        let mut reconciles = 0;
+
         // Push, in batches, halving a batch the server finds too large.
         let mut batch = PUSH_BATCH;
         let mut restamped = false;
@@ -199,14 +214,20 @@ impl Pocketbook {
             total,
         });
         loop {
-            let (mutations, audit, resolved, acked) = self.store.read(|c| {
+            let (mutations, audit, resolved, acked, epoch) = self.store.read(|c| {
                 let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
                 let mut mutations = store::outbox(c)?;
                 mutations.truncate(batch);
                 let audit =
                     store::audit_events_after(c, enrolled.audit_acked_seq, batch.max(1) * 4)?;
                 let resolved = store::resolutions_to_push(c)?;
-                Ok((mutations, audit, resolved, store::acked_position(c)?))
+                Ok((
+                    mutations,
+                    audit,
+                    resolved,
+                    store::acked_position(c)?,
+                    enrolled.epoch,
+                ))
             })?;
             if mutations.is_empty() && audit.is_empty() && resolved.is_empty() && asked {
                 break;
@@ -216,7 +237,7 @@ impl Pocketbook {
                 mutations,
                 audit,
                 resolved,
-                epoch: None,
+                epoch,
                 acked: Some(acked),
             };
             let answer: PushResponse = match http.post("/v1/sync/push", &request).await {
@@ -234,6 +255,11 @@ impl Pocketbook {
                     continue;
                 }
                 Err(CallError::Forked(position)) => return self.become_new_device(&position),
+                Err(CallError::EpochChanged { epoch, position }) if reconciles < 2 => {
+                    reconciles += 1;
+                    self.reconcile(&http, epoch, position, report).await?;
+                    continue;
+                }
                 Err(e) => return Err(flatten(e)),
             };
             let now = self.now();
@@ -296,9 +322,15 @@ impl Pocketbook {
                             reference: true,
                         })
                     })?;
-                    http.post("/v1/sync/pull", &request)
-                        .await
-                        .map_err(flatten)?
+                    match http.post("/v1/sync/pull", &request).await {
+                        Ok(page) => page,
+                        Err(CallError::EpochChanged { epoch, position }) if reconciles < 2 => {
+                            reconciles += 1;
+                            self.reconcile(&http, epoch, position, report).await?;
+                            continue;
+                        }
+                        Err(e) => return Err(flatten(e)),
+                    }
                 }
             };
             let entries = page.entries.len() as u64;
@@ -428,6 +460,10 @@ pub(crate) fn flatten(e: CallError) -> Error {
         CallError::TooLarge => Error::Server {
             code: ErrorCode::TooLarge,
             message: "the request was too large for the server".into(),
+        },
+        CallError::EpochChanged { .. } => Error::Server {
+            code: ErrorCode::EpochChanged,
+            message: "the server was restored from a backup again while reconciling".into(),
         },
         CallError::Other(Error::Server {
             code: ErrorCode::SeqGap,

@@ -3,6 +3,7 @@
 //! prints, and tests call them directly. One concern a file; every action is audited by the
 //! store. Errors name what was wrong, never personal data.
 
+pub mod backup;
 pub mod codes;
 pub mod conflicts;
 pub mod devices;

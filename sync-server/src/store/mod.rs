@@ -9,6 +9,7 @@ mod clock;
 mod conflicts;
 mod decode;
 mod enrol;
+mod epoch;
 mod erase;
 mod fork;
 mod identity;
@@ -24,6 +25,7 @@ mod record_guard;
 mod record_rows;
 mod record_scan;
 mod reference;
+mod restore_apply;
 pub mod sql;
 mod sql_store;
 mod sqlite;
@@ -38,6 +40,7 @@ use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use epoch::Epochs;
 pub use erase::RecordErasure;
 pub use journal::{server_id, JournalStore};
 pub use meta::{
@@ -185,6 +188,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         device: Device,
         request: PushRequest,
     ) -> impl Future<Output = Result<Result<PushResponse, PushRefusal>, StoreError>> + Send;
+    /// `Some(409 epoch_changed)` when a request names an epoch (`Some`) other than the
+    /// server's, with what the server holds of the device.
+    fn epoch_refusal(
+        &self,
+        device_id: Uuid,
+        named: Option<String>,
+    ) -> impl Future<Output = Result<Option<PushRefusal>, StoreError>> + Send;
     /// Serves one page of a pull.
     fn pull(
         &self,

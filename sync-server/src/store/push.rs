@@ -23,7 +23,7 @@ use super::meta::audit;
 use super::record_rows::{load_record, put_entry, young_person_in_use};
 use super::sql::{args, Db};
 use super::Device;
-use super::{caps, cascade, fork, record_guard};
+use super::{caps, cascade, epoch, fork, record_guard, restore_apply};
 use crate::error::PushRefusal;
 use crate::error::StoreError;
 use crate::policy::{self, Held, Refusal};
@@ -84,11 +84,7 @@ fn apply_one(
 ) -> Result<PushOutcome, StoreError> {
     let me = &device.officer;
     if m.kind == MutationKind::Restore {
-        // Taken only while a device reconciles after a server restore (not yet built).
-        return Ok(rejected(Refusal {
-            code: pocketbook_protocol::RejectCode::RestoreRefused,
-            message: "this server takes restore mutations only after a restore",
-        }));
+        return restore_apply::apply(db, sources, device, m);
     }
     if let Some(fault) = record_guard::version_fault(device, m) {
         return Ok(refused(fault));
@@ -274,6 +270,9 @@ pub fn push(
         return Ok(Err(refusal));
     }
     db.serialize_writers()?;
+    if let Some(refusal) = epoch::refusal(db, device.device_id, request.epoch.as_deref())? {
+        return Ok(Err(refusal));
+    }
     let row = db.query_one(
         "SELECT high_water, audit_seq, audit_head FROM devices WHERE device_id = ?1",
         args![device.device_id.to_string()],
@@ -290,6 +289,17 @@ pub fn push(
     // New mutations continue the device's sequence without a gap, or nothing is applied: a
     // seq far ahead would otherwise silence every later change as a resend.
     let mut expected = counter(high_water).saturating_add(1);
+    let first_new = request
+        .mutations
+        .iter()
+        .find(|m| db_int(m.seq) > high_water);
+    if let Some(first) = first_new {
+        // After a restore the server forgot what it had acknowledged: the device's first push
+        // of the epoch may start above the high-water mark, once.
+        if first.seq > expected && epoch::seq_gap_allowed(db, device.device_id)? {
+            expected = first.seq;
+        }
+    }
     for m in request
         .mutations
         .iter()
@@ -361,6 +371,12 @@ pub fn push(
         .any(|r| matches!(r.outcome, PushOutcome::Rejected { .. }));
     caps::enforce(db, sources, device, refused_now, last_seq)?;
     let resolved = take_resolutions(db, sources, device, &request.resolved)?;
+    epoch::after_push(
+        db,
+        device.device_id,
+        &request.mutations,
+        first_new.is_some(),
+    )?;
     db.execute(
         "UPDATE devices SET high_water = ?2, audit_seq = ?3, audit_head = ?4, last_sync_at = ?5
          WHERE device_id = ?1",

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::conflicts::mark_conflict_resolved;
 use super::decode::{all_json, corrupt, parse_id};
+use super::epoch::EpochCheck;
 use super::identity;
 use super::meta::{acting_as, audit, meta};
 use super::reference::{self, team_ids};
@@ -147,6 +148,11 @@ impl<B: Backend> SqlStore<B> {
 }
 
 impl<B: Backend> Store for SqlStore<B> {
+    async fn epoch_refusal(&self, id: Uuid, named: Option<String>) -> EpochCheck {
+        self.run_read(move |db, _| super::epoch::refusal(db, id, named.as_deref()))
+            .await
+    }
+
     fn sources(&self) -> &Arc<dyn Sources> {
         &self.sources
     }

@@ -4,3 +4,4 @@
 mod fork;
 mod journal;
 mod kill;
+mod restore;

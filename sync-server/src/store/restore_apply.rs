@@ -1,0 +1,219 @@
+//! Applying a `restore` mutation (issue 12): after a server restore, a device sends its
+//! acknowledged state of each record the restored server lacks or holds older. Taken only from
+//! a device still reconciling in the current epoch, and only for a record its officer could see
+//! (the record's buckets, stored and restored, meet the officer's); merged per field by higher
+//! version (`protocol::merge_restore`) with no conflicts; node and author may be another
+//! device's. The merged record is checked like any other (the record guard), written with its
+//! bucket entries and cascade, and audited `restore`. Anything else is refused
+//! `restore_refused`, nothing written. Runs inside the caller's transaction.
+
+use pocketbook_protocol::limits::MAX_VERSION_COUNTER;
+use pocketbook_protocol::merge::{MergeKind, MergeResult, RecordState, DELETED_FIELD};
+use pocketbook_protocol::merge_restore::merge_restore;
+use pocketbook_protocol::sources::Sources;
+use pocketbook_protocol::wire::{PullEntryKind, PushOutcome, MAX_CLOCK_SKEW_MS};
+use pocketbook_protocol::{unix_millis, Marking, Mutation, RejectCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::decode::corrupt;
+use super::epoch;
+use super::erase::retain_deleted;
+use super::meta::audit;
+use super::record_rows::{load_record, put_entry};
+use super::reference::team_ids;
+use super::sql::{args, Db};
+use super::Device;
+use super::{cascade, record_guard};
+use crate::error::StoreError;
+use crate::scope;
+
+fn refused(message: &str) -> PushOutcome {
+    PushOutcome::Rejected {
+        code: RejectCode::RestoreRefused,
+        message: message.to_string(),
+    }
+}
+
+/// The record a restore carries: its fields with their versions, and the delete.
+fn incoming(m: &Mutation) -> Option<RecordState> {
+    let versions = m.versions.as_ref()?;
+    let names_only_its_fields = versions
+        .keys()
+        .all(|k| k == DELETED_FIELD || m.fields.contains_key(k))
+        && m.fields.keys().all(|k| versions.contains_key(k));
+    if !names_only_its_fields || versions.is_empty() {
+        return None;
+    }
+    Some(RecordState {
+        fields: m.fields.clone().into_iter().collect(),
+        versions: versions.clone(),
+        deleted: versions.contains_key(DELETED_FIELD),
+    })
+}
+
+/// The routing facts a state gives, falling back to the mutation's.
+fn routing(state: &RecordState, m: &Mutation) -> (Uuid, Marking) {
+    let team = state
+        .fields
+        .get("team_id")
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .unwrap_or(m.team_id);
+    let marking = state
+        .fields
+        .get("marking")
+        .and_then(|v| serde_json::from_value::<Marking>(v.clone()).ok())
+        .unwrap_or(m.marking);
+    (team, marking)
+}
+
+/// Applies one restore mutation (see the module doc).
+pub fn apply(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    m: &Mutation,
+) -> Result<PushOutcome, StoreError> {
+    if !epoch::reconciling(db, device.device_id)? {
+        return Ok(refused(
+            "restore mutations are taken only while a device reconciles after a restore",
+        ));
+    }
+    let Some(restored) = incoming(m) else {
+        return Ok(refused(
+            "a restore names the version of each field it carries",
+        ));
+    };
+    let ceiling = unix_millis(sources.now()).saturating_add(MAX_CLOCK_SKEW_MS);
+    if restored
+        .versions
+        .values()
+        .any(|v| v.hlc.counter > MAX_VERSION_COUNTER || v.hlc.millis > ceiling)
+    {
+        return Ok(PushOutcome::Rejected {
+            code: RejectCode::InvalidVersion,
+            message: "a restored version is out of bounds".into(),
+        });
+    }
+    let mine = scope::buckets_of(&device.officer, &team_ids(db)?);
+    let sees = |buckets: &[String]| buckets.iter().any(|b| mine.contains(b));
+    let current = load_record(db, m.record_id)?;
+    if let Some(cur) = &current {
+        if cur.facts.entity != m.entity || !sees(&cascade::buckets_of(db, cur)?) {
+            return Ok(refused("the record is not one this officer could see"));
+        }
+    }
+    let stored = current.as_ref().map(|c| &c.state);
+    let merged = merge_restore(stored, &restored);
+    let (team_id, marking) = routing(&merged, m);
+    let created_by = current
+        .as_ref()
+        .map(|c| c.facts.created_by)
+        .or_else(|| {
+            merged
+                .fields
+                .get("created_by")
+                .and_then(Value::as_str)
+                .and_then(|s| Uuid::parse_str(s).ok())
+        })
+        .unwrap_or(device.officer.id);
+    let buckets = cascade::record_buckets(db, team_id, marking, created_by)?;
+    if !sees(&buckets) {
+        return Ok(refused("the record is not one this officer could see"));
+    }
+    if Some(&merged) == stored {
+        return Ok(PushOutcome::Applied);
+    }
+    let result = MergeResult {
+        state: merged,
+        kind: MergeKind::Applied,
+        conflicts: Vec::new(),
+        erase_conflicts: false,
+    };
+    let now = record_guard::guard_now(sources);
+    let state = match record_guard::settle(db, m, None, result, now)? {
+        Ok(result) => result.state,
+        Err(fault) => {
+            return Ok(PushOutcome::Rejected {
+                code: fault.code,
+                message: fault.message,
+            })
+        }
+    };
+    write(
+        db,
+        sources,
+        device,
+        m,
+        current.as_ref(),
+        &state,
+        (team_id, marking, created_by),
+    )?;
+    Ok(PushOutcome::Applied)
+}
+
+/// Writes the merged record with its bucket entries and cascade, and audits it.
+fn write(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    m: &Mutation,
+    current: Option<&super::record_rows::Current>,
+    state: &RecordState,
+    (team_id, marking, created_by): (Uuid, Marking, Uuid),
+) -> Result<(), StoreError> {
+    let id = m.record_id.to_string();
+    let newly_deleted = state.deleted && current.is_none_or(|c| !c.state.deleted);
+    if let (true, Some(cur)) = (newly_deleted, current) {
+        retain_deleted(db, sources, m.record_id, &m.entity, &cur.state)?;
+    }
+    db.execute(
+        "INSERT INTO records (id, entity, team_id, marking, created_by, fields, versions, deleted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET team_id = excluded.team_id, marking = excluded.marking,
+             fields = excluded.fields, versions = excluded.versions, deleted = excluded.deleted",
+        args![
+            &id,
+            m.entity.as_str(),
+            team_id.to_string(),
+            marking.as_str(),
+            created_by.to_string(),
+            Value::Object(state.fields.clone()).to_string(),
+            serde_json::to_string(&state.versions).map_err(corrupt("versions"))?,
+            state.deleted
+        ],
+    )?;
+    let seq = db.next_seq()?;
+    let buckets = cascade::record_buckets(db, team_id, marking, created_by)?;
+    cascade::place(db, m.record_id, &m.entity, &buckets, seq)?;
+    if newly_deleted {
+        // A tombstone erases the record's conflicts, as a delete does.
+        let ids: Vec<String> = db
+            .query(
+                "SELECT id FROM conflicts WHERE record_id = ?1 AND resolved = FALSE",
+                args![&id],
+            )?
+            .iter()
+            .map(|row| row.text(0))
+            .collect::<Result<_, _>>()?;
+        db.execute(
+            "UPDATE conflicts SET resolved = TRUE WHERE record_id = ?1",
+            args![&id],
+        )?;
+        for cid in ids {
+            for b in &buckets {
+                put_entry(db, b, &cid, PullEntryKind::Conflict, &m.entity, seq)?;
+            }
+        }
+    }
+    cascade::after_write(db, sources, m.record_id, &m.entity, seq)?;
+    audit(
+        db,
+        sources,
+        "restore",
+        Some(device.officer.id),
+        Some(device.device_id),
+        json!({ "entity": m.entity, "record_id": m.record_id, "seq": m.seq }),
+    )
+}
