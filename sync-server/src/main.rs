@@ -289,12 +289,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     };
     let journal = cli.admin_journal.clone();
     if let Command::Backup(file_command) = &cli.command {
-        if !matches!(file_command, admin::backup::BackupCommand::NewEpoch) {
-            let actor = Some(cli.actor.clone().unwrap_or_else(serve_cli::default_actor));
-            println!(
-                "{}",
-                admin::backup::run_file(&cli.db, file_command, actor).await?
-            );
+        if let Some(done) =
+            admin::backup::run_file_command(&cli.db, file_command, actor.clone(), journal.clone())
+                .await?
+        {
+            println!("{done}");
             return Ok(());
         }
     }
@@ -444,13 +443,7 @@ async fn run_on<S: Store + RecordErasure + Epochs + JournalStore>(
             devices::lift_suspension(&store, id).await?;
             println!("lifted the suspension of {id}");
         }
-        Command::ValidateStore => {
-            let report = store.validate_store().await?;
-            println!(
-                "validate-store: checked {}, quarantined {}",
-                report.checked, report.quarantined
-            );
-        }
+        Command::ValidateStore => println!("{}", export::validate_store(&store).await?),
         Command::Conflict(ConflictCommand::List { all }) => {
             let list: Vec<serde_json::Value> = conflicts::conflicts(&store, all)
                 .await?

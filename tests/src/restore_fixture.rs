@@ -83,9 +83,21 @@ impl ServerProcess {
         self.dir.path().join(name)
     }
 
-    /// Runs an admin command on the store.
+    /// The admin journal every command and the serving process append to (as an operator
+    /// runs them: outside the database, so a restore can replay it).
+    pub fn journal(&self) -> PathBuf {
+        self.path("admin-journal.jsonl")
+    }
+
+    /// Runs an admin command on the store, with the journal.
     pub fn admin(&self, args: &[&str]) -> String {
-        admin(&self.db, args)
+        let journal = self.journal();
+        let journal = journal.to_str().expect("utf-8 path");
+        let with_journal: Vec<&str> = ["--admin-journal", journal]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        admin(&self.db, &with_journal)
     }
 
     /// Starts serving: on a free port the first time, on the same port after.
@@ -97,6 +109,8 @@ impl ServerProcess {
             let mut child = Command::new(server_binary())
                 .arg("--db")
                 .arg(&self.db)
+                .arg("--admin-journal")
+                .arg(self.journal())
                 .args(["serve", "--listen", &listen])
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::piped())

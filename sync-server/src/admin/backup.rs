@@ -70,6 +70,33 @@ pub async fn run_file(
     }
 }
 
+/// Runs `backup` or `restore` from the command line (`None` for `new-epoch`, which runs over
+/// the opened store): after a restore, with `--admin-journal`, replays the admin actions the
+/// journal holds after the backup and so settles the restore (else the server waits for
+/// `replay-journal` or `confirm-restore`). Returns the lines to print.
+pub async fn run_file_command(
+    db: &str,
+    command: &BackupCommand,
+    actor: Option<String>,
+    journal: Option<PathBuf>,
+) -> Result<Option<String>, AdminError> {
+    if matches!(command, BackupCommand::NewEpoch) {
+        return Ok(None);
+    }
+    let mut done = run_file(db, command, actor).await?;
+    if let (BackupCommand::Restore { .. }, Some(path)) = (command, journal) {
+        let store = crate::store::SqliteStore::open(Path::new(db))?;
+        let replayed = super::journal::run(
+            &store,
+            super::journal::JournalCommand::ReplayJournal,
+            Some(path),
+        )
+        .await?;
+        done = format!("{done}\n{replayed}");
+    }
+    Ok(Some(done))
+}
+
 /// Gives the store a new epoch; returns the line to print.
 pub async fn new_epoch<S: Epochs>(store: &S) -> Result<String, AdminError> {
     let epoch = store.new_epoch().await?;

@@ -32,6 +32,17 @@ fn gap_key(device_id: Uuid) -> String {
     format!("seq_gap:{device_id}")
 }
 
+/// Lets `device_id` reconcile in `epoch`: send restore mutations, and start its first push
+/// above its high-water mark once. Every live device at a new epoch; a device the admin
+/// journal re-enrols while a restore is pending (enrolled after the backup), too.
+pub fn mark_reconciling(db: &mut dyn Db, device_id: Uuid, epoch: &str) -> Result<(), StoreError> {
+    let upsert = "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                  ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    db.execute(upsert, args![reconciling_key(device_id), epoch])?;
+    db.execute(upsert, args![gap_key(device_id), epoch])?;
+    Ok(())
+}
+
 /// Gives the store a new epoch (see the module doc); returns it. Audited as `new_epoch`.
 pub fn new_epoch(db: &mut dyn Db, sources: &dyn Sources) -> Result<String, StoreError> {
     db.serialize_writers()?;
@@ -56,8 +67,7 @@ pub fn new_epoch(db: &mut dyn Db, sources: &dyn Sources) -> Result<String, Store
         .collect::<Result<_, _>>()?;
     for id in &devices {
         let id = Uuid::parse_str(id).map_err(|_| StoreError::Corrupt("device id"))?;
-        db.execute(upsert, args![reconciling_key(id), epoch.as_str()])?;
-        db.execute(upsert, args![gap_key(id), epoch.as_str()])?;
+        mark_reconciling(db, id, &epoch)?;
     }
     audit(
         db,

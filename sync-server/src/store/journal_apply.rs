@@ -179,6 +179,11 @@ fn enrol(
                     lease
                 ],
             )?;
+            // Enrolled after the backup: after a restore it reconciles like every device.
+            if super::meta::restore_pending(db)?.is_some() {
+                let epoch = super::meta::meta(db, "epoch")?;
+                super::epoch::mark_reconciling(db, *device_id, &epoch)?;
+            }
             changed = true;
         }
     }

@@ -4,9 +4,9 @@
 //! quiet. The server and every phone then hold the state of just before the restore: nothing
 //! resurrected, nothing lost, no conflicts made, every audit chain verifying.
 //!
-//! Seam for the admin journal (coordinator, at merge): a device enrolled and another revoked
-//! after the backup belong in `a_restored_server_gets_back_everything_its_devices_held`, marked
-//! "JOURNAL SEAM" below, once the journal re-applies them.
+//! The server runs with an admin journal: a phone enrolled and another revoked after the backup
+//! are re-applied by `restore` from it, so the first keeps syncing and the second stays
+//! revoked.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -85,6 +85,9 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
     server.start();
     let a = server.device(&alice).await;
     let b = server.device(&bob).await;
+    // A spare phone of Alice's, enrolled before the backup and revoked after it.
+    let spare = server.device(&alice).await;
+    spare.book.sync().await.expect("the spare phone syncs");
 
     // Before the backup: a child, three visits and an OFFICIAL concern, seen by both.
     let child = new_person(&a.book);
@@ -144,7 +147,11 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
         "a peer loses sight of it"
     );
     assert!(!before_a.visits.contains_key(&deleted));
-    // JOURNAL SEAM: enrol a device and revoke another here.
+    // After the backup, too: a phone of Bob's enrolled, Alice's spare revoked.
+    let late_phone = server.device(&bob).await;
+    late_phone.book.sync().await.expect("the late phone syncs");
+    let spare_id = spare.book.session().expect("session").device_id.to_string();
+    server.admin(&["device", "revoke", &spare_id]);
 
     // Restoring under a running server is refused, the store untouched; a PostgreSQL store
     // is told the way that works for it.
@@ -163,7 +170,19 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
     server.stop();
     let line = server.admin(&["restore", backup.to_str().expect("utf-8")]);
     assert!(line.starts_with("restored"), "{line}");
+    assert!(line.contains("replayed the admin journal"), "{line}");
     server.start();
+    // The journal put back what the backup missed: the revoked phone stays revoked (and
+    // wipes itself), the phone enrolled after the backup keeps syncing.
+    assert!(matches!(
+        spare.book.sync().await,
+        Err(pocketbook_core::Error::DeviceRevoked)
+    ));
+    late_phone
+        .book
+        .sync()
+        .await
+        .expect("the late phone's token still works");
 
     // Alice's phone is cut off again and again part way through reconciling (a sync dropped
     // at an await, as a kill between two of its transactions): each next sync resumes it.
@@ -176,6 +195,12 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
     sync_until_quiet(&[&a, &b], 6).await;
     assert_eq!(shown(&a.book), before_a, "Alice's phone after reconciling");
     assert_eq!(shown(&b.book), before_b, "Bob's phone after reconciling");
+    sync_until_quiet(&[&late_phone], 3).await;
+    assert_eq!(
+        shown(&late_phone.book),
+        before_b,
+        "Bob's phone enrolled after the backup, after reconciling"
+    );
     let a_visits = shown(&a.book).visits;
     assert_eq!(a_visits[&edited].0, "Edited after the backup.");
     assert!(a_visits.contains_key(&kept) && a_visits.contains_key(&late_visit));
@@ -194,7 +219,7 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
     let fresh = server.device(&alice).await;
     fresh.book.sync().await.expect("first sync");
     assert_eq!(shown(&fresh.book), before_a, "the restored server's state");
-    for d in [&a, &b, &fresh] {
+    for d in [&a, &b, &late_phone, &fresh] {
         assert!(
             d.book.conflicts().expect("conflicts").is_empty(),
             "no conflicts made"
