@@ -83,6 +83,12 @@ pub enum ApiError {
     /// The database does not answer (health check).
     #[error("the database is not reachable")]
     Unavailable,
+    /// A pull cursor is below its bucket's compacted history: pull these buckets from 0.
+    #[error("history was compacted: pull the buckets named again from the start")]
+    ResyncRequired {
+        /// The buckets to pull again.
+        buckets: Vec<String>,
+    },
     /// A storage failure (details logged, not sent).
     #[error("internal storage error")]
     Storage(#[from] StoreError),
@@ -136,9 +142,22 @@ pub enum StoreError {
     /// An admin command named something that does not exist or clashes.
     #[error("{0}")]
     Invalid(String),
+    /// A pull's cursor is below its bucket's compacted history: these buckets must be pulled
+    /// again from 0 (answered `410 resync_required`; nothing was served).
+    #[error("pull these buckets again from the start")]
+    ResyncRequired(Vec<String>),
 }
 
 impl ApiError {
+    /// A store's failure as an answer: a resync it asks for is `410`, anything else a storage
+    /// failure.
+    pub fn from_store(e: StoreError) -> ApiError {
+        match e {
+            StoreError::ResyncRequired(buckets) => ApiError::ResyncRequired { buckets },
+            e => ApiError::Storage(e),
+        }
+    }
+
     fn parts(&self) -> (StatusCode, ErrorCode) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code.clone()),
@@ -163,6 +182,7 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::ClockSkew { .. } => (StatusCode::CONFLICT, ErrorCode::ClockSkew),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            ApiError::ResyncRequired { .. } => (StatusCode::GONE, ErrorCode::ResyncRequired),
             ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -187,7 +207,10 @@ impl IntoResponse for ApiError {
             supported_protocols,
             epoch: None,
             position: None,
-            buckets: None,
+            buckets: match &self {
+                ApiError::ResyncRequired { buckets } => Some(buckets.clone()),
+                _ => None,
+            },
         };
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some((*retry_after_secs).max(1)),

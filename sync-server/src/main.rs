@@ -72,7 +72,13 @@ enum Command {
         guard: GuardArgs,
         #[command(flatten)]
         net: NetArgs,
+        #[command(flatten)]
+        compaction: admin::compact::ScheduleArgs,
     },
+    /// Drop the history devices no longer need (remove entries, tombstone entries, resolved
+    /// conflicts older than the horizon), keeping a minimal tombstone of each deleted record.
+    /// Prints counts only. `serve` also runs it on a schedule.
+    Compact(admin::compact::CompactArgs),
     /// Teams.
     #[command(subcommand)]
     Team(TeamCommand),
@@ -306,7 +312,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
+async fn run_on<
+    S: Store
+        + pocketbook_sync_server::store::RecordErasure
+        + pocketbook_sync_server::store::Compaction,
+>(
     store: S,
     command: Command,
     enrol_per_minute: u32,
@@ -319,9 +329,13 @@ async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
             tls_key,
             guard,
             net,
+            compaction,
         } => {
             let config = guard.apply(Config::with_lease_days(lease_days)?, enrol_per_minute);
             let config = net.apply(config);
+            let grace_days = config.lease_grace_seconds / (24 * 3600);
+            let _compaction =
+                admin::compact::schedule(store.clone(), &compaction, lease_days, grace_days)?;
             serve_cli::serve(store, listen, config, net, tls_cert.zip(tls_key))
                 .await
                 .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -430,6 +444,7 @@ async fn run_on<S: Store + pocketbook_sync_server::store::RecordErasure>(
             conflicts::resolve_conflict(&store, id.clone()).await?;
             println!("resolved {id}");
         }
+        Command::Compact(args) => println!("{}", admin::compact::compact(&store, &args).await?),
         Command::Erasure(command) => println!("{}", admin::erase::run(&store, command).await?),
         Command::Quarantine => print_lines(&export::quarantine(&store).await?)?,
         Command::Audit { action: None } => {

@@ -4,6 +4,7 @@
 //! store. Errors name what was wrong, never personal data.
 
 pub mod codes;
+pub mod compact;
 pub mod conflicts;
 pub mod devices;
 pub mod erase;

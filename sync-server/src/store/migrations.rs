@@ -40,6 +40,10 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     6 => "0006_retained_content.sql",
     7 => "0007_identity_lease_audit_chain.sql",
     8 => "0008_record_parent.sql",
+    9 => "0009_reserved_fork.sql",
+    10 => "0010_reserved_restore.sql",
+    11 => "0011_reserved_journal.sql",
+    12 => "0012_compaction.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -52,6 +56,10 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     6 => "0006_retained_content.sql",
     7 => "0007_identity_lease_audit_chain.sql",
     8 => "0008_record_parent.sql",
+    9 => "0009_reserved_fork.sql",
+    10 => "0010_reserved_restore.sql",
+    11 => "0011_reserved_journal.sql",
+    12 => "0012_compaction.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

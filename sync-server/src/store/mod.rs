@@ -6,6 +6,7 @@
 mod caps;
 mod cascade;
 mod clock;
+mod compact;
 mod conflicts;
 mod decode;
 mod enrol;
@@ -35,6 +36,7 @@ use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use compact::{CompactReport, Compaction};
 pub use erase::RecordErasure;
 pub use meta::{BrokenRow, ChainReport};
 pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};

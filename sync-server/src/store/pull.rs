@@ -151,6 +151,15 @@ pub fn pull(
         remaining += counter(left);
         cursors.insert(bucket.clone(), counter(cursor));
     }
+    // Read after the entries (see `compact::buckets_to_resync`); nothing is served then.
+    let asked = buckets.iter().filter(|_| same_epoch).map(|b| {
+        let at = db_int(request.cursors.get(b).copied().unwrap_or(0));
+        (b.clone(), at)
+    });
+    let stale = super::compact::buckets_to_resync(db, &asked.collect())?;
+    if !stale.is_empty() {
+        return Err(StoreError::ResyncRequired(stale));
+    }
     if !sent.is_empty() {
         audit(
             db,

@@ -90,6 +90,16 @@ fn apply_one(
             message: "this server takes restore mutations only after a restore",
         }));
     }
+    if super::compact::tombstoned(db, m.record_id)? {
+        // Deleted and compacted: a delete changes nothing; nothing else may bring it back.
+        return Ok(match m.kind {
+            MutationKind::Delete => PushOutcome::Applied,
+            _ => rejected(Refusal {
+                code: pocketbook_protocol::RejectCode::RecordDeleted,
+                message: "this record was deleted",
+            }),
+        });
+    }
     if let Some(fault) = record_guard::version_fault(device, m) {
         return Ok(refused(fault));
     }
@@ -352,6 +362,7 @@ pub fn push(
         .any(|r| matches!(r.outcome, PushOutcome::Rejected { .. }));
     caps::enforce(db, sources, device, refused_now, last_seq)?;
     let resolved = take_resolutions(db, sources, device, &request.resolved)?;
+    super::compact::stamp(db, sources)?;
     db.execute(
         "UPDATE devices SET high_water = ?2, audit_seq = ?3, audit_head = ?4, last_sync_at = ?5
          WHERE device_id = ?1",

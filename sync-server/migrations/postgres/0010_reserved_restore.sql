@@ -1,0 +1,2 @@
+-- Reserved for issue 12's server restore (another branch); empty here so the steps stay
+-- numbered without gaps. The merge replaces this file with that part's.
