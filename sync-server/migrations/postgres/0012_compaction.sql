@@ -11,3 +11,11 @@ CREATE TABLE tombstones (
     deleted_version TEXT NOT NULL
 );
 CREATE TABLE bucket_horizons (bucket TEXT PRIMARY KEY, seq BIGINT NOT NULL);
+-- A device pulling a bucket from 0 after its history was compacted: the cursor its current
+-- pass reached (below the horizon, so it is told apart from a cursor that missed a change).
+CREATE TABLE resync_passes (
+    device_id TEXT NOT NULL,
+    bucket    TEXT NOT NULL,
+    cursor    BIGINT NOT NULL,
+    PRIMARY KEY (device_id, bucket)
+);

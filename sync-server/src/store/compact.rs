@@ -73,29 +73,66 @@ pub(crate) fn tombstoned(db: &mut dyn Db, id: Uuid) -> Result<bool, StoreError> 
         .is_some())
 }
 
-/// The buckets, of those a pull names with `cursors`, whose cursor is past 0 but below the
-/// bucket's highest compacted change: the device missed a dropped entry there and must pull
-/// the bucket again from 0. Read after the page's entries, so a compaction committing during
-/// the pull cannot hide behind the horizon it had before.
-pub(crate) fn buckets_to_resync(
+/// A bucket's highest compacted change (0: none).
+fn bucket_horizon(db: &mut dyn Db, bucket: &str) -> Result<i64, StoreError> {
+    db.query_opt(
+        "SELECT seq FROM bucket_horizons WHERE bucket = ?1",
+        args![bucket],
+    )?
+    .map(|row| row.int(0))
+    .transpose()
+    .map(|h| h.unwrap_or(0))
+}
+
+/// Checks a pull's cursors against the compacted history and notes where each pass from 0
+/// reached. `asked` holds the cursor the device sent for each bucket of its scope, `reached`
+/// the cursor this page ends at. Returns the buckets whose cursor is past 0 but below the
+/// bucket's highest compacted change and is not where this device's own pass from 0 had
+/// reached: the device missed a dropped entry there and must pull the bucket again from 0.
+///
+/// A pass from 0 may stop below the horizon (a page is bounded); the cursor it reached is
+/// kept per device and bucket (`resync_passes`) until it passes the horizon, so its next page
+/// is served. Such a device holds nothing of the bucket it has not been sent in this pass, or
+/// sweeps what it was not sent at the end, so a later compaction cannot hide anything from
+/// it. Called after the page's entries were read, so a compaction committing during the pull
+/// cannot hide behind the horizon it had before.
+pub(crate) fn check_cursors(
     db: &mut dyn Db,
-    cursors: &BTreeMap<String, i64>,
+    device_id: Uuid,
+    asked: &BTreeMap<String, i64>,
+    reached: &BTreeMap<String, i64>,
 ) -> Result<Vec<String>, StoreError> {
+    let device = device_id.to_string();
     let mut stale = Vec::new();
-    for (bucket, &cursor) in cursors {
-        if cursor <= 0 {
+    for (bucket, &cursor) in asked {
+        let horizon = bucket_horizon(db, bucket)?;
+        if horizon == 0 {
             continue;
         }
-        let horizon = db
-            .query_opt(
-                "SELECT seq FROM bucket_horizons WHERE bucket = ?1",
-                args![bucket],
-            )?
-            .map(|row| row.int(0))
-            .transpose()?
-            .unwrap_or(0);
-        if cursor < horizon {
+        let passing = cursor == 0
+            || db
+                .query_opt(
+                    "SELECT 1 FROM resync_passes
+                     WHERE device_id = ?1 AND bucket = ?2 AND cursor = ?3",
+                    args![&device, bucket, cursor],
+                )?
+                .is_some();
+        if cursor > 0 && cursor < horizon && !passing {
             stale.push(bucket.clone());
+            continue;
+        }
+        let at = reached.get(bucket).copied().unwrap_or(cursor);
+        if passing && at > 0 && at < horizon {
+            db.execute(
+                "INSERT INTO resync_passes (device_id, bucket, cursor) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device_id, bucket) DO UPDATE SET cursor = excluded.cursor",
+                args![&device, bucket, at],
+            )?;
+        } else if at >= horizon {
+            db.execute(
+                "DELETE FROM resync_passes WHERE device_id = ?1 AND bucket = ?2",
+                args![&device, bucket],
+            )?;
         }
     }
     Ok(stale)

@@ -88,6 +88,19 @@ async fn strings(store: &SqliteStore, sql: &'static str) -> Vec<String> {
         .expect("query")
 }
 
+async fn check(
+    store: &SqliteStore,
+    device: u128,
+    asked: &BTreeMap<String, i64>,
+    reached: &BTreeMap<String, i64>,
+) -> Vec<String> {
+    let (asked, reached) = (asked.clone(), reached.clone());
+    store
+        .run(move |db, _| check_cursors(db, Uuid::from_u128(device), &asked, &reached))
+        .await
+        .expect("check")
+}
+
 #[tokio::test]
 async fn old_removes_tombstones_and_resolved_conflicts_go_and_everything_else_stays() {
     let (_dir, store, sources) = store();
@@ -132,17 +145,27 @@ async fn old_removes_tombstones_and_resolved_conflicts_go_and_everything_else_st
         ("team:b".to_string(), 2),
         ("team:c".to_string(), 1),
     ]);
-    let stale = store
-        .run_read(move |db, _| buckets_to_resync(db, &asked))
-        .await
-        .expect("check");
-    assert_eq!(stale, vec!["team:a".to_string()]);
+    assert_eq!(check(&store, 1, &asked, &asked).await, vec!["team:a"]);
     let fresh = BTreeMap::from([("team:a".to_string(), 0), ("team:b".to_string(), 0)]);
-    let none = store
-        .run_read(move |db, _| buckets_to_resync(db, &fresh))
-        .await
-        .expect("check");
-    assert!(none.is_empty());
+    assert!(check(&store, 1, &fresh, &fresh).await.is_empty());
+
+    // A pass from 0 that stops below the horizon goes on from where it stopped; another
+    // device's cursor there, or this device's once the pass is over, is stale.
+    let from_zero = BTreeMap::from([("team:a".to_string(), 0)]);
+    let at_3 = BTreeMap::from([("team:a".to_string(), 3)]);
+    let at_5 = BTreeMap::from([("team:a".to_string(), 5)]);
+    assert!(check(&store, 2, &from_zero, &at_3).await.is_empty());
+    assert!(
+        check(&store, 2, &at_3, &at_3).await.is_empty(),
+        "its own pass goes on"
+    );
+    assert_eq!(check(&store, 3, &at_3, &at_3).await, vec!["team:a"]);
+    assert!(check(&store, 2, &at_3, &at_5).await.is_empty());
+    assert_eq!(
+        check(&store, 2, &at_3, &at_3).await,
+        vec!["team:a"],
+        "the pass ended"
+    );
 
     let tomb = store
         .run_read(|db, _| {

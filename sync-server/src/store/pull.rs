@@ -151,12 +151,14 @@ pub fn pull(
         remaining += counter(left);
         cursors.insert(bucket.clone(), counter(cursor));
     }
-    // Read after the entries (see `compact::buckets_to_resync`); nothing is served then.
-    let asked = buckets.iter().filter(|_| same_epoch).map(|b| {
-        let at = db_int(request.cursors.get(b).copied().unwrap_or(0));
-        (b.clone(), at)
+    // A cursor that missed compacted history: nothing is served (`compact::check_cursors`).
+    let asked = buckets.iter().map(|b| {
+        let at = request.cursors.get(b).copied().filter(|_| same_epoch);
+        (b.clone(), db_int(at.unwrap_or(0)))
     });
-    let stale = super::compact::buckets_to_resync(db, &asked.collect())?;
+    let reached = cursors.iter().map(|(b, &c)| (b.clone(), db_int(c)));
+    let stale =
+        super::compact::check_cursors(db, device.device_id, &asked.collect(), &reached.collect())?;
     if !stale.is_empty() {
         return Err(StoreError::ResyncRequired(stale));
     }
