@@ -13,6 +13,7 @@ mod push;
 mod records;
 mod reference;
 mod refused;
+pub(crate) mod resync;
 pub(crate) mod schema;
 mod unreadable;
 mod versions;

@@ -175,6 +175,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE sync_state ADD COLUMN lapsed_at TEXT;
     CREATE TABLE left_scope (record_id TEXT PRIMARY KEY) WITHOUT ROWID;
     "#,
+    // 10: reserved for issue 12's fork detection (another branch): nothing here; the merge
+    //     puts that part's step in its place.
+    "",
+    // 11: reserved for issue 12's server restore (another branch), as 10.
+    "",
+    // 12: resync after the server compacted history (issue 12): the buckets being pulled again
+    //     from 0 and what each pass has been sent so far, so a pass a crash interrupted is
+    //     resumed and finished by the next sync.
+    r#"
+    CREATE TABLE resync_buckets (bucket TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE resync_seen (
+        bucket TEXT NOT NULL,
+        id     TEXT NOT NULL,
+        PRIMARY KEY (bucket, id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -28,6 +28,12 @@ pub(crate) enum CallError {
         /// The server's clock (ms since the epoch).
         server_time_ms: u64,
     },
+    /// 410 `resync_required`: the server compacted history these buckets' cursors had not
+    /// reached; pull them again from 0.
+    ResyncRequired {
+        /// The buckets to pull again.
+        buckets: Vec<String>,
+    },
     /// Everything else, already typed.
     Other(Error),
 }
@@ -227,6 +233,13 @@ impl Http {
             (status, &body.code, body.server_time_ms)
         {
             return Err(Retry::No(CallError::ClockSkew { server_time_ms }));
+        }
+        if let (StatusCode::GONE, ErrorCode::ResyncRequired, Some(buckets)) =
+            (status, &body.code, &body.buckets)
+        {
+            return Err(Retry::No(CallError::ResyncRequired {
+                buckets: buckets.clone(),
+            }));
         }
         let error = CallError::Other(match (status, &body.code) {
             // Only the server this device was made for can have it wiped.
