@@ -7,6 +7,7 @@ pub mod bench_data;
 pub mod fake_server;
 pub mod openapi;
 pub mod pg;
+pub mod resync_fixture;
 pub mod server;
 pub mod store_fixture;
 pub mod wire_v1;
