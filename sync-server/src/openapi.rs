@@ -58,6 +58,7 @@ fn push() {}
         (status = 400, description = "Malformed request", body = ErrorBody),
         (status = 401, description = "Unknown token, `device_revoked`, or `lease_expired`: the device's lease has ended; re-authenticate with a code (never a wipe)", body = ErrorBody),
         (status = 403, description = "`device_suspended`: past a per-device cap", body = ErrorBody),
+        (status = 410, description = "`resync_required`: the server compacted history below these cursors; `buckets` names every bucket to pull again from 0 (nothing served)", body = ErrorBody),
         (status = 426, description = "Protocol version not supported", body = ErrorBody),
     )
 )]

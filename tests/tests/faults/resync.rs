@@ -17,6 +17,7 @@ use pocketbook_core::Pocketbook;
 use pocketbook_protocol::wire::{team_bucket, PushOutcome, PushRequest};
 use pocketbook_protocol::{Entity, Hlc, Mutation, MutationKind, RejectCode, Role, Version};
 use pocketbook_sync_server::store::{Compaction, Device, Store};
+use pocketbook_tests::openapi::ApiDocument;
 use pocketbook_tests::resync_fixture::ResyncServer;
 use pocketbook_tests::{concern_draft, person_draft, visit_draft};
 use serde_json::{json, Value};
@@ -189,6 +190,8 @@ async fn compaction_and_resync<S: Store + Compaction>(server: ResyncServer<S>) {
     assert_eq!(body["code"], "resync_required");
     assert_eq!(body["buckets"], json!([team_bucket(server.team)]));
     assert!(body.get("entries").is_none());
+    let doc = ApiDocument::fetch(&server.url).await;
+    doc.check("post", "/v1/sync/pull", 410, &body).unwrap();
 
     // A syncs: its edit of v1 is refused record_deleted and kept; its pull resyncs, and it
     // ends holding what a fresh device of the same officer holds.
@@ -291,4 +294,62 @@ async fn compaction_and_resync_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn compaction_and_resync_on_postgres() {
     compaction_and_resync(ResyncServer::postgres().await).await;
+}
+
+/// The server binary the test command builds before the tests run.
+fn server_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let path = dir.join("pocketbook-server");
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (cargo build -p pocketbook-sync-server)",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn the_compact_command_refuses_a_horizon_shorter_than_the_lease_and_prints_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let run = |args: &[&str]| {
+        std::process::Command::new(server_binary())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run pocketbook-server")
+    };
+    let short = run(&["compact", "--horizon-days", "7"]);
+    assert!(!short.status.success());
+    let said = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        said.contains("--horizon-days") && said.contains("lease"),
+        "{said}"
+    );
+    let serve = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--compact-horizon-days",
+        "27",
+    ]);
+    assert!(!serve.status.success(), "serve refuses it before listening");
+    assert!(String::from_utf8_lossy(&serve.stderr).contains("--compact-horizon-days"));
+    let done = run(&["compact"]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let line = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        line.starts_with("compacted up to change 0: 0 remove entries"),
+        "{line}"
+    );
 }
