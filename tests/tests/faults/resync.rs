@@ -229,10 +229,19 @@ async fn compaction_and_resync<S: Store + Compaction>(server: ResyncServer<S>) {
 
     // A late create of a deleted id is refused record_deleted; its delete is acknowledged;
     // neither brings it back.
+    // The create carries the record as it was before its delete, in its author's name.
     let device = Device {
         device_id: raw.device_id,
-        officer: peer.clone(),
+        officer: author.clone(),
     };
+    let v2_text = v2.to_string();
+    let as_it_was: BTreeMap<String, Value> = old["entries"]
+        .as_array()
+        .and_then(|entries| entries.iter().find(|e| e["id"] == v2_text.as_str()))
+        .and_then(|e| e["fields"].as_object())
+        .map(|fields| fields.clone().into_iter().collect())
+        .expect("v2 as first pulled");
+    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap();
     let mutation = |seq: u64, kind: MutationKind| Mutation {
         seq,
         entity: Entity::Visit,
@@ -240,12 +249,16 @@ async fn compaction_and_resync<S: Store + Compaction>(server: ResyncServer<S>) {
         kind,
         team_id: server.team,
         marking: Marking::Official,
-        fields: BTreeMap::new(),
+        fields: if kind == MutationKind::Create {
+            as_it_was.clone()
+        } else {
+            BTreeMap::new()
+        },
         base: BTreeMap::new(),
         sets: BTreeMap::new(),
         version: Version {
             hlc: Hlc {
-                millis: 1,
+                millis: now_ms + seq,
                 counter: 0,
             },
             node: raw.device_id,
