@@ -73,6 +73,37 @@ pub(crate) fn tombstoned(db: &mut dyn Db, id: Uuid) -> Result<bool, StoreError> 
         .is_some())
 }
 
+/// Erases, as an admin, a record the server holds only as a minimal tombstone: the content a
+/// device's delete left (`retained`) and its quarantined mutations are dropped, the reason
+/// audited; devices have its tombstone already. False when `id` is no such tombstone.
+pub(crate) fn erase_compacted(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    id: Uuid,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let text = id.to_string();
+    let Some(row) = db.query_opt("SELECT entity FROM tombstones WHERE id = ?1", args![&text])?
+    else {
+        return Ok(false);
+    };
+    let entity = row.text(0)?;
+    db.execute("DELETE FROM retained WHERE record_id = ?1", args![&text])?;
+    db.execute(
+        "DELETE FROM quarantine WHERE mutation LIKE ?1",
+        args![format!("%\"record_id\":\"{text}\"%")],
+    )?;
+    audit(
+        db,
+        sources,
+        "erase_record",
+        None,
+        None,
+        json!({ "entity": entity, "record_id": id, "reason": reason }),
+    )?;
+    Ok(true)
+}
+
 /// A bucket's highest compacted change (0: none).
 fn bucket_horizon(db: &mut dyn Db, bucket: &str) -> Result<i64, StoreError> {
     db.query_opt(
@@ -300,7 +331,8 @@ fn begin(db: &mut dyn Db, sources: &dyn Sources, horizon_ms: i64) -> Result<i64,
 }
 
 /// The last transaction: forgets the times of changes below the horizon (the horizon's own row
-/// stays, so the next run still finds it) and audits the counts.
+/// stays, so the next run still finds it) and all but the last stamp of each hour, and audits
+/// the counts.
 fn finish(
     db: &mut dyn Db,
     sources: &dyn Sources,
@@ -308,6 +340,13 @@ fn finish(
     report: &CompactReport,
 ) -> Result<(), StoreError> {
     db.execute("DELETE FROM seq_times WHERE seq < ?1", args![horizon])?;
+    // One stamp an hour is enough: dropping an earlier one of its hour can only make a later
+    // horizon smaller, never let it pass a change younger than it.
+    db.execute(
+        "DELETE FROM seq_times WHERE seq NOT IN
+             (SELECT max(seq) FROM seq_times GROUP BY at_ms / 3600000)",
+        &[],
+    )?;
     if report.dropped() > 0 {
         audit(db, sources, "compact", None, None, json!(report))?;
     }

@@ -194,3 +194,39 @@ async fn nothing_is_compacted_before_any_change_is_older_than_the_horizon() {
     assert_eq!(report, CompactReport::default());
     assert_eq!(strings(&store, "SELECT id FROM records").await.len(), 3);
 }
+
+#[tokio::test]
+async fn an_admin_erasure_of_a_compacted_record_drops_its_kept_content() {
+    let (_dir, store, sources) = store();
+    store.run(|db, _| seed(db)).await.expect("seed");
+    store
+        .run(|db, _| {
+            db.execute(
+                "INSERT INTO retained (record_id, entity, fields, versions, review_due,
+                     deleted_at) VALUES (?1, 'visit', '{}', '{}', '9999-12-31', 'then')",
+                args![id(2)],
+            )
+        })
+        .await
+        .expect("retained");
+    sources.advance(Duration::days(5));
+    store.compact(3 * 86_400_000).await.expect("compact");
+    assert_eq!(
+        strings(&store, "SELECT record_id FROM retained").await,
+        vec![id(2)],
+        "compaction leaves the kept content to the erasure"
+    );
+    let erased = store
+        .run(|db, sources| super::super::erase::erase(db, sources, Uuid::from_u128(2), "asked"))
+        .await
+        .expect("erase");
+    assert!(erased);
+    assert!(strings(&store, "SELECT record_id FROM retained")
+        .await
+        .is_empty());
+    let unknown = store
+        .run(|db, sources| super::super::erase::erase(db, sources, Uuid::from_u128(8), "asked"))
+        .await
+        .expect("erase");
+    assert!(!unknown, "no record, no tombstone");
+}
