@@ -176,12 +176,17 @@ pub struct RawPuller {
 impl RawPuller {
     /// One pull page from `epoch` and `cursors`: the status and the body.
     pub async fn page(&self, epoch: &Value, cursors: &Value) -> (u16, Value) {
+        self.page_of(epoch, cursors, 500).await
+    }
+
+    /// [`RawPuller::page`] of at most `limit` entries.
+    pub async fn page_of(&self, epoch: &Value, cursors: &Value, limit: u32) -> (u16, Value) {
         let answer = self
             .http
             .post(format!("{}/v1/sync/pull", self.url))
             .header(PROTOCOL_HEADER, "1")
             .bearer_auth(&self.token)
-            .json(&json!({ "epoch": epoch, "cursors": cursors }))
+            .json(&json!({ "epoch": epoch, "cursors": cursors, "limit": limit }))
             .send()
             .await
             .expect("pull");

@@ -190,6 +190,29 @@ async fn compaction_and_resync<S: Store + Compaction>(server: ResyncServer<S>) {
     assert_eq!(body["code"], "resync_required");
     assert_eq!(body["buckets"], json!([team_bucket(server.team)]));
     assert!(body.get("entries").is_none());
+    // Pulling again from 0 one entry a page, every page below the horizon is served: the
+    // server tells this device's own pass from a cursor that missed compacted history.
+    let team = team_bucket(server.team);
+    let (mut cursors, mut below) = (json!({}), Vec::new());
+    loop {
+        let (status, body) = raw.page_of(&old["epoch"], &cursors, 1).await;
+        assert_eq!(status, 200, "{body}");
+        cursors = body["cursors"].clone();
+        if body["remaining"] == 0 {
+            break;
+        }
+        below.push(cursors[&team].clone());
+    }
+    // The pass stopped at or below where the stale cursor stood (so below the horizon, which
+    // answered 410 there), and went on.
+    let stale = old["cursors"][&team].as_u64().unwrap();
+    assert!(!below.is_empty());
+    assert!(
+        below
+            .iter()
+            .all(|c| c.as_u64().is_some_and(|c| c > 0 && c <= stale)),
+        "{below:?}"
+    );
     let doc = ApiDocument::fetch(&server.url).await;
     doc.check("post", "/v1/sync/pull", 410, &body).unwrap();
 
