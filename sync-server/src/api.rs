@@ -252,7 +252,11 @@ async fn pull<S: Store>(
         return Err(refusal.into());
     }
     let started = Instant::now();
-    let response = app.store.pull(device, req).await?;
+    let response = app
+        .store
+        .pull(device, req)
+        .await
+        .map_err(ApiError::from_store)?;
     app.metrics.sync_duration(SyncKind::Pull, started.elapsed());
     // A sync pulls pages until none remain; its last page renews the lease (one write a sync,
     // not one a page).

@@ -112,6 +112,12 @@ pub enum ApiError {
     /// replayed or an admin confirms there is nothing to replay.
     #[error("the server was restored from a backup and is not serving yet; try again later")]
     RestorePending,
+    /// A pull cursor is below its bucket's compacted history: pull these buckets from 0.
+    #[error("history was compacted: pull the buckets named again from the start")]
+    ResyncRequired {
+        /// The buckets to pull again.
+        buckets: Vec<String>,
+    },
     /// A storage failure (details logged, not sent).
     #[error("internal storage error")]
     Storage(#[from] StoreError),
@@ -184,9 +190,22 @@ pub enum StoreError {
     /// the action did not happen.
     #[error("{0}")]
     Journal(String),
+    /// A pull's cursor is below its bucket's compacted history: these buckets must be pulled
+    /// again from 0 (answered `410 resync_required`; nothing was served).
+    #[error("pull these buckets again from the start")]
+    ResyncRequired(Vec<String>),
 }
 
 impl ApiError {
+    /// A store's failure as an answer: a resync it asks for is `410`, anything else a storage
+    /// failure.
+    pub fn from_store(e: StoreError) -> ApiError {
+        match e {
+            StoreError::ResyncRequired(buckets) => ApiError::ResyncRequired { buckets },
+            e => ApiError::Storage(e),
+        }
+    }
+
     fn parts(&self) -> (StatusCode, ErrorCode) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code.clone()),
@@ -219,6 +238,7 @@ impl ApiError {
             ApiError::RestorePending => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::RestorePending)
             }
+            ApiError::ResyncRequired { .. } => (StatusCode::GONE, ErrorCode::ResyncRequired),
             ApiError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -246,7 +266,10 @@ impl IntoResponse for ApiError {
                 ApiError::DeviceForked { position } => Some(position.clone()),
                 _ => None,
             },
-            buckets: None,
+            buckets: match &self {
+                ApiError::ResyncRequired { buckets } => Some(buckets.clone()),
+                _ => None,
+            },
         };
         let body = match &self {
             ApiError::EpochChanged { epoch, position } => ErrorBody {

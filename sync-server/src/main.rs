@@ -15,7 +15,8 @@ use pocketbook_sync_server::journal::Journal;
 use pocketbook_sync_server::serve_cli::{self, GuardArgs, NetArgs};
 use pocketbook_sync_server::state::{Config, LeaseOutOfRange};
 use pocketbook_sync_server::store::{
-    Epochs, JournalStore, PostgresOptions, PostgresStore, RecordErasure, SqliteStore, Store,
+    Compaction, Epochs, JournalStore, PostgresOptions, PostgresStore, RecordErasure, SqliteStore,
+    Store,
 };
 use uuid::Uuid;
 
@@ -79,7 +80,13 @@ enum Command {
         guard: GuardArgs,
         #[command(flatten)]
         net: NetArgs,
+        #[command(flatten)]
+        compaction: admin::compact::ScheduleArgs,
     },
+    /// Drop the history devices no longer need (remove entries, tombstone entries, resolved
+    /// conflicts older than the horizon), keeping a minimal tombstone of each deleted record.
+    /// Prints counts only. `serve` also runs it on a schedule.
+    Compact(admin::compact::CompactArgs),
     /// Teams.
     #[command(subcommand)]
     Team(TeamCommand),
@@ -331,7 +338,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn run_on<S: Store + RecordErasure + Epochs + JournalStore>(
+async fn run_on<S: Store + RecordErasure + Epochs + JournalStore + Compaction>(
     store: S,
     command: Command,
     enrol_per_minute: u32,
@@ -345,12 +352,16 @@ async fn run_on<S: Store + RecordErasure + Epochs + JournalStore>(
             tls_key,
             guard,
             net,
+            compaction,
         } => {
             let config = guard.apply(Config::with_lease_days(lease_days)?, enrol_per_minute);
             let config = net.apply(config);
             if journal.is_none() {
                 tracing::warn!("no --admin-journal: a restore could not replay admin actions");
             }
+            let grace_days = config.lease_grace_seconds / (24 * 3600);
+            let _compaction =
+                admin::compact::schedule(store.clone(), &compaction, lease_days, grace_days)?;
             serve_cli::serve(store, listen, config, net, tls_cert.zip(tls_key))
                 .await
                 .map_err(|e| CliError::Usage(e.to_string()))?;
@@ -456,6 +467,7 @@ async fn run_on<S: Store + RecordErasure + Epochs + JournalStore>(
             conflicts::resolve_conflict(&store, id.clone()).await?;
             println!("resolved {id}");
         }
+        Command::Compact(args) => println!("{}", admin::compact::compact(&store, &args).await?),
         Command::Erasure(command) => println!("{}", admin::erase::run(&store, command).await?),
         Command::Backup(_) => println!("{}", admin::backup::new_epoch(&store).await?),
         Command::Quarantine => print_lines(&export::quarantine(&store).await?)?,

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod pg;
 pub mod process_server;
 pub mod restore_fixture;
+pub mod resync_fixture;
 pub mod server;
 pub mod store_fixture;
 pub mod wire_v1;

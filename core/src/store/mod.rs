@@ -15,6 +15,7 @@ mod records;
 mod reference;
 mod refused;
 pub(crate) mod restore;
+pub(crate) mod resync;
 pub(crate) mod schema;
 mod unreadable;
 mod versions;

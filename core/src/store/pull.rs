@@ -263,6 +263,10 @@ pub(crate) fn apply(
                 )?
                 .execute(params![bucket, cursor])?;
             }
+            PullOp::ResyncSeen { bucket, item } => super::resync::seen(conn, &bucket, &item)?,
+            PullOp::FinishResync { bucket, sweep } => {
+                pulled.removed += super::resync::finish(conn, &bucket, sweep, pending)?;
+            }
             PullOp::SetEpoch(epoch) => {
                 conn.execute("UPDATE sync_state SET epoch = ?1 WHERE id = 1", [&epoch])?;
             }

@@ -215,6 +215,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE reconcile_out (seq INTEGER PRIMARY KEY, mutation TEXT NOT NULL);
     "#,
+    // 12: resync after the server compacted history (issue 12): the buckets being pulled again
+    //     from 0 and what each pass has been sent so far, so a pass a crash interrupted is
+    //     resumed and finished by the next sync.
+    r#"
+    CREATE TABLE resync_buckets (bucket TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE resync_seen (
+        bucket TEXT NOT NULL,
+        id     TEXT NOT NULL,
+        PRIMARY KEY (bucket, id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -205,3 +205,4 @@ mod left_scope;
 mod pulls;
 mod reasons;
 mod refusals;
+mod resync;

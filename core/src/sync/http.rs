@@ -38,6 +38,12 @@ pub(crate) enum CallError {
         /// The server's position of this device.
         position: pocketbook_protocol::wire::AckedPosition,
     },
+    /// 410 `resync_required`: the server compacted history these buckets' cursors had not
+    /// reached; pull them again from 0.
+    ResyncRequired {
+        /// The buckets to pull again.
+        buckets: Vec<String>,
+    },
     /// Everything else, already typed.
     Other(Error),
 }
@@ -249,6 +255,13 @@ impl Http {
             return Err(Retry::No(CallError::EpochChanged {
                 epoch: epoch.clone(),
                 position: position.clone(),
+            }));
+        }
+        if let (StatusCode::GONE, ErrorCode::ResyncRequired, Some(buckets)) =
+            (status, &body.code, &body.buckets)
+        {
+            return Err(Retry::No(CallError::ResyncRequired {
+                buckets: buckets.clone(),
             }));
         }
         let error = CallError::Other(match (status, &body.code) {

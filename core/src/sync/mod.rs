@@ -34,6 +34,8 @@ use push_plan::plan_push_answer;
 
 /// Most mutations sent in one push (halved while the server answers 413).
 const PUSH_BATCH: usize = 500;
+/// Times one sync starts a resync (`410 resync_required`) before giving up.
+const MAX_RESYNCS: u32 = 3;
 /// Entries asked for per pull page.
 const PULL_PAGE: u32 = 1_000;
 
@@ -301,17 +303,15 @@ impl Pocketbook {
         // asked for (from the cursors the server just gave) while this one is being applied,
         // so the server's work and the device's overlap.
         let mut pulled_so_far = 0;
+        let mut resyncs = 0;
         let mut in_flight: Option<
             tokio::task::JoinHandle<std::result::Result<PullResponse, CallError>>,
         > = None;
         loop {
-            let page: PullResponse = match in_flight.take() {
-                Some(next) => next
-                    .await
-                    .map_err(|_| Error::Network {
-                        reason: "the pull was interrupted".into(),
-                    })?
-                    .map_err(flatten)?,
+            let fetched = match in_flight.take() {
+                Some(next) => next.await.map_err(|_| Error::Network {
+                    reason: "the pull was interrupted".into(),
+                })?,
                 None => {
                     let request = self.store.read(|c| {
                         let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
@@ -323,15 +323,23 @@ impl Pocketbook {
                         })
                     })?;
                     match http.post("/v1/sync/pull", &request).await {
-                        Ok(page) => page,
                         Err(CallError::EpochChanged { epoch, position }) if reconciles < 2 => {
                             reconciles += 1;
                             self.reconcile(&http, epoch, position, report).await?;
                             continue;
                         }
-                        Err(e) => return Err(flatten(e)),
+                        fetched => fetched,
                     }
                 }
+            };
+            let page: PullResponse = match fetched {
+                // History compacted past these cursors: pull the buckets again from 0.
+                Err(CallError::ResyncRequired { buckets }) if resyncs < MAX_RESYNCS => {
+                    resyncs += 1;
+                    self.store.write(|tx| store::resync::begin(tx, &buckets))?;
+                    continue;
+                }
+                fetched => fetched.map_err(flatten)?,
             };
             let entries = page.entries.len() as u64;
             let remaining = page.remaining;
@@ -418,7 +426,9 @@ pub(crate) fn apply_page(
     let held_epoch = store::enrolled(tx)?.and_then(|e| e.epoch);
     let from_zero = page.cursors.keys().any(|b| !held.contains_key(b));
     let held_buckets = held.into_keys().collect();
-    let mode = PullMode::of(held_epoch.as_deref(), &page.epoch, from_zero);
+    let resyncing = store::resync::resyncing(tx)?;
+    let mode = PullMode::of(held_epoch.as_deref(), &page.epoch, from_zero)
+        .with_resync(!resyncing.is_empty());
     let pending_ids = pending.iter().map(|m| m.record_id).collect();
     let clock_ceiling_ms = store::DeviceState::load(tx)?
         .corrected_ms(now)
@@ -430,6 +440,7 @@ pub(crate) fn apply_page(
             held_buckets: &held_buckets,
             pending: &pending,
             clock_ceiling_ms,
+            resyncing: &resyncing,
         },
     );
     store::apply_pull(tx, ops, &pending_ids, now)
@@ -470,6 +481,10 @@ pub(crate) fn flatten(e: CallError) -> Error {
             message,
         }) => Error::SequenceGap { message },
         CallError::Forked(_) => Error::DeviceForked,
+        CallError::ResyncRequired { .. } => Error::Server {
+            code: ErrorCode::ResyncRequired,
+            message: "the server kept asking for a resync".into(),
+        },
         CallError::Other(e) => e,
     }
 }

@@ -20,6 +20,10 @@ pub(crate) enum PullMode {
     /// The server's epoch differs from the device's (or the device has none yet): a first
     /// pull, or a server restored from a backup; every bucket starts again from 0.
     NewEpoch,
+    /// Same epoch, and at least one bucket is being pulled again from 0 after the server
+    /// compacted history its cursor had not reached (`410 resync_required`): what such a
+    /// bucket's pass is sent is noted, and after the last page what it was not sent goes.
+    Resync,
 }
 
 impl PullMode {
@@ -31,6 +35,16 @@ impl PullMode {
             Some(held) if held == page_epoch && from_zero => PullMode::BucketFromZero,
             Some(held) if held == page_epoch => PullMode::Incremental,
             _ => PullMode::NewEpoch,
+        }
+    }
+
+    /// This mode when no bucket is being resynced; [`PullMode::Resync`] when one is and the
+    /// epoch is the same (a new epoch starts everything again, and reconciliation decides).
+    pub(crate) fn with_resync(self, resyncing: bool) -> PullMode {
+        match self {
+            PullMode::NewEpoch => PullMode::NewEpoch,
+            _ if resyncing => PullMode::Resync,
+            mode => mode,
         }
     }
 }
@@ -100,6 +114,22 @@ pub(crate) enum PullOp {
         /// The position after this page.
         cursor: u64,
     },
+    /// This resync pass over `bucket` was sent `item` (a record's or a conflict's id).
+    ResyncSeen {
+        /// The bucket being resynced.
+        bucket: String,
+        /// The id sent.
+        item: String,
+    },
+    /// The pass over `bucket` is over (the last page of the pull): with `sweep`, what the
+    /// device held there and was not sent leaves it, unless a pending edit names it; without
+    /// (a new epoch), the pass is only forgotten.
+    FinishResync {
+        /// The bucket.
+        bucket: String,
+        /// Whether to drop what the pass was not sent.
+        sweep: bool,
+    },
     /// The server's epoch the cursors now belong to (in [`PullMode::NewEpoch`] only).
     SetEpoch(String),
     /// The newest version the page carried: the device clock must run past it, so later
@@ -121,6 +151,8 @@ pub(crate) struct PullContext<'a> {
     /// wall time plus the allowed skew. A reading past it is not adopted (the record still
     /// applies), so no pulled version can stop the device writing.
     pub clock_ceiling_ms: u64,
+    /// The buckets being pulled again from 0 after `410 resync_required`.
+    pub resyncing: &'a BTreeSet<String>,
 }
 
 /// Plans the operations that apply `page`, in the order they must run. The mode decides
@@ -138,7 +170,16 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
         })
         .collect();
     let mut newest: Option<Version> = None;
+    let last_page = page.remaining == 0;
     for entry in page.entries {
+        if let Some((bucket, item)) = resync_item(&entry) {
+            if device.resyncing.contains(bucket) && device.mode == PullMode::Resync {
+                ops.push(PullOp::ResyncSeen {
+                    bucket: bucket.clone(),
+                    item,
+                });
+            }
+        }
         let op = match entry {
             PullEntry::Snapshot {
                 bucket,
@@ -211,11 +252,30 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
             .into_iter()
             .map(|(bucket, cursor)| PullOp::SetCursor { bucket, cursor }),
     );
+    if device.mode == PullMode::NewEpoch || last_page {
+        // A pass ends with the pull's last page; a new epoch ends every pass unswept.
+        ops.extend(device.resyncing.iter().map(|bucket| PullOp::FinishResync {
+            bucket: bucket.clone(),
+            sweep: device.mode == PullMode::Resync,
+        }));
+    }
     if device.mode == PullMode::NewEpoch {
         ops.push(PullOp::SetEpoch(page.epoch));
     }
     ops.extend(newest.map(PullOp::MergeClock));
     ops
+}
+
+/// The bucket and id an entry tells a resync pass the server still holds: a record's snapshot
+/// (tombstones included) or a conflict; `None` for a removal or an entry this build cannot read.
+fn resync_item(entry: &PullEntry) -> Option<(&String, String)> {
+    match entry {
+        PullEntry::Snapshot { bucket, id, .. } => Some((bucket, id.to_string())),
+        PullEntry::Conflict {
+            bucket, conflict, ..
+        } => Some((bucket, conflict.id.clone())),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod codes;
+pub mod compact;
 pub mod conflicts;
 pub mod devices;
 pub mod erase;

@@ -67,7 +67,7 @@ pub fn erase(
 ) -> Result<bool, StoreError> {
     db.serialize_writers()?;
     let Some(cur) = load_record(db, id)? else {
-        return Ok(false);
+        return super::compact::erase_compacted(db, sources, id, reason);
     };
     let mut state = cur.state;
     let stamp = Version {

@@ -41,6 +41,7 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     7 => "0007_identity_lease_audit_chain.sql",
     8 => "0008_record_parent.sql",
     9 => "0009_mutation_digests.sql",
+    10 => "0010_compaction.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -54,6 +55,7 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     7 => "0007_identity_lease_audit_chain.sql",
     8 => "0008_record_parent.sql",
     9 => "0009_mutation_digests.sql",
+    10 => "0010_compaction.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

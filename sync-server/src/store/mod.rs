@@ -6,6 +6,7 @@
 mod caps;
 mod cascade;
 mod clock;
+mod compact;
 mod conflicts;
 mod decode;
 mod enrol;
@@ -40,6 +41,7 @@ use pocketbook_protocol::{Establishment, Officer, Provisioning, Role, Team};
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use compact::{CompactReport, Compaction};
 pub use epoch::Epochs;
 pub use erase::RecordErasure;
 pub use journal::{server_id, JournalStore};

@@ -151,6 +151,17 @@ pub fn pull(
         remaining += counter(left);
         cursors.insert(bucket.clone(), counter(cursor));
     }
+    // A cursor that missed compacted history: nothing is served (`compact::check_cursors`).
+    let asked = buckets.iter().map(|b| {
+        let at = request.cursors.get(b).copied().filter(|_| same_epoch);
+        (b.clone(), db_int(at.unwrap_or(0)))
+    });
+    let reached = cursors.iter().map(|(b, &c)| (b.clone(), db_int(c)));
+    let stale =
+        super::compact::check_cursors(db, device.device_id, &asked.collect(), &reached.collect())?;
+    if !stale.is_empty() {
+        return Err(StoreError::ResyncRequired(stale));
+    }
     if !sent.is_empty() {
         audit(
             db,

@@ -83,6 +83,22 @@ fn apply_one(
     m: &Mutation,
 ) -> Result<PushOutcome, StoreError> {
     let me = &device.officer;
+    if super::compact::tombstoned(db, m.record_id)? {
+        // Deleted and compacted: a delete changes nothing; nothing else (a restore after a
+        // server restore included) may bring it back.
+        let restores_a_tombstone = m.kind == MutationKind::Restore
+            && m.versions
+                .as_ref()
+                .is_some_and(|v| v.contains_key(pocketbook_protocol::merge::DELETED_FIELD));
+        return Ok(match m.kind {
+            MutationKind::Delete => PushOutcome::Applied,
+            _ if restores_a_tombstone => PushOutcome::Applied,
+            _ => rejected(Refusal {
+                code: pocketbook_protocol::RejectCode::RecordDeleted,
+                message: "this record was deleted",
+            }),
+        });
+    }
     if m.kind == MutationKind::Restore {
         return restore_apply::apply(db, sources, device, m);
     }
@@ -377,6 +393,7 @@ pub fn push(
         &request.mutations,
         first_new.is_some(),
     )?;
+    super::compact::stamp(db, sources)?;
     db.execute(
         "UPDATE devices SET high_water = ?2, audit_seq = ?3, audit_head = ?4, last_sync_at = ?5
          WHERE device_id = ?1",

@@ -5,3 +5,4 @@ mod fork;
 mod journal;
 mod kill;
 mod restore;
+mod resync;

@@ -67,6 +67,7 @@ fn plan(page: PullResponse, held: &[&str], pending: &[Mutation]) -> Vec<PullOp> 
             held_buckets: &held,
             pending,
             clock_ceiling_ms: 1_000,
+            resyncing: &BTreeSet::new(),
         },
     )
 }
@@ -295,6 +296,7 @@ fn only_a_page_of_a_new_epoch_sets_the_devices_epoch() {
                 held_buckets: &held,
                 pending: &[],
                 clock_ceiling_ms: 1_000,
+                resyncing: &BTreeSet::new(),
             },
         )
     };
@@ -304,4 +306,122 @@ fn only_a_page_of_a_new_epoch_sets_the_devices_epoch() {
     );
     assert_eq!(with_mode(PullMode::Incremental), []);
     assert_eq!(with_mode(PullMode::BucketFromZero), []);
+}
+
+fn plan_resync(page: PullResponse, mode: PullMode, resyncing: &[&str]) -> Vec<PullOp> {
+    let held: BTreeSet<String> = ["team:a", "team:b"].iter().map(|b| b.to_string()).collect();
+    let resyncing: BTreeSet<String> = resyncing.iter().map(|b| b.to_string()).collect();
+    plan_pull(
+        page,
+        PullContext {
+            mode: mode.with_resync(!resyncing.is_empty()),
+            held_buckets: &held,
+            pending: &[],
+            clock_ceiling_ms: 1_000,
+            resyncing: &resyncing,
+        },
+    )
+}
+
+fn remove(bucket: &str, id: u128) -> PullEntry {
+    PullEntry::Remove {
+        bucket: bucket.into(),
+        entity: Entity::Visit,
+        id: Uuid::from_u128(id),
+    }
+}
+
+fn seen_and_finished(ops: &[PullOp]) -> Vec<String> {
+    ops.iter()
+        .filter_map(|op| match op {
+            PullOp::ResyncSeen { bucket, item } => Some(format!("seen {bucket} {item}")),
+            PullOp::FinishResync { bucket, sweep } => Some(format!("finish {bucket} {sweep}")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_resync_mode_is_taken_only_within_the_same_epoch() {
+    assert_eq!(PullMode::Incremental.with_resync(true), PullMode::Resync);
+    assert_eq!(PullMode::BucketFromZero.with_resync(true), PullMode::Resync);
+    assert_eq!(PullMode::NewEpoch.with_resync(true), PullMode::NewEpoch);
+    assert_eq!(
+        PullMode::Incremental.with_resync(false),
+        PullMode::Incremental
+    );
+}
+
+#[test]
+fn a_resync_notes_what_its_buckets_were_sent_and_sweeps_after_the_last_page_only() {
+    let entries = vec![
+        snapshot("team:a", 1, json!({"n": "x"}), 5),
+        snapshot("team:b", 2, json!({"n": "y"}), 5),
+        remove("team:a", 3),
+    ];
+    let mut first = page(&["team:a", "team:b"], entries.clone());
+    first.remaining = 10;
+    let a1 = Uuid::from_u128(1).to_string();
+    // Not the last page: what team:a was sent is noted (not team:b, not a removal); no sweep.
+    assert_eq!(
+        seen_and_finished(&plan_resync(first, PullMode::Incremental, &["team:a"])),
+        [format!("seen team:a {a1}")]
+    );
+    // The last page ends the pass with a sweep, after the page's own writes.
+    let ops = plan_resync(
+        page(&["team:a", "team:b"], entries),
+        PullMode::Incremental,
+        &["team:a"],
+    );
+    assert_eq!(
+        seen_and_finished(&ops),
+        [
+            format!("seen team:a {a1}"),
+            "finish team:a true".to_string()
+        ]
+    );
+    let finish = ops
+        .iter()
+        .position(|op| matches!(op, PullOp::FinishResync { .. }));
+    let last_write = ops
+        .iter()
+        .rposition(|op| matches!(op, PullOp::WriteRecord { .. } | PullOp::LeaveBucket { .. }));
+    assert!(finish > last_write);
+}
+
+#[test]
+fn a_resync_makes_no_mutation_and_a_new_epoch_ends_it_unswept() {
+    let ops = plan_resync(page(&["team:a"], vec![]), PullMode::NewEpoch, &["team:a"]);
+    assert_eq!(seen_and_finished(&ops), ["finish team:a false"]);
+    // Nothing but store operations: a resync never proposes anything to the server.
+    let quiet = plan_resync(page(&["team:a"], vec![]), PullMode::Incremental, &[]);
+    assert!(seen_and_finished(&quiet).is_empty());
+}
+
+#[test]
+fn a_conflict_sent_to_a_resyncing_bucket_is_noted() {
+    let conflict = Conflict {
+        id: "c1".into(),
+        entity: Entity::Visit,
+        record_id: Uuid::from_u128(1),
+        field: "n".into(),
+        losing_value: json!("b"),
+        losing_version: v(1),
+        winning_value: json!("a"),
+        winning_version: v(2),
+    };
+    let entries = vec![PullEntry::Conflict {
+        bucket: "team:a".into(),
+        conflict,
+        resolved: false,
+    }];
+    let ops = plan_resync(
+        page(&["team:a"], entries),
+        PullMode::Incremental,
+        &["team:a"],
+    );
+    assert_eq!(
+        seen_and_finished(&ops),
+        ["seen team:a c1", "finish team:a true"]
+    );
 }
