@@ -53,6 +53,7 @@ conformance!(
     a_delete_reaches_every_puller,
     a_push_with_a_foreign_audit_chain_is_refused_whole,
     every_disclosure_and_admin_action_is_audited,
+    pages_of_one_entry_never_split_a_change,
 );
 
 async fn team<S: Store>(store: &S, name: &str) -> Uuid {
@@ -631,4 +632,50 @@ async fn every_disclosure_and_admin_action_is_audited<S: Store>(store: S) {
         disclose.contains(&visit.record_id.to_string()),
         "a disclosure names its records"
     );
+}
+
+/// A record and the conflict its merge made share one change number; a page of one entry must
+/// not end between them (a cursor inside a change skipped the rest of it: the conflict never
+/// reached a device pulling in small pages).
+async fn pages_of_one_entry_never_split_a_change<S: Store>(store: S) {
+    let t = team(&store, "T").await;
+    let o1 = officer(&store, Role::Officer, &[t]).await;
+    let o2 = officer(&store, Role::Officer, &[t]).await;
+    let (mut a, mut b) = (phone(&store, &o1).await, phone(&store, &o2).await);
+    let mut visits = Vec::new();
+    for n in 0..3 {
+        let visit = a.create(
+            Entity::Visit,
+            t,
+            Marking::Official,
+            json!({ "narrative": format!("start {n}") }),
+        );
+        a.push(&store, vec![visit.clone()]).await;
+        visits.push(visit);
+    }
+    let mut made = Vec::new();
+    for visit in &visits {
+        let edit_a = a.update(visit, json!({"narrative": "from A"}), Some(visit.version));
+        let edit_b = b.update(visit, json!({"narrative": "from B"}), Some(visit.version));
+        a.push(&store, vec![edit_a]).await;
+        let merged = b.push(&store, vec![edit_b]).await;
+        let PushOutcome::Merged { conflicts } = &merged.results[0].outcome else {
+            panic!("a concurrent edit must merge: {merged:?}");
+        };
+        made.extend(conflicts.iter().cloned());
+    }
+    assert_eq!(made.len(), 3);
+    let mut small = Replica::default();
+    small.pull_all(&store, &a.device, 1).await;
+    let mut whole = Replica::default();
+    whole.pull_all(&store, &a.device, 1_000).await;
+    for id in &made {
+        assert_eq!(
+            small.conflicts.get(id),
+            Some(&false),
+            "conflict {id} skipped"
+        );
+    }
+    assert_eq!(small.records, whole.records);
+    assert_eq!(small.conflicts, whole.conflicts);
 }

@@ -3,7 +3,7 @@
 //! server order, the disclosure audited. Runs inside the caller's transaction.
 
 use super::decode::{counter, db_int};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use pocketbook_protocol::limits::MAX_PULL_PAGE_BYTES;
 use pocketbook_protocol::sources::Sources;
@@ -82,6 +82,45 @@ fn pull_entry(bucket: &str, row: &Row) -> Result<Option<PullEntry>, StoreError> 
     }
 }
 
+/// The columns of a bucket entry with the record or conflict it names.
+macro_rules! entry_columns {
+    () => {
+        "SELECT e.item, e.kind, e.entity, e.seq, r.fields, r.versions, r.deleted, c.data,
+                c.resolved
+         FROM bucket_entries e
+         LEFT JOIN records r ON e.kind = 'snapshot' AND r.id = e.item
+         LEFT JOIN conflicts c ON e.kind = 'conflict' AND c.id = e.item"
+    };
+}
+
+/// A chunk of a bucket's entries after a change number, in order.
+const ENTRIES_AFTER: &str = concat!(
+    entry_columns!(),
+    " WHERE e.bucket = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
+);
+
+/// Every entry of a bucket at one change number.
+const ENTRIES_AT: &str = concat!(entry_columns!(), " WHERE e.bucket = ?1 AND e.seq = ?2");
+
+/// Puts one entry on the page (and the record it names on the list of disclosures).
+fn take(
+    bucket: &str,
+    row: &Row,
+    entries: &mut Vec<PullEntry>,
+    sent: &mut Vec<String>,
+    page_bytes: &mut usize,
+    size: usize,
+) -> Result<(), StoreError> {
+    if let Some(entry) = pull_entry(bucket, row)? {
+        if let PullEntry::Snapshot { id, .. } = &entry {
+            sent.push(id.to_string());
+        }
+        entries.push(entry);
+        *page_bytes += size;
+    }
+    Ok(())
+}
+
 /// Serves one page of a pull: the entries after the device's cursor in each of its buckets, in
 /// server order, and the new cursors.
 pub fn pull(
@@ -109,37 +148,45 @@ pub fn pull(
         };
         // Each query brings a chunk of entries with the records or conflicts they name; the
         // page ends before its bytes pass the budget (the first entry always goes, so the
-        // cursor moves even past a record larger than the budget).
+        // cursor moves even past a record larger than the budget) — but only between two
+        // change numbers: every entry of one change (a record and the conflicts it made, or
+        // all the records one cascade placed) shares its number, and a cursor inside a change
+        // would skip the rest of it.
+        let mut taken_at_cursor: HashSet<String> = HashSet::new();
         while budget > 0 && !full {
             let chunk = budget.min(CHUNK);
-            let rows = db.query(
-                "SELECT e.item, e.kind, e.entity, e.seq, r.fields, r.versions, r.deleted,
-                        c.data, c.resolved
-                 FROM bucket_entries e
-                 LEFT JOIN records r ON e.kind = 'snapshot' AND r.id = e.item
-                 LEFT JOIN conflicts c ON e.kind = 'conflict' AND c.id = e.item
-                 WHERE e.bucket = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3",
-                args![bucket, cursor, chunk],
-            )?;
+            let rows = db.query(ENTRIES_AFTER, args![bucket, cursor, chunk])?;
             let fetched = rows.len();
+            let mut cut_short = i64::try_from(fetched).unwrap_or(i64::MAX) >= chunk;
             for row in rows {
                 let size = entry_bytes(&row);
-                if !fits(page_bytes, size, entries.is_empty(), MAX_PULL_PAGE_BYTES) {
+                let seq = row.int(3)?;
+                if seq != cursor && !fits(page_bytes, size, entries.is_empty(), MAX_PULL_PAGE_BYTES)
+                {
                     full = true;
+                    cut_short = false;
                     break;
                 }
-                if let Some(entry) = pull_entry(bucket, &row)? {
-                    if let PullEntry::Snapshot { id, .. } = &entry {
-                        sent.push(id.to_string());
-                    }
-                    entries.push(entry);
-                    page_bytes += size;
+                if seq != cursor {
+                    taken_at_cursor.clear();
                 }
-                cursor = row.int(3)?;
+                taken_at_cursor.insert(row.text(0)?);
+                take(bucket, &row, &mut entries, &mut sent, &mut page_bytes, size)?;
+                cursor = seq;
                 budget -= 1;
             }
-            if i64::try_from(fetched).unwrap_or(i64::MAX) < chunk {
+            if !cut_short {
                 break;
+            }
+            // The chunk may have ended inside a change: the rest of it comes before the next
+            // chunk (or the end of the page), over the budget if need be.
+            let rows = db.query(ENTRIES_AT, args![bucket, cursor])?;
+            for row in rows {
+                if taken_at_cursor.insert(row.text(0)?) {
+                    let size = entry_bytes(&row);
+                    take(bucket, &row, &mut entries, &mut sent, &mut page_bytes, size)?;
+                    budget -= 1;
+                }
             }
         }
         let left = db
