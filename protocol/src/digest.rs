@@ -1,16 +1,23 @@
 //! The digest of a mutation (issue 12, forks): SHA-256 over its canonical JSON, so the device
 //! and the server compute the same digest for the same change and the server can tell a
-//! resend (same digest at a seq it holds) from a fork (another change at that seq).
+//! resend (same digest at a seq it holds) from a fork (another change at that seq). The
+//! version and bases are left out: a device whose clock was corrected re-stamps every change
+//! it has no answer for, and one the server took before the answer was lost comes back with
+//! another version but is the same change, not a fork.
 
 use sha2::{Digest, Sha256};
 
 use crate::mutation::{canonical, Mutation};
 
-/// SHA-256 (hex) of `m`'s canonical JSON (every object's keys sorted). Two mutations have the
-/// same digest exactly when their JSON values are equal.
+/// SHA-256 (hex) of `m`'s canonical JSON (every object's keys sorted) without its `version`
+/// and `base`. Two mutations have the same digest exactly when they are equal but for those.
 pub fn mutation_digest(m: &Mutation) -> String {
     // Serialising a plain struct of strings, numbers and maps to a Value cannot fail.
-    let value = serde_json::to_value(m).unwrap_or_default();
+    let mut value = serde_json::to_value(m).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("version");
+        map.remove("base");
+    }
     Sha256::digest(canonical(&value).as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -67,8 +74,13 @@ mod tests {
         other.fields.insert("summary".into(), "b".into());
         assert_ne!(d, mutation_digest(&other));
         let mut restamped = a.clone();
-        restamped.version.node = Uuid::from_u128(2);
-        assert_ne!(d, mutation_digest(&restamped));
+        restamped.version.hlc.millis += 60_000;
+        restamped.base.insert("summary".into(), Some(a.version));
+        assert_eq!(
+            d,
+            mutation_digest(&restamped),
+            "a clock correction's re-stamp is the same change"
+        );
         let mut renumbered = a;
         renumbered.seq = 4;
         assert_ne!(d, mutation_digest(&renumbered));

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use pocketbook_protocol::digest::mutation_digest;
 use pocketbook_protocol::sources::Sources;
-use pocketbook_protocol::wire::{AckedPosition, PushRequest};
+use pocketbook_protocol::wire::{AckedPosition, PushOutcome, PushRequest};
 use pocketbook_protocol::{AuditEvent, Mutation, GENESIS_HASH};
 use serde_json::json;
 
@@ -150,17 +150,40 @@ pub fn check(
 
 /// Keeps the digest of a mutation taken at its seq (applied, merged or refused), in the
 /// transaction that takes it.
-pub fn remember(db: &mut dyn Db, device: &Device, m: &Mutation) -> Result<(), StoreError> {
+pub fn remember(
+    db: &mut dyn Db,
+    device: &Device,
+    m: &Mutation,
+    outcome: &PushOutcome,
+) -> Result<(), StoreError> {
     db.execute(
-        "INSERT INTO mutation_digests (device_id, seq, digest) VALUES (?1, ?2, ?3)
-         ON CONFLICT (device_id, seq) DO UPDATE SET digest = excluded.digest",
+        "INSERT INTO mutation_digests (device_id, seq, digest, outcome) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (device_id, seq) DO UPDATE SET digest = excluded.digest,
+             outcome = excluded.outcome",
         args![
             device.device_id.to_string(),
             db_int(m.seq),
-            mutation_digest(m)
+            mutation_digest(m),
+            serde_json::to_string(outcome).map_err(corrupt("push outcome"))?
         ],
     )?;
     Ok(())
+}
+
+/// The outcome the server gave the mutation a device sent at `seq`, to answer a resend with
+/// (a refusal whose answer was lost is still a refusal). `Applied` for a seq taken before
+/// outcomes were kept.
+pub fn outcome_at(db: &mut dyn Db, device: &Device, seq: u64) -> Result<PushOutcome, StoreError> {
+    let row = db.query_opt(
+        "SELECT outcome FROM mutation_digests WHERE device_id = ?1 AND seq = ?2",
+        args![device.device_id.to_string(), db_int(seq)],
+    )?;
+    match row {
+        Some(row) => {
+            serde_json::from_str(&row.text(0)?).map_err(|_| StoreError::Corrupt("push outcome"))
+        }
+        None => Ok(PushOutcome::Applied),
+    }
 }
 
 /// The stored digests of the resent seqs (those at or below the high-water mark).

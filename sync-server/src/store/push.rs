@@ -367,15 +367,16 @@ pub fn push(
     for m in &request.mutations {
         let seq = db_int(m.seq);
         if seq <= high_water {
+            // A resend (`fork::check` found it the same change): the answer it had.
             results.push(PushResult {
                 seq: m.seq,
-                outcome: PushOutcome::Applied,
+                outcome: fork::outcome_at(db, device, m.seq)?,
             });
             continue;
         }
         let outcome = apply_one(db, sources, device, m)?;
         quarantine(db, sources, device, m, &outcome)?;
-        fork::remember(db, device, m)?;
+        fork::remember(db, device, m, &outcome)?;
         results.push(PushResult {
             seq: m.seq,
             outcome,
