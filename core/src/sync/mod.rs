@@ -177,11 +177,10 @@ impl Pocketbook {
             .read(store::enrolled)?
             .ok_or(Error::NotEnrolled)?;
         let trusted = self.store.read(store::trusted)?;
-        let http = std::sync::Arc::new(Http::new(
-            &enrolled.server_url,
-            Some(enrolled.token.clone()),
-            &trusted,
-        )?);
+        let http = std::sync::Arc::new(
+            Http::new(&enrolled.server_url, Some(enrolled.token.clone()), &trusted)?
+                .routed(self.transport.clone()),
+        );
 
         // Push, in batches, halving a batch the server finds too large.
         let mut batch = PUSH_BATCH;
