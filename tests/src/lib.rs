@@ -8,6 +8,7 @@ pub mod fake_server;
 pub mod openapi;
 pub mod pg;
 pub mod server;
+pub mod sim;
 pub mod store_fixture;
 pub mod wire_v1;
 
