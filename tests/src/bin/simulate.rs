@@ -10,7 +10,7 @@ use pocketbook_tests::sim::{run_seed, Fault, Options};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: simulate [--seeds N] [--from F] [--seed S] [--steps K] [--verbose]\n\
+        "usage: simulate [--seeds N] [--from F] [--seed S] [--steps K] [--moves] [--verbose]\n\
          runs seeds F..F+N-1 (default 1..=100), or one seed S"
     );
     ExitCode::from(2)
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--verbose" => options.verbose = true,
+            "--moves" => options.moves = true,
             _ => return usage(),
         }
     }
@@ -59,11 +60,6 @@ fn main() -> ExitCode {
             *faults.entry(*fault).or_default() += n;
         }
         actions += outcome.actions;
-        if options.verbose {
-            for line in &outcome.lines {
-                println!("{line}");
-            }
-        }
         if one.is_some() {
             println!("seed {seed}: digest {:016x}", outcome.digest);
         }
@@ -74,10 +70,14 @@ fn main() -> ExitCode {
             }
             println!(
                 "  replay: cargo run -p pocketbook-tests --release --bin simulate -- --seed {seed}{} --verbose",
-                if options.steps == Options::default().steps {
-                    String::new()
-                } else {
-                    format!(" --steps {}", options.steps)
+                match (options.steps == Options::default().steps, options.moves) {
+                    (true, false) => String::new(),
+                    (true, true) => " --moves".to_string(),
+                    (false, moves) => format!(
+                        " --steps {}{}",
+                        options.steps,
+                        if moves { " --moves" } else { "" }
+                    ),
                 }
             );
             failed.push(*seed);

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pocketbook_core::model::{ConcernFilter, VisitFilter};
 use pocketbook_core::{MutationKind, Pocketbook};
+use pocketbook_protocol::merge::{rule, FieldRule};
 use pocketbook_protocol::Version;
 use pocketbook_sync_server::store::Store;
 use serde_json::Value;
@@ -218,48 +219,20 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
     for device in &world.devices {
         let device_id = device.id.to_string();
         for seq in &device.acked {
-            let Some(m) = sent.get(&(device.index, *seq)) else {
+            let Some(sendings) = sent.get(&(device.index, *seq)) else {
                 continue;
             };
             if quarantined.contains(&(device_id.clone(), *seq)) {
                 continue;
             }
-            let id = m.record_id.to_string();
-            let Some(row) = record(&id) else {
-                failures.push(format!(
-                    "d{} seq {seq}: acknowledged, but its record is not on the server",
-                    device.index
-                ));
-                continue;
-            };
-            if row.deleted {
-                continue;
-            }
-            if m.kind == MutationKind::Delete {
-                failures.push(format!(
-                    "d{} seq {seq}: an acknowledged delete, but the record is not deleted",
-                    device.index
-                ));
-                continue;
-            }
-            for (field, value) in &m.fields {
-                let held = row.versions.get(field);
-                let fine = match held {
-                    Some(v) if *v > m.version => true,
-                    Some(v) if *v == m.version => row.fields.get(field) == Some(value),
-                    _ => {
-                        conflicts_of(&id)
-                            .iter()
-                            .filter(|c| c.field == *field && c.losing_version == m.version)
-                            .count()
-                            == 1
-                    }
-                };
-                if !fine {
-                    failures.push(format!(
-                        "d{} seq {seq}: acknowledged {field} neither held, superseded nor in one conflict",
-                        device.index
-                    ));
+            // The server holds whichever sending arrived first: one must check out.
+            let verdicts: Vec<Result<(), String>> = sendings
+                .iter()
+                .map(|m| acknowledged_holds(m, &record, &conflicts_of))
+                .collect();
+            if !verdicts.iter().any(Result::is_ok) {
+                for verdict in verdicts.into_iter().filter_map(Result::err) {
+                    failures.push(format!("d{} seq {seq}: {verdict}", device.index));
                 }
             }
         }
@@ -286,4 +259,64 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// Whether the JSON array `held` holds every element of the array `added`.
+fn contains_all(held: Option<&Value>, added: &Value) -> bool {
+    let held = held.and_then(Value::as_array).cloned().unwrap_or_default();
+    added
+        .as_array()
+        .is_none_or(|added| added.iter().all(|e| held.contains(e)))
+}
+
+/// Whether an acknowledged mutation is on the server: its record there (or deleted), and each
+/// field it set held at its version, superseded by a higher one, or in exactly one conflict.
+fn acknowledged_holds(
+    m: &pocketbook_core::Mutation,
+    record: &dyn Fn(&str) -> Option<ServerRecord>,
+    conflicts_of: &dyn Fn(&str) -> Vec<pocketbook_core::Conflict>,
+) -> Result<(), String> {
+    let id = m.record_id.to_string();
+    let Some(row) = record(&id) else {
+        return Err("acknowledged, but its record is not on the server".into());
+    };
+    if row.deleted {
+        return Ok(());
+    }
+    if m.kind == MutationKind::Delete {
+        return Err("an acknowledged delete, but the record is not deleted".into());
+    }
+    for (field, value) in &m.fields {
+        let held = row.versions.get(field);
+        let fine = match held {
+            Some(v) if *v > m.version => true,
+            // Sets merge add-wins: the elements it added (its delta's, or a create's whole
+            // set) are all still there.
+            Some(v) if *v == m.version && rule(&m.entity, field) == FieldRule::AddWinsSet => {
+                match m.sets.get(field) {
+                    Some(delta) => {
+                        contains_all(row.fields.get(field), &Value::from(delta.added.clone()))
+                    }
+                    None => contains_all(row.fields.get(field), value),
+                }
+            }
+            Some(v) if *v == m.version => row.fields.get(field) == Some(value),
+            _ => {
+                conflicts_of(&id)
+                    .iter()
+                    .filter(|c| c.field == *field && c.losing_version == m.version)
+                    .count()
+                    == 1
+            }
+        };
+        if !fine {
+            return Err(format!(
+                "acknowledged {field} ({:?} {}) neither held, superseded nor in one conflict (server {})",
+                m.kind,
+                m.version,
+                held.map_or("none".to_string(), ToString::to_string)
+            ));
+        }
+    }
+    Ok(())
 }

@@ -84,18 +84,20 @@ impl Tally {
     }
 }
 
-/// The run's trace: every step, fault and answer folded into a digest (FNV-1a), and kept as
-/// lines when verbose.
+/// The run's trace: every step, fault and answer folded into a digest (FNV-1a), and printed
+/// as it happens when verbose (so a run that hangs shows where).
 #[derive(Debug)]
 pub struct Trace {
-    state: Mutex<(u64, Option<Vec<String>>)>,
+    state: Mutex<u64>,
+    verbose: bool,
 }
 
 impl Trace {
-    /// An empty trace; `verbose` keeps its lines.
+    /// An empty trace; `verbose` prints its lines.
     pub fn new(verbose: bool) -> Self {
         Trace {
-            state: Mutex::new((0xcbf2_9ce4_8422_2325, verbose.then(Vec::new))),
+            state: Mutex::new(0xcbf2_9ce4_8422_2325),
+            verbose,
         }
     }
 
@@ -109,10 +111,10 @@ impl Trace {
     /// Adds a line.
     pub fn line(&self, text: &str) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        Self::fold(&mut state.0, text.as_bytes());
-        Self::fold(&mut state.0, b"\n");
-        if let Some(lines) = &mut state.1 {
-            lines.push(text.to_string());
+        Self::fold(&mut state, text.as_bytes());
+        Self::fold(&mut state, b"\n");
+        if self.verbose {
+            println!("{text}");
         }
     }
 
@@ -125,22 +127,12 @@ impl Trace {
     ) {
         self.line(&format!("d{device} {path} -> {}", answer.status));
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        Self::fold(&mut state.0, &answer.body);
+        Self::fold(&mut state, &answer.body);
     }
 
     /// The digest so far.
     pub fn digest(&self) -> u64 {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).0
-    }
-
-    /// The lines kept (verbose only).
-    pub fn lines(&self) -> Vec<String> {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .1
-            .clone()
-            .unwrap_or_default()
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -149,8 +141,12 @@ impl Trace {
 pub struct Options {
     /// Officer actions (and syncs) while faults are on.
     pub steps: u32,
-    /// Keep the trace's lines.
+    /// Print the trace as it happens.
     pub verbose: bool,
+    /// Let an admin move an officer between teams during the run. Off by default: with it,
+    /// devices keep records that left their officer's buckets (see RELIABILITY.md, open
+    /// findings).
+    pub moves: bool,
 }
 
 impl Default for Options {
@@ -158,6 +154,7 @@ impl Default for Options {
         Options {
             steps: 60,
             verbose: false,
+            moves: false,
         }
     }
 }
@@ -175,8 +172,6 @@ pub struct Outcome {
     pub actions: u64,
     /// Invariants that did not hold (empty: the seed passed).
     pub failures: Vec<String>,
-    /// The trace's lines (verbose only).
-    pub lines: Vec<String>,
 }
 
 impl Outcome {

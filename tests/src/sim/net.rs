@@ -105,8 +105,10 @@ struct NetState {
     odds: Odds,
     server: Server,
     late: Vec<(usize, WireRequest)>,
-    /// Every mutation each device sent, by its sequence number (the last sending wins).
-    sent: BTreeMap<(usize, u64), Mutation>,
+    /// Every mutation each device sent, by its sequence number: each distinct sending (a
+    /// re-stamp after `clock_skew` resends a sequence number with another version, and the
+    /// server may hold either).
+    sent: BTreeMap<(usize, u64), Vec<Mutation>>,
 }
 
 /// The network every device's core talks through.
@@ -158,8 +160,8 @@ impl Net {
         self.trace.line("server restarted");
     }
 
-    /// The mutations each device sent, by (device, seq).
-    pub fn sent(&self) -> BTreeMap<(usize, u64), Mutation> {
+    /// The mutations each device sent, by (device, seq): every distinct sending.
+    pub fn sent(&self) -> BTreeMap<(usize, u64), Vec<Mutation>> {
         self.lock().sent.clone()
     }
 
@@ -193,7 +195,10 @@ impl Net {
         if request.path == "/v1/sync/push" {
             if let Some(push) = decode_push(request) {
                 for m in push.mutations {
-                    state.sent.insert((device, m.seq), m);
+                    let sendings = state.sent.entry((device, m.seq)).or_default();
+                    if !sendings.contains(&m) {
+                        sendings.push(m);
+                    }
                 }
             }
         }
