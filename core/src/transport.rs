@@ -45,3 +45,34 @@ pub trait Transport: Send + Sync {
     /// a network error like a failed connection.
     fn send(&self, request: WireRequest) -> Sending<'_>;
 }
+
+/// Sends one request the sync client built through `transport`: its status (an invalid one is
+/// no answer), headers (those that are not valid HTTP dropped) and body.
+pub(crate) async fn exchange(
+    transport: &dyn Transport,
+    path: &str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), NoAnswer> {
+    let request = WireRequest {
+        method: "POST".into(),
+        path: path.to_string(),
+        headers: headers
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
+        body,
+    };
+    let response = transport.send(request).await?;
+    let status = reqwest::StatusCode::from_u16(response.status).map_err(|_| NoAnswer)?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in response.headers {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            reqwest::header::HeaderValue::from_str(&value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    Ok((status, headers, response.body))
+}

@@ -18,7 +18,7 @@ use pocketbook_protocol::wire::{ErrorBody, PROTOCOL_HEADER};
 use pocketbook_protocol::{ErrorCode, PROTOCOL_VERSION};
 
 use crate::error::{Error, Result};
-use crate::transport::{NoAnswer, Transport, WireRequest};
+use crate::transport::{exchange, NoAnswer, Transport};
 
 /// What a call can come back with besides a body.
 #[derive(Debug)]
@@ -195,7 +195,22 @@ impl Http {
         self.bytes_sent
             .fetch_add(wire_len as u64, Ordering::Relaxed);
         let answer = match &self.transport {
-            Some(transport) => routed(transport.as_ref(), path, headers, wire_body).await?,
+            Some(transport) => {
+                let (status, headers, body) =
+                    exchange(transport.as_ref(), path, headers, wire_body)
+                        .await
+                        .map_err(|NoAnswer| {
+                            Retry::No(CallError::Other(Error::Network {
+                                reason: "the request failed".into(),
+                            }))
+                        })?;
+                Answer {
+                    status,
+                    from_origin: true,
+                    headers,
+                    body,
+                }
+            }
             None => self.over_reqwest(path, headers, wire_body).await?,
         };
         let status = answer.status;
@@ -288,47 +303,6 @@ struct Answer {
     headers: reqwest::header::HeaderMap,
     /// Still compressed, as received.
     body: Vec<u8>,
-}
-
-/// Sends one request through the simulation's `transport`: a lost request or answer is a
-/// network error, as a failed connection is.
-async fn routed(
-    transport: &dyn Transport,
-    path: &str,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-) -> std::result::Result<Answer, Retry> {
-    let lost = || {
-        Retry::No(CallError::Other(Error::Network {
-            reason: "the request failed".into(),
-        }))
-    };
-    let request = WireRequest {
-        method: "POST".into(),
-        path: path.to_string(),
-        headers: headers
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value))
-            .collect(),
-        body,
-    };
-    let response = transport.send(request).await.map_err(|NoAnswer| lost())?;
-    let status = StatusCode::from_u16(response.status).map_err(|_| lost())?;
-    let mut headers = reqwest::header::HeaderMap::new();
-    for (name, value) in response.headers {
-        if let (Ok(name), Ok(value)) = (
-            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-            reqwest::header::HeaderValue::from_str(&value),
-        ) {
-            headers.append(name, value);
-        }
-    }
-    Ok(Answer {
-        status,
-        from_origin: true,
-        headers,
-        body: response.body,
-    })
 }
 
 /// How one attempt failed: worth another after a wait (`429`, `503`), or not.
