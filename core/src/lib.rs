@@ -12,6 +12,8 @@ pub use pocketbook_model as model;
 mod ops;
 mod store;
 mod sync;
+#[doc(hidden)]
+pub mod transport;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -70,6 +72,8 @@ pub struct Pocketbook {
     store: Store,
     sources: Arc<dyn Sources>,
     events: events::Events,
+    /// The simulation's transport, when set; `None` in apps: sync speaks HTTP.
+    transport: Option<Arc<dyn transport::Transport>>,
 }
 
 impl Pocketbook {
@@ -93,7 +97,17 @@ impl Pocketbook {
             store,
             sources,
             events: events::Events::default(),
+            transport: None,
         })
+    }
+
+    /// Sends every later enrolment and sync through `transport` instead of HTTP (the seeded
+    /// fault simulation calls the server in-process this way). Only with the `simulation`
+    /// feature; never in an app.
+    #[cfg(feature = "simulation")]
+    #[doc(hidden)]
+    pub fn set_transport(&mut self, transport: Arc<dyn transport::Transport>) {
+        self.transport = Some(transport);
     }
 
     /// The current wall time, from this Pocketbook's sources.

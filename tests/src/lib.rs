@@ -12,6 +12,7 @@ pub mod process_server;
 pub mod restore_fixture;
 pub mod resync_fixture;
 pub mod server;
+pub mod sim;
 pub mod store_fixture;
 pub mod wire_v1;
 

@@ -40,6 +40,21 @@ pub(crate) fn mark_resolved(conn: &Connection, id: &str) -> Result<bool> {
     )? > 0)
 }
 
+/// Reopens conflicts whose resolution the server did not take: they are open there, so they
+/// are open here, and not sent again until the officer resolves them anew.
+pub(crate) fn reopen_conflicts<'a>(
+    conn: &Connection,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> Result<()> {
+    for id in ids {
+        conn.execute(
+            "UPDATE conflicts SET resolved = 0, push_pending = 0 WHERE id = ?1 AND push_pending = 1",
+            [id],
+        )?;
+    }
+    Ok(())
+}
+
 /// Resolutions not yet taken by the server.
 pub(crate) fn resolutions_to_push(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT id FROM conflicts WHERE push_pending = 1 ORDER BY id")?;

@@ -29,7 +29,7 @@ pub(crate) use audit::{
     append as append_audit, events as audit_events, events_after as audit_events_after,
     events_for as audit_events_for, verify as audit_verify, AuditDraft,
 };
-pub(crate) use conflicts::{mark_resolved, open_conflicts, resolutions_to_push};
+pub(crate) use conflicts::{mark_resolved, open_conflicts, reopen_conflicts, resolutions_to_push};
 pub(crate) use device::DeviceState;
 pub(crate) use enrolment::{enrolled, mark_lapsed, mark_synced, save_enrolment, trust, trusted};
 pub(crate) use fork::{acked_position, become_new_device, note_acked, refuse_while_forked};

@@ -42,7 +42,7 @@ impl Pocketbook {
                 store::enrolled(c)?,
             ))
         })?;
-        let http = Http::new(server_url, None, &trusted)?;
+        let http = Http::new(server_url, None, &trusted)?.routed(self.transport.clone());
         // Proof of possession: the token this device holds for this very server (current or
         // lapsed), so the server lets it enrol its own device id again. Never sent to another
         // server.

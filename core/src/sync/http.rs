@@ -7,6 +7,7 @@
 //! revoked (which wipes it). Async; does no disk IO.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -17,6 +18,7 @@ use pocketbook_protocol::wire::{ErrorBody, PROTOCOL_HEADER};
 use pocketbook_protocol::{ErrorCode, PROTOCOL_VERSION};
 
 use crate::error::{Error, Result};
+use crate::transport::{exchange, NoAnswer, Transport};
 
 /// What a call can come back with besides a body.
 #[derive(Debug)]
@@ -68,6 +70,8 @@ pub(crate) struct Http {
     /// Whether this server has answered in zstd (so it decodes zstd too): request bodies are
     /// then sent in zstd, else in gzip, which every server version reads.
     zstd_known: AtomicBool,
+    /// The simulation's transport instead of reqwest, when one is set.
+    transport: Option<Arc<dyn Transport>>,
 }
 
 impl Http {
@@ -114,6 +118,42 @@ impl Http {
             bytes_sent: AtomicU64::new(0),
             bytes_received: AtomicU64::new(0),
             zstd_known: AtomicBool::new(false),
+            transport: None,
+        })
+    }
+
+    /// This client sending through `transport` instead of reqwest, when one is given.
+    pub(crate) fn routed(mut self, transport: Option<Arc<dyn Transport>>) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// Sends one request with reqwest.
+    async fn over_reqwest(
+        &self,
+        path: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    ) -> std::result::Result<Answer, Retry> {
+        let mut request = self.client.post(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let failed = |e: reqwest::Error| {
+            Retry::No(CallError::Other(Error::Network {
+                reason: describe(&e),
+            }))
+        };
+        let response = request.body(body).send().await.map_err(failed)?;
+        let status = response.status();
+        let from_origin = same_origin(response.url(), &self.origin);
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(failed)?.to_vec();
+        Ok(Answer {
+            status,
+            from_origin,
+            headers,
+            body,
         })
     }
 
@@ -147,41 +187,49 @@ impl Http {
         path: &str,
         json: &[u8],
     ) -> std::result::Result<Resp, Retry> {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .header(reqwest::header::CONTENT_TYPE, "application/json");
         let json_len = json.len();
-        let mut wire_len = json_len;
-        request = if json_len > COMPRESS_FROM_BYTES {
+        let mut headers: Vec<(&'static str, String)> = vec![
+            (PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()),
+            ("content-type", "application/json".into()),
+        ];
+        let (wire_body, wire_len) = if json_len > COMPRESS_FROM_BYTES {
             let zstd = self.zstd_known.load(Ordering::Relaxed);
             let packed = if zstd { zstd_pack(json)? } else { gzip(json)? };
-            wire_len = packed.len();
-            request
-                .header(
-                    reqwest::header::CONTENT_ENCODING,
-                    if zstd { "zstd" } else { "gzip" },
-                )
-                .body(packed)
+            headers.push((
+                "content-encoding",
+                if zstd { "zstd" } else { "gzip" }.into(),
+            ));
+            let len = packed.len();
+            (packed, len)
         } else {
-            request.body(json.to_vec())
+            (json.to_vec(), json_len)
         };
         if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+            headers.push(("authorization", format!("Bearer {token}")));
         }
+        headers.push(("accept-encoding", "zstd, gzip".into()));
         self.bytes_sent
             .fetch_add(wire_len as u64, Ordering::Relaxed);
-        let response = request
-            .header(reqwest::header::ACCEPT_ENCODING, "zstd, gzip")
-            .send()
-            .await
-            .map_err(|e| {
-                Retry::No(CallError::Other(Error::Network {
-                    reason: describe(&e),
-                }))
-            })?;
-        let status = response.status();
+        let answer = match &self.transport {
+            Some(transport) => {
+                let (status, headers, body) =
+                    exchange(transport.as_ref(), path, headers, wire_body)
+                        .await
+                        .map_err(|NoAnswer| {
+                            Retry::No(CallError::Other(Error::Network {
+                                reason: "the request failed".into(),
+                            }))
+                        })?;
+                Answer {
+                    status,
+                    from_origin: true,
+                    headers,
+                    body,
+                }
+            }
+            None => self.over_reqwest(path, headers, wire_body).await?,
+        };
+        let status = answer.status;
         if status.is_redirection() {
             return Err(Retry::No(CallError::Other(Error::Network {
                 reason: format!(
@@ -190,21 +238,17 @@ impl Http {
                 ),
             })));
         }
-        let from_origin = same_origin(response.url(), &self.origin);
-        let encoding = response
-            .headers()
+        let from_origin = answer.from_origin;
+        let encoding = answer
+            .headers
             .get(reqwest::header::CONTENT_ENCODING)
             .map(|v| v.as_bytes().to_ascii_lowercase());
-        let retry_after = response
-            .headers()
+        let retry_after = answer
+            .headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let raw = response.bytes().await.map_err(|e| {
-            Retry::No(CallError::Other(Error::Network {
-                reason: describe(&e),
-            }))
-        })?;
+        let raw = answer.body;
         self.bytes_received
             .fetch_add(raw.len() as u64, Ordering::Relaxed);
         let body = match encoding.as_deref() {
@@ -213,7 +257,7 @@ impl Http {
                 self.zstd_known.store(true, Ordering::Relaxed);
                 zstd_unpack(&raw)?
             }
-            _ => raw.to_vec(),
+            _ => raw,
         };
         if status.is_success() {
             return serde_json::from_slice::<Resp>(&body).map_err(|_| {
@@ -285,6 +329,16 @@ impl Http {
             None => Retry::No(error),
         })
     }
+}
+
+/// An answer off the wire, by whichever transport carried it.
+struct Answer {
+    status: StatusCode,
+    /// It came from the origin this client was made for (a transport is that origin).
+    from_origin: bool,
+    headers: reqwest::header::HeaderMap,
+    /// Still compressed, as received.
+    body: Vec<u8>,
 }
 
 /// How one attempt failed: worth another after a wait (`429`, `503`), or not.

@@ -192,11 +192,10 @@ impl Pocketbook {
             .read(store::enrolled)?
             .ok_or(Error::NotEnrolled)?;
         let trusted = self.store.read(store::trusted)?;
-        let http = std::sync::Arc::new(Http::new(
-            &enrolled.server_url,
-            Some(enrolled.token.clone()),
-            &trusted,
-        )?);
+        let http = std::sync::Arc::new(
+            Http::new(&enrolled.server_url, Some(enrolled.token.clone()), &trusted)?
+                .routed(self.transport.clone()),
+        );
 
         // A reconciliation with a restored server a crash interrupted goes first.
         self.resume_reconcile(&http, report).await?;
@@ -265,9 +264,19 @@ impl Pocketbook {
                 Err(e) => return Err(flatten(e)),
             };
             let now = self.now();
-            let tally = self
-                .store
-                .write(|tx| apply_answer(tx, &request.mutations, &answer, now))?;
+            let tally = self.store.write(|tx| {
+                let tally = apply_answer(tx, &request.mutations, &answer, now)?;
+                // A resolution the server did not take (its table refuses this officer) stays
+                // open there: reopen it here, or this device would hide an open conflict and
+                // send the resolution again and again (found by the fault simulation).
+                let refused = request
+                    .resolved
+                    .iter()
+                    .take(pocketbook_protocol::limits::MAX_RESOLVED_PER_PUSH)
+                    .filter(|id| !answer.resolved.contains(id));
+                store::reopen_conflicts(tx, refused)?;
+                Ok(tally)
+            })?;
             report.pushed += tally.applied + tally.merged;
             report.merged += tally.merged;
             report.rejected += tally.rejected;

@@ -6,3 +6,4 @@ mod journal;
 mod kill;
 mod restore;
 mod resync;
+mod simulation;
