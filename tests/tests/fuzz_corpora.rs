@@ -45,3 +45,8 @@ fn push_body_corpus_replays_clean() {
 fn merge_rules_corpus_replays_clean() {
     replay("merge_rules", targets::merge_rules);
 }
+
+#[test]
+fn pull_page_corpus_replays_clean() {
+    replay("pull_page", targets::pull_page);
+}
