@@ -11,13 +11,6 @@ use pocketbook_tests::sim::{run_seed, Options, Outcome};
 /// Seeds each slice test runs (two slices, so both cores work).
 const SLICE: u64 = 50;
 
-/// Seeds of the slices that fail on open findings in other parts (RELIABILITY.md, findings),
-/// skipped by the slices until those land; each replays with `simulate --seed S --verbose`.
-/// 42: a refusal whose answer was lost is answered `applied` when resent (the server's
-/// high-water filter, issue 12 item 1). 51, 79: a device ends without a visit the server
-/// serves in its buckets (not yet diagnosed).
-const KNOWN_OPEN: [u64; 3] = [42, 51, 79];
-
 /// Runs `seed` on its own thread; a run that has not ended after a generous deadline (a hang,
 /// as seed 11 once was) fails instead of blocking the suite.
 fn run(seed: u64) -> Outcome {
@@ -41,7 +34,7 @@ fn assert_passes(outcome: &Outcome) {
 
 fn slice(seeds: std::ops::RangeInclusive<u64>) {
     let mut failed = Vec::new();
-    for seed in seeds.filter(|s| !KNOWN_OPEN.contains(s)) {
+    for seed in seeds {
         let outcome = run(seed);
         if !outcome.passed() {
             failed.push((seed, outcome.failures));
@@ -101,4 +94,28 @@ fn seed_19_a_restamp_after_a_lost_answer_loses_nothing() {
 #[test]
 fn seed_7_a_refused_triage_entry_stays_out_of_the_merged_history() {
     assert_passes(&run(7));
+}
+
+/// Seed 42: a create was refused (its device clock 3 h ahead) and the answer lost; the resend
+/// was answered `applied` unread, so the device kept a visit the server never took and the
+/// officer never saw the refusal. The server now answers a resend with the outcome it stored.
+#[test]
+fn seed_42_a_refusal_whose_answer_was_lost_stays_a_refusal() {
+    assert_passes(&run(42));
+}
+
+/// Seeds 51 and 226: a device ended without a visit the server serves, a pull page having
+/// ended inside a change (a record and the conflict its merge made share one change number).
+#[test]
+fn seeds_51_and_226_a_page_never_ends_inside_a_change() {
+    assert_passes(&run(51));
+    assert_passes(&run(226));
+}
+
+/// Seeds 231 and 264: a device held records its buckets on the server lacked (refusals
+/// whose answers were lost, answered `applied` on resend; as seed 42).
+#[test]
+fn seeds_231_and_264_a_device_holds_nothing_the_server_refused() {
+    assert_passes(&run(231));
+    assert_passes(&run(264));
 }
