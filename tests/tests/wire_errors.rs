@@ -348,13 +348,11 @@ async fn cross_team_writes_and_account_edits_are_rejected_quarantined_and_change
         quarantined,
         ["forbidden_bucket", "account_immutable", "forbidden"]
     );
-    // Resending is acknowledged, not applied again, and quarantines nothing more.
+    // Resending is answered as the first time (refusals included), not applied again, and
+    // quarantines nothing more.
     let again = raw.push(batch).await;
     assert_eq!(again.acked_seq, 4);
-    assert!(again
-        .results
-        .iter()
-        .all(|r| r.outcome == PushOutcome::Applied));
+    assert_eq!(again.results, answer.results);
     assert_eq!(server.store.quarantine().await.unwrap().len(), 3);
     let audit = server.store.audit_lines().await.unwrap();
     assert_eq!(audit.iter().filter(|l| l.contains("\"refuse\"")).count(), 3);
