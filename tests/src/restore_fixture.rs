@@ -13,21 +13,7 @@ use crate::server::TestDevice;
 /// A deadline only a hang misses.
 const HANG: Duration = Duration::from_secs(30);
 
-/// The `pocketbook-server` binary beside this test executable.
-pub fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let path = dir.join("pocketbook-server");
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (cargo build -p pocketbook-sync-server)",
-        path.display()
-    );
-    path
-}
+pub use crate::process_server::server_binary;
 
 /// Runs an admin command on `db`; its output, whatever the outcome.
 pub fn admin_output(db: &Path, args: &[&str]) -> Output {

@@ -5,6 +5,7 @@
 //! restored copy, which then holds what the server held just before the restore; the audit
 //! chain verifies, and replaying again changes nothing.
 
+use pocketbook_tests::process_server::server_binary;
 use std::future::Future;
 use std::path::Path;
 
@@ -346,22 +347,6 @@ async fn a_restored_postgres_server_replays_the_admin_actions_since_its_backup()
         }
     };
     scenario(store, &journal, copy, restore).await;
-}
-
-/// The server binary beside this test's (built by `cargo test --workspace`).
-fn server_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory")
-        .join("pocketbook-server");
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (cargo build -p pocketbook-sync-server)",
-        path.display()
-    );
-    path
 }
 
 /// Runs an admin command with the journal; its output.

@@ -7,6 +7,7 @@
 //! same way; a cursor at the top is not asked to resync; compaction keeps every live record
 //! and every open conflict.
 
+use pocketbook_tests::process_server::server_binary;
 use std::collections::BTreeMap;
 
 use chrono::Duration;
@@ -330,22 +331,6 @@ async fn compaction_and_resync_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn compaction_and_resync_on_postgres() {
     compaction_and_resync(ResyncServer::postgres().await).await;
-}
-
-/// The server binary the test command builds before the tests run.
-fn server_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target directory");
-    let path = dir.join("pocketbook-server");
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (cargo build -p pocketbook-sync-server)",
-        path.display()
-    );
-    path
 }
 
 #[test]
