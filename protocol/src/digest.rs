@@ -53,6 +53,7 @@ mod tests {
             },
             reason: None,
             versions: None,
+            conflicts: None,
         }
     }
 

@@ -44,3 +44,6 @@ pub const MAX_QUARANTINED_PER_DEVICE: usize = 1_000;
 
 /// Most audit events the server keeps for one device before the device is suspended.
 pub const MAX_AUDIT_ROWS_PER_DEVICE: u64 = 1_000_000;
+
+/// Most open conflicts one `restore` mutation may carry back (one record's).
+pub const MAX_CONFLICTS_PER_RESTORE: usize = 256;

@@ -211,6 +211,11 @@ pub struct Mutation {
         schema(schema_with = crate::clock::optional_field_versions_schema)
     )]
     pub versions: Option<BTreeMap<String, Version>>,
+    /// With `restore` only: open conflicts on this record the device held and the restored
+    /// server lacked (made between its backup and its restore). The server opens each again,
+    /// if its id is the one `conflict_id` gives and the losing version really lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<Vec<crate::merge::Conflict>>,
 }
 
 #[cfg(test)]

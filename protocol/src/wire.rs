@@ -147,6 +147,21 @@ pub struct PushRequest {
     /// `409 device_forked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acked: Option<AckedPosition>,
+    /// While reconciling with a server restored from a backup: changes the server refused
+    /// after that backup (the restore lost its quarantine of them), sent again so they are
+    /// quarantined again for an admin to see. Ignored at any other time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedMutation>,
+}
+
+/// A change the server once refused, as the device kept it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefusedMutation {
+    /// Why the server refused it.
+    pub code: RejectCode,
+    /// The change as it was sent.
+    pub mutation: Mutation,
 }
 
 /// What the server did with one mutation.

@@ -145,6 +145,7 @@ impl Device {
             sets,
             version,
             versions: None,
+            conflicts: None,
         });
         self.next_seq += 1;
     }

@@ -113,6 +113,7 @@ fn create_visit() -> Mutation {
         sets: BTreeMap::new(),
         version: version(1_764_494_000_000, 0, 1),
         versions: None,
+        conflicts: None,
     }
 }
 
@@ -263,6 +264,7 @@ fn golden() -> Vec<(&'static str, String)> {
                 resolved: vec![conflict().id],
                 epoch: None,
                 acked: None,
+                refused: Vec::new(),
             }),
         ),
         (

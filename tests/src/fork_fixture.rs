@@ -177,6 +177,7 @@ impl RawDevice {
                 node: self.device,
             },
             versions: None,
+            conflicts: None,
         }
     }
 
@@ -217,6 +218,7 @@ impl RawDevice {
             resolved: vec![],
             epoch: None,
             acked,
+            refused: Vec::new(),
         };
         let resp = self
             .http

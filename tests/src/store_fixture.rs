@@ -110,6 +110,7 @@ impl Phone {
             sets: BTreeMap::new(),
             version,
             versions: None,
+            conflicts: None,
         }
     }
 
@@ -131,6 +132,7 @@ impl Phone {
             sets: BTreeMap::new(),
             version,
             versions: None,
+            conflicts: None,
         }
     }
 
@@ -151,6 +153,7 @@ impl Phone {
             sets: BTreeMap::new(),
             version,
             versions: None,
+            conflicts: None,
         }
     }
 
@@ -170,6 +173,7 @@ impl Phone {
                     resolved: Vec::new(),
                     epoch: None,
                     acked: None,
+                    refused: Vec::new(),
                 },
             )
             .await

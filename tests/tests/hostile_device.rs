@@ -95,6 +95,7 @@ impl Hostile {
             sets: Default::default(),
             version: self.version(),
             versions: None,
+            conflicts: None,
         }
     }
 
@@ -119,6 +120,7 @@ impl Hostile {
             resolved: vec![],
             epoch: None,
             acked: None,
+            refused: Vec::new(),
         };
         self.post("/v1/sync/push", &request).await
     }

@@ -134,6 +134,7 @@ async fn every_answer_matches_the_served_openapi_document() {
             .tick(pocketbook_protocol::unix_millis(chrono::Utc::now()))
             .unwrap(),
         versions: None,
+        conflicts: None,
     };
     let push = |m: &Mutation| {
         serde_json::to_vec(&PushRequest {
@@ -142,6 +143,7 @@ async fn every_answer_matches_the_served_openapi_document() {
             resolved: vec![],
             epoch: None,
             acked: None,
+            refused: Vec::new(),
         })
         .unwrap()
     };

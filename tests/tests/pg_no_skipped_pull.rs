@@ -169,6 +169,7 @@ async fn push_one(
                 resolved: Vec::new(),
                 epoch: None,
                 acked: None,
+                refused: Vec::new(),
             },
         )
         .await

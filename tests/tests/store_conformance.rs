@@ -576,6 +576,7 @@ async fn a_push_with_a_foreign_audit_chain_is_refused_whole<S: Store>(store: S) 
                 resolved: Vec::new(),
                 epoch: None,
                 acked: None,
+                refused: Vec::new(),
             },
         )
         .await

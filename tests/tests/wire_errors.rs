@@ -77,6 +77,7 @@ impl Raw {
             resolved: vec![],
             epoch: None,
             acked: None,
+            refused: Vec::new(),
         })
         .unwrap();
         let (status, body) = self
@@ -132,6 +133,7 @@ fn mutation(
         sets: Default::default(),
         version,
         versions: None,
+        conflicts: None,
     }
 }
 
@@ -439,6 +441,7 @@ async fn device_audit_events_must_arrive_with_an_unbroken_chain() {
             resolved: vec![],
             epoch: None,
             acked: None,
+            refused: Vec::new(),
         })
         .unwrap()
     };

@@ -190,6 +190,7 @@ pub(crate) fn capture<T: Record>(
         sets,
         version,
         versions: None,
+        conflicts: None,
     };
     insert_outbox(conn, &mutation)?;
     device.next_seq += 1;
@@ -316,6 +317,7 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             sets: serde_json::from_str(&sets).map_err(|_| corrupt())?,
             version: version.parse().map_err(|_| corrupt())?,
             versions: None,
+            conflicts: None,
         });
     }
     Ok(out)

@@ -2,16 +2,20 @@
 //! mid-reconciliation resumes it on its next sync: the new epoch and the server's position
 //! (`reconcile`), a snapshot of the device's ACKNOWLEDGED state of every record taken before
 //! the reconciling pull overwrites it, with the server's state as that pull returns it
-//! (`reconcile_records`), and the planned restore mutations until the server takes them
-//! (`reconcile_out`). Runs inside the caller's transaction.
+//! (`reconcile_records`), the open conflicts the pull did not return (`reconcile_conflicts`),
+//! the planned restore mutations until the server takes them (`reconcile_out`), and how far
+//! the refusals the restore lost have been sent again (`reconcile.refused_after`). Runs inside
+//! the caller's transaction.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use pocketbook_protocol::merge::RecordState;
-use pocketbook_protocol::wire::{AckedPosition, PullEntry, PullResponse};
-use pocketbook_protocol::{Entity, Marking, Mutation};
+use std::collections::BTreeMap;
+
+use pocketbook_protocol::merge::{Conflict, RecordState};
+use pocketbook_protocol::wire::{AckedPosition, PullEntry, PullResponse, RefusedMutation};
+use pocketbook_protocol::{Entity, Marking, Mutation, RejectCode};
 
 use super::device::DeviceState;
 use super::versions;
@@ -82,11 +86,20 @@ pub(crate) fn begin(conn: &Connection, epoch: &str, position: &AckedPosition) ->
             )?;
         }
     }
+    // Every open conflict until the pull shows the server holds it (nothing was dropped, so a
+    // re-aim finds the same ones again).
+    conn.execute("DELETE FROM reconcile_conflicts", [])?;
     conn.execute(
-        "INSERT INTO reconcile (id, epoch, position, phase) VALUES (1, ?1, ?2, 'pull')
+        "INSERT INTO reconcile_conflicts (id, record_id, data)
+         SELECT id, record_id, data FROM conflicts WHERE resolved = 0",
+        [],
+    )?;
+    conn.execute(
+        "INSERT INTO reconcile (id, epoch, position, phase, refused_after)
+         VALUES (1, ?1, ?2, 'pull', ?3)
          ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, position = excluded.position,
-             phase = 'pull'",
-        params![epoch, position_text],
+             phase = 'pull', refused_after = excluded.refused_after",
+        params![epoch, position_text, position.seq],
     )?;
     let device = DeviceState::load(conn)?;
     conn.execute(
@@ -97,10 +110,26 @@ pub(crate) fn begin(conn: &Connection, epoch: &str, position: &AckedPosition) ->
     Ok(())
 }
 
-/// Notes the server's state of each record of a reconciling page (before it is applied).
+/// Notes the server's state of each record of a reconciling page (before it is applied), each
+/// conflict it holds, and each resolution it lost.
 pub(crate) fn note_server(conn: &Connection, page: &PullResponse) -> Result<()> {
     let mut stmt = conn.prepare_cached("UPDATE reconcile_records SET server = ?2 WHERE id = ?1")?;
+    let mut held_conflict = conn.prepare_cached("DELETE FROM reconcile_conflicts WHERE id = ?1")?;
+    // A conflict the device holds resolved but the server open: the restore lost the
+    // resolution, which the next push tells it again (the server judges it again).
+    let mut lost_resolution = conn.prepare_cached(
+        "UPDATE conflicts SET push_pending = 1 WHERE id = ?1 AND resolved = 1 AND push_pending = 0",
+    )?;
     for entry in &page.entries {
+        if let PullEntry::Conflict {
+            conflict, resolved, ..
+        } = entry
+        {
+            held_conflict.execute([&conflict.id])?;
+            if !resolved {
+                lost_resolution.execute([&conflict.id])?;
+            }
+        }
         if let PullEntry::Snapshot {
             id,
             fields,
@@ -175,6 +204,62 @@ pub(crate) fn held_records(conn: &Connection) -> Result<Vec<HeldRecord>> {
     Ok(out)
 }
 
+/// The open conflicts the restored server lacks, by record.
+pub(crate) fn lost_conflicts(conn: &Connection) -> Result<BTreeMap<Uuid, Vec<Conflict>>> {
+    let mut stmt = conn.prepare("SELECT data FROM reconcile_conflicts ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out: BTreeMap<Uuid, Vec<Conflict>> = BTreeMap::new();
+    for data in rows {
+        let conflict: Conflict = serde_json::from_str(&data?).map_err(|_| corrupt())?;
+        out.entry(conflict.record_id).or_default().push(conflict);
+    }
+    Ok(out)
+}
+
+/// The refusals the restored server lacks (after its position of this device) not yet sent
+/// again, oldest first, at most `limit`.
+pub(crate) fn refused_to_send(conn: &Connection, limit: usize) -> Result<Vec<RefusedMutation>> {
+    let after: Option<i64> = conn
+        .query_row(
+            "SELECT refused_after FROM reconcile WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let Some(after) = after else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT code, mutation FROM rejected
+         WHERE seq > ?1 AND mutation IS NOT NULL AND held_generation IS NULL
+         ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(
+        params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (code, mutation) = row?;
+        out.push(RefusedMutation {
+            code: serde_json::from_value::<RejectCode>(Value::String(code))
+                .map_err(|_| corrupt())?,
+            mutation: serde_json::from_str(&mutation).map_err(|_| corrupt())?,
+        });
+    }
+    Ok(out)
+}
+
+/// The server quarantined again the refusals through `seq`.
+pub(crate) fn refused_answered(conn: &Connection, seq: u64) -> Result<()> {
+    conn.execute(
+        "UPDATE reconcile SET refused_after = max(refused_after, ?1) WHERE id = 1",
+        [seq],
+    )?;
+    Ok(())
+}
+
 /// The highest seq the device had acknowledged: the one before its oldest outbox entry.
 pub(crate) fn acked_seq(conn: &Connection) -> Result<u64> {
     let oldest: Option<i64> = conn.query_row("SELECT MIN(seq) FROM outbox", [], |r| r.get(0))?;
@@ -209,6 +294,7 @@ pub(crate) fn stage(conn: &Connection, restores: &[Mutation], after: u64) -> Res
     }
     device.save(conn)?;
     conn.execute("DELETE FROM reconcile_records", [])?;
+    conn.execute("DELETE FROM reconcile_conflicts", [])?;
     conn.execute("UPDATE reconcile SET phase = 'push' WHERE id = 1", [])?;
     Ok(())
 }
@@ -235,6 +321,7 @@ pub(crate) fn finish(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM reconcile", [])?;
     conn.execute("DELETE FROM reconcile_out", [])?;
     conn.execute("DELETE FROM reconcile_records", [])?;
+    conn.execute("DELETE FROM reconcile_conflicts", [])?;
     Ok(())
 }
 
@@ -369,7 +456,7 @@ mod tests {
                 note_server(tx, &page)?;
                 let held = held_records(tx)?;
                 assert!(held[0].server.is_some() && held[1].server.is_none());
-                let plan = crate::sync::restore_plan::plan_restores(&held, 4);
+                let plan = crate::sync::restore_plan::plan_restores(&held, &lost_conflicts(tx)?, 4);
                 assert_eq!(plan.len(), 1);
                 assert_eq!(plan[0].kind, MutationKind::Restore);
                 stage(tx, &plan, 4)

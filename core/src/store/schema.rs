@@ -226,6 +226,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bucket, id)
     ) WITHOUT ROWID;
     "#,
+    // 13: what else a reconciliation brings back to a restored server (issue 12):
+    //     `reconcile_conflicts` the open conflicts held when it began, less those the
+    //     reconciling pull returned (the rest go back with their record's restore);
+    //     `reconcile.refused_after` the highest refusal sent again to be quarantined.
+    r#"
+    CREATE TABLE reconcile_conflicts (
+        id        TEXT PRIMARY KEY,
+        record_id TEXT NOT NULL,
+        data      TEXT NOT NULL
+    );
+    ALTER TABLE reconcile ADD COLUMN refused_after INTEGER;
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -240,6 +240,7 @@ impl Pocketbook {
                 resolved,
                 epoch,
                 acked: Some(acked),
+                refused: Vec::new(),
             };
             let answer: PushResponse = match http.post("/v1/sync/push", &request).await {
                 Ok(answer) => answer,

@@ -174,6 +174,7 @@ mod tests {
                 node: Uuid::nil(),
             },
             versions: None,
+            conflicts: None,
         }
     }
 

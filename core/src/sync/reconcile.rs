@@ -3,8 +3,9 @@
 //! epoch (`store::restore::begin`); pulls every bucket from 0, keeping its outbox and pending
 //! edits and dropping nothing the server did not return; plans a `restore` mutation for each
 //! record the server lacks or holds older (`restore_plan`), numbered after its acknowledged
-//! seq, ahead of its renumbered outbox; sends them with its audit events from the server's
-//! position; then the sync goes on as usual. Each step commits before the next, so a device
+//! seq, ahead of its renumbered outbox, carrying the open conflicts the server lost; sends
+//! them with its audit events from the server's position and the refusals the server lost
+//! (to be quarantined again); then the sync goes on as usual. Each step commits before the next, so a device
 //! killed part way resumes at its next sync (`resume_reconcile`). Network calls are async.
 
 use pocketbook_protocol::wire::{
@@ -52,7 +53,11 @@ impl Pocketbook {
             self.store.write(|tx| {
                 let position = restore::state(tx)?.map(|s| s.position.seq).unwrap_or(0);
                 let after = restore::acked_seq(tx)?.max(position);
-                let plan = plan_restores(&restore::held_records(tx)?, after);
+                let plan = plan_restores(
+                    &restore::held_records(tx)?,
+                    &restore::lost_conflicts(tx)?,
+                    after,
+                );
                 restore::stage(tx, &plan, after)
             })?;
             epoch
@@ -115,19 +120,24 @@ impl Pocketbook {
     ) -> Result<()> {
         let mut batch = PUSH_BATCH;
         loop {
-            let (mutations, audit) = self.store.read(|c| {
+            let (mutations, audit, refused) = self.store.read(|c| {
                 let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
                 let audit =
                     store::audit_events_after(c, enrolled.audit_acked_seq, batch.max(1) * 4)?;
-                Ok((restore::restores_to_push(c, batch)?, audit))
+                Ok((
+                    restore::restores_to_push(c, batch)?,
+                    audit,
+                    restore::refused_to_send(c, batch)?,
+                ))
             })?;
-            if mutations.is_empty() && audit.is_empty() {
+            if mutations.is_empty() && audit.is_empty() && refused.is_empty() {
                 return Ok(());
             }
             let request = PushRequest {
                 mutations,
                 audit,
                 epoch: Some(epoch.to_string()),
+                refused,
                 ..PushRequest::default()
             };
             let answer: PushResponse = match http.post("/v1/sync/push", &request).await {
@@ -153,6 +163,9 @@ impl Pocketbook {
             self.store.write(|tx| {
                 if let Some(seq) = last {
                     restore::restores_answered(tx, seq)?;
+                }
+                if let Some(refused) = request.refused.last() {
+                    restore::refused_answered(tx, refused.mutation.seq)?;
                 }
                 tx.execute(
                     "UPDATE sync_state SET audit_acked_seq = max(audit_acked_seq, ?1) WHERE id = 1",

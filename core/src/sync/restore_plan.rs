@@ -2,12 +2,13 @@
 //! from the device's ACKNOWLEDGED state of each record (never its pending edits) and the
 //! server's state after the reconciling pull, one `restore` mutation per record the server
 //! lacks or holds older — the fields (or the delete) whose version on the device is newer,
-//! with their own versions — numbered after `after_seq`. Does no IO; unit-tested without a
+//! with their own versions — and for each record the server holds with open conflicts it lost,
+//! carrying those conflicts; numbered after `after_seq`. Does no IO; unit-tested without a
 //! database or a network.
 
 use std::collections::BTreeMap;
 
-use pocketbook_protocol::merge::RecordState;
+use pocketbook_protocol::merge::{Conflict, RecordState};
 use pocketbook_protocol::merge_restore::{highest, newer_fields};
 use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind};
 use uuid::Uuid;
@@ -41,8 +42,13 @@ fn rank(entity: &Entity) -> u8 {
     }
 }
 
-/// The restore mutations for `held`, numbered `after_seq + 1, …`, parents first.
-pub(crate) fn plan_restores(held: &[HeldRecord], after_seq: u64) -> Vec<Mutation> {
+/// The restore mutations for `held`, numbered `after_seq + 1, …`, parents first; `lost` are
+/// the open conflicts the server lacks, by record.
+pub(crate) fn plan_restores(
+    held: &[HeldRecord],
+    lost: &BTreeMap<Uuid, Vec<Conflict>>,
+    after_seq: u64,
+) -> Vec<Mutation> {
     let mut ordered: Vec<&HeldRecord> = held
         .iter()
         .filter(|h| !matches!(h.entity, Entity::Unknown(_)))
@@ -51,10 +57,21 @@ pub(crate) fn plan_restores(held: &[HeldRecord], after_seq: u64) -> Vec<Mutation
     let mut seq = after_seq;
     let mut out = Vec::new();
     for h in ordered {
-        let Some(send) = newer_fields(&h.acknowledged, h.server.as_ref()) else {
-            continue;
+        let conflicts = lost.get(&h.id).filter(|c| !c.is_empty()).cloned();
+        let send = newer_fields(&h.acknowledged, h.server.as_ref());
+        let send = match (send, &conflicts, &h.server) {
+            (Some(send), _, _) => send,
+            // Only conflicts to bring back: onto the record the server returned, alive.
+            (None, Some(_), Some(server)) if !server.deleted => RecordState::default(),
+            _ => continue,
         };
-        let Some(version) = highest(&send.versions) else {
+        let Some(version) = highest(&send.versions).or_else(|| {
+            conflicts
+                .iter()
+                .flatten()
+                .map(|c| c.losing_version)
+                .max()
+        }) else {
             continue;
         };
         seq += 1;
@@ -71,6 +88,7 @@ pub(crate) fn plan_restores(held: &[HeldRecord], after_seq: u64) -> Vec<Mutation
             version,
             reason: None,
             versions: Some(send.versions),
+            conflicts,
         });
     }
     out
@@ -132,6 +150,7 @@ mod tests {
                 held(Entity::Visit, 2, edited.clone(), Some(before_edit.clone())),
                 held(Entity::Visit, 3, same.clone(), None),
             ],
+            &BTreeMap::new(),
             41,
         );
         assert_eq!(plan.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![42, 43]);
@@ -163,6 +182,7 @@ mod tests {
                 held(Entity::Visit, 1, tomb.clone(), Some(live.clone())),
                 held(Entity::Visit, 2, live.clone(), Some(tomb.clone())),
             ],
+            &BTreeMap::new(),
             0,
         );
         assert_eq!(plan.len(), 1);
@@ -183,6 +203,7 @@ mod tests {
                 held(Entity::Concern, 3, s.clone(), None),
                 held(Entity::YoungPerson, 4, s.clone(), None),
             ],
+            &BTreeMap::new(),
             0,
         );
         let kinds: Vec<Entity> = plan.iter().map(|m| m.entity.clone()).collect();
@@ -200,6 +221,11 @@ mod tests {
     fn nothing_to_send_when_the_server_holds_everything() {
         let s = state(&[("notes", json!("a"), 3)], None);
         let newer_on_server = state(&[("notes", json!("z"), 8)], None);
-        assert!(plan_restores(&[held(Entity::Visit, 1, s, Some(newer_on_server))], 5).is_empty());
+        assert!(plan_restores(
+            &[held(Entity::Visit, 1, s, Some(newer_on_server))],
+            &BTreeMap::new(),
+            5
+        )
+        .is_empty());
     }
 }

@@ -51,6 +51,7 @@ fn mutation(
             node: Uuid::from_u128(7),
         },
         versions: None,
+        conflicts: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Resolving a conflict, by a device in a push or by an admin: marking it resolved and telling
-//! every bucket of its record, so devices learn at their next pull. Runs inside the caller's
-//! transaction.
+//! every bucket of its record, so devices learn at their next pull; and erasing a record's
+//! open conflicts when it is deleted. Runs inside the caller's transaction.
 
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::PullEntryKind;
@@ -14,6 +14,35 @@ use super::sql::{args, Db};
 use super::Device;
 use crate::error::StoreError;
 use pocketbook_protocol::merge::Conflict;
+
+/// Marks every open conflict of `record_id` resolved (the record was deleted) and tells each of
+/// `buckets` at change `seq`.
+pub fn erase_open_conflicts(
+    db: &mut dyn Db,
+    record_id: &str,
+    entity: &pocketbook_protocol::Entity,
+    buckets: &[String],
+    seq: i64,
+) -> Result<(), StoreError> {
+    let ids: Vec<String> = db
+        .query(
+            "SELECT id FROM conflicts WHERE record_id = ?1 AND resolved = FALSE",
+            args![record_id],
+        )?
+        .iter()
+        .map(|row| row.text(0))
+        .collect::<Result<_, _>>()?;
+    db.execute(
+        "UPDATE conflicts SET resolved = TRUE WHERE record_id = ?1",
+        args![record_id],
+    )?;
+    for cid in ids {
+        for b in buckets {
+            put_entry(db, b, &cid, PullEntryKind::Conflict, entity, seq)?;
+        }
+    }
+    Ok(())
+}
 
 /// The record a conflict belongs to.
 pub fn conflict_record(db: &mut dyn Db, id: &str) -> Result<Option<Uuid>, StoreError> {

@@ -11,8 +11,8 @@ use std::future::Future;
 
 use chrono::SecondsFormat;
 use pocketbook_protocol::sources::Sources;
-use pocketbook_protocol::wire::AckedPosition;
-use pocketbook_protocol::{Mutation, MutationKind};
+use pocketbook_protocol::wire::{AckedPosition, PushRequest};
+use pocketbook_protocol::MutationKind;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -141,17 +141,23 @@ pub fn seq_gap_allowed(db: &mut dyn Db, device_id: Uuid) -> Result<bool, StoreEr
 }
 
 /// After a push that lands: one carrying new mutations used the epoch's one allowance to skip
-/// sequence numbers; one without a restore mutation ends the device's reconciliation.
+/// sequence numbers; one without a restore mutation or a refusal sent again ends the device's
+/// reconciliation.
 pub fn after_push(
     db: &mut dyn Db,
     device_id: Uuid,
-    mutations: &[Mutation],
+    request: &PushRequest,
     carried_new: bool,
 ) -> Result<(), StoreError> {
     if carried_new {
         db.execute("DELETE FROM meta WHERE key = ?1", args![gap_key(device_id)])?;
     }
-    if !mutations.iter().any(|m| m.kind == MutationKind::Restore) {
+    let restoring = request
+        .mutations
+        .iter()
+        .any(|m| m.kind == MutationKind::Restore)
+        || !request.refused.is_empty();
+    if !restoring {
         end_reconciling(db, device_id)?;
     }
     Ok(())

@@ -35,6 +35,7 @@ fn mutation(seq: u64, summary: &str) -> Mutation {
         },
         reason: None,
         versions: None,
+        conflicts: None,
     }
 }
 

@@ -27,6 +27,7 @@ mod record_rows;
 mod record_scan;
 mod reference;
 mod restore_apply;
+mod restore_lost;
 pub mod sql;
 mod sql_store;
 mod sqlite;

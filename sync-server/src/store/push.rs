@@ -16,14 +16,16 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::clock::{now_ms, now_text};
-use super::conflicts::{conflict_loser, device_officer, mark_conflict_resolved};
+use super::conflicts::{
+    conflict_loser, device_officer, erase_open_conflicts, mark_conflict_resolved,
+};
 use super::decode::corrupt;
 use super::erase::retain_deleted;
 use super::meta::audit;
 use super::record_rows::{load_record, put_entry, young_person_in_use};
 use super::sql::{args, Db};
 use super::Device;
-use super::{caps, cascade, epoch, fork, record_guard, restore_apply};
+use super::{caps, cascade, epoch, fork, record_guard, restore_apply, restore_lost};
 use crate::error::PushRefusal;
 use crate::error::StoreError;
 use crate::policy::{self, Held, Refusal};
@@ -101,6 +103,12 @@ fn apply_one(
     }
     if m.kind == MutationKind::Restore {
         return restore_apply::apply(db, sources, device, m);
+    }
+    if m.conflicts.is_some() || m.versions.is_some() {
+        return Ok(rejected(Refusal {
+            code: pocketbook_protocol::RejectCode::InvalidRecord,
+            message: "only a restore carries versions or conflicts",
+        }));
     }
     if let Some(fault) = record_guard::version_fault(device, m) {
         return Ok(refused(fault));
@@ -196,23 +204,7 @@ fn apply_one(
         conflict_ids.push(c.id.clone());
     }
     if result.erase_conflicts {
-        let ids: Vec<String> = db
-            .query(
-                "SELECT id FROM conflicts WHERE record_id = ?1 AND resolved = FALSE",
-                args![&id],
-            )?
-            .iter()
-            .map(|row| row.text(0))
-            .collect::<Result<_, _>>()?;
-        db.execute(
-            "UPDATE conflicts SET resolved = TRUE WHERE record_id = ?1",
-            args![&id],
-        )?;
-        for cid in ids {
-            for b in &buckets {
-                put_entry(db, b, &cid, PullEntryKind::Conflict, &m.entity, seq)?;
-            }
-        }
+        erase_open_conflicts(db, &id, &m.entity, &buckets, seq)?;
     }
     cascade::after_write(db, sources, m.record_id, &m.entity, seq)?;
     let operation = match m.kind {
@@ -363,6 +355,7 @@ pub fn push(
             ],
         )?;
     }
+    restore_lost::requarantine(db, sources, device, &request.refused)?;
     let mut results = Vec::with_capacity(request.mutations.len());
     for m in &request.mutations {
         let seq = db_int(m.seq);
@@ -388,12 +381,7 @@ pub fn push(
         .any(|r| matches!(r.outcome, PushOutcome::Rejected { .. }));
     caps::enforce(db, sources, device, refused_now, last_seq)?;
     let resolved = take_resolutions(db, sources, device, &request.resolved)?;
-    epoch::after_push(
-        db,
-        device.device_id,
-        &request.mutations,
-        first_new.is_some(),
-    )?;
+    epoch::after_push(db, device.device_id, request, first_new.is_some())?;
     super::compact::stamp(db, sources)?;
     db.execute(
         "UPDATE devices SET high_water = ?2, audit_seq = ?3, audit_head = ?4, last_sync_at = ?5

@@ -4,27 +4,29 @@
 //! (the record's buckets, stored and restored, meet the officer's); merged per field by higher
 //! version (`protocol::merge_restore`) with no conflicts; node and author may be another
 //! device's. The merged record is checked like any other (the record guard), written with its
-//! bucket entries and cascade, and audited `restore`. Anything else is refused
+//! bucket entries and cascade, and audited `restore`; the open conflicts it carries are opened
+//! again (`restore_lost`). Anything else is refused
 //! `restore_refused`, nothing written. Runs inside the caller's transaction.
 
 use pocketbook_protocol::limits::MAX_VERSION_COUNTER;
 use pocketbook_protocol::merge::{MergeKind, MergeResult, RecordState, DELETED_FIELD};
 use pocketbook_protocol::merge_restore::merge_restore;
 use pocketbook_protocol::sources::Sources;
-use pocketbook_protocol::wire::{PullEntryKind, PushOutcome, MAX_CLOCK_SKEW_MS};
+use pocketbook_protocol::wire::{PushOutcome, MAX_CLOCK_SKEW_MS};
 use pocketbook_protocol::{unix_millis, Marking, Mutation, RejectCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::conflicts::erase_open_conflicts;
 use super::decode::corrupt;
 use super::epoch;
 use super::erase::retain_deleted;
 use super::meta::audit;
-use super::record_rows::{load_record, put_entry};
+use super::record_rows::load_record;
 use super::reference::team_ids;
 use super::sql::{args, Db};
 use super::Device;
-use super::{cascade, record_guard};
+use super::{cascade, record_guard, restore_lost};
 use crate::error::StoreError;
 use crate::scope;
 
@@ -42,7 +44,8 @@ fn incoming(m: &Mutation) -> Option<RecordState> {
         .keys()
         .all(|k| k == DELETED_FIELD || m.fields.contains_key(k))
         && m.fields.keys().all(|k| versions.contains_key(k));
-    if !names_only_its_fields || versions.is_empty() {
+    let carries_conflicts = m.conflicts.as_ref().is_some_and(|c| !c.is_empty());
+    if !names_only_its_fields || (versions.is_empty() && !carries_conflicts) {
         return None;
     }
     Some(RecordState {
@@ -104,8 +107,14 @@ pub fn apply(
             return Ok(refused("the record is not one this officer could see"));
         }
     }
+    if current.is_none() && restored.versions.is_empty() {
+        return Ok(refused("a restored conflict's record is not on the server"));
+    }
     let stored = current.as_ref().map(|c| &c.state);
     let merged = merge_restore(stored, &restored);
+    if let Some(why) = restore_lost::conflicts_refusal(m, &merged, ceiling) {
+        return Ok(refused(why));
+    }
     let (team_id, marking) = routing(&merged, m);
     let created_by = current
         .as_ref()
@@ -123,6 +132,7 @@ pub fn apply(
         return Ok(refused("the record is not one this officer could see"));
     }
     if Some(&merged) == stored {
+        restore_lost::reopen_conflicts(db, sources, device, m, merged.deleted, &buckets)?;
         return Ok(PushOutcome::Applied);
     }
     let result = MergeResult {
@@ -150,6 +160,7 @@ pub fn apply(
         &state,
         (team_id, marking, created_by),
     )?;
+    restore_lost::reopen_conflicts(db, sources, device, m, state.deleted, &buckets)?;
     Ok(PushOutcome::Applied)
 }
 
@@ -189,23 +200,7 @@ fn write(
     cascade::place(db, m.record_id, &m.entity, &buckets, seq)?;
     if newly_deleted {
         // A tombstone erases the record's conflicts, as a delete does.
-        let ids: Vec<String> = db
-            .query(
-                "SELECT id FROM conflicts WHERE record_id = ?1 AND resolved = FALSE",
-                args![&id],
-            )?
-            .iter()
-            .map(|row| row.text(0))
-            .collect::<Result<_, _>>()?;
-        db.execute(
-            "UPDATE conflicts SET resolved = TRUE WHERE record_id = ?1",
-            args![&id],
-        )?;
-        for cid in ids {
-            for b in &buckets {
-                put_entry(db, b, &cid, PullEntryKind::Conflict, &m.entity, seq)?;
-            }
-        }
+        erase_open_conflicts(db, &id, &m.entity, &buckets, seq)?;
     }
     cascade::after_write(db, sources, m.record_id, &m.entity, seq)?;
     audit(

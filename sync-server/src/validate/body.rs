@@ -1,11 +1,13 @@
 //! The bounds on a push body's parts the record guard does not see: its audit events (count,
-//! entity names, free text, hashes) and its resolved conflict ids (form; of more than
+//! entity names, free text, hashes), the conflicts a restore carries and the refusals a
+//! reconciling device sends again (counts), and its resolved conflict ids (form; of more than
 //! `MAX_RESOLVED_PER_PUSH` only the first are taken and acknowledged, so a device holding more
 //! sends the rest next time instead of being refused for good). Checked before the writer lock
 //! is taken. Pure.
 
 use pocketbook_protocol::limits::{
-    MAX_AUDIT_EVENTS_PER_PUSH, MAX_AUDIT_TEXT_CHARS, MAX_HASH_CHARS, MAX_NAME_CHARS,
+    MAX_AUDIT_EVENTS_PER_PUSH, MAX_AUDIT_TEXT_CHARS, MAX_CONFLICTS_PER_RESTORE, MAX_HASH_CHARS,
+    MAX_MUTATIONS_PER_PUSH, MAX_NAME_CHARS,
 };
 use pocketbook_protocol::wire::PushRequest;
 
@@ -49,6 +51,24 @@ pub fn push_body_refusal(request: &PushRequest) -> Option<PushRefusal> {
         if longer(Some(m.entity.as_str()), MAX_NAME_CHARS) {
             return over("mutations.entity", MAX_NAME_CHARS, "characters");
         }
+        if m.conflicts
+            .as_ref()
+            .is_some_and(|c| c.len() > MAX_CONFLICTS_PER_RESTORE)
+        {
+            return over(
+                "mutations.conflicts",
+                MAX_CONFLICTS_PER_RESTORE,
+                "conflicts",
+            );
+        }
+    }
+    if request.refused.len() > MAX_MUTATIONS_PER_PUSH {
+        return over("refused", MAX_MUTATIONS_PER_PUSH, "changes");
+    }
+    for r in &request.refused {
+        if longer(Some(r.mutation.entity.as_str()), MAX_NAME_CHARS) {
+            return over("refused.mutation.entity", MAX_NAME_CHARS, "characters");
+        }
     }
     if !request.resolved.iter().all(|id| is_conflict_id(id)) {
         return Some(PushRefusal::Invalid(
@@ -71,6 +91,7 @@ mod tests {
             resolved: vec![ok.clone()],
             epoch: None,
             acked: None,
+            refused: Vec::new(),
         };
         assert_eq!(push_body_refusal(&request), None);
         request.resolved = vec!["x".repeat(10_000)];

@@ -67,6 +67,7 @@ fn update(fields: Map<String, Value>) -> Mutation {
             node: Uuid::from_u128(1),
         },
         versions: None,
+        conflicts: None,
     }
 }
 

@@ -10,10 +10,26 @@ use pocketbook_tests::sim::{run_seed, Fault, Options};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: simulate [--seeds N] [--from F] [--seed S] [--steps K] [--moves] [--verbose]\n\
+        "usage: simulate [--seeds N] [--from F] [--seed S] [--steps K] [--moves] [--restores] \
+         [--verbose]\n\
          runs seeds F..F+N-1 (default 1..=100), or one seed S"
     );
     ExitCode::from(2)
+}
+
+/// The flags that make a replay run as this one did.
+fn replay_flags(options: &Options) -> String {
+    let mut flags = String::new();
+    if options.steps != Options::default().steps {
+        flags.push_str(&format!(" --steps {}", options.steps));
+    }
+    if options.moves {
+        flags.push_str(" --moves");
+    }
+    if options.restores {
+        flags.push_str(" --restores");
+    }
+    flags
 }
 
 fn main() -> ExitCode {
@@ -43,6 +59,7 @@ fn main() -> ExitCode {
             },
             "--verbose" => options.verbose = true,
             "--moves" => options.moves = true,
+            "--restores" => options.restores = true,
             _ => return usage(),
         }
     }
@@ -70,15 +87,7 @@ fn main() -> ExitCode {
             }
             println!(
                 "  replay: cargo run -p pocketbook-tests --release --bin simulate -- --seed {seed}{} --verbose",
-                match (options.steps == Options::default().steps, options.moves) {
-                    (true, false) => String::new(),
-                    (true, true) => " --moves".to_string(),
-                    (false, moves) => format!(
-                        " --steps {}{}",
-                        options.steps,
-                        if moves { " --moves" } else { "" }
-                    ),
-                }
+                replay_flags(&options)
             );
             failed.push(*seed);
         }

@@ -217,25 +217,32 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
     };
     let sent = world.net.sent();
     for device in &world.devices {
-        let device_id = device.id.to_string();
-        for seq in &device.acked {
-            let Some(sendings) = sent.get(&(device.index, *seq)) else {
-                continue;
-            };
-            if quarantined.contains(&(device_id.clone(), *seq)) {
-                continue;
-            }
-            // The server holds whichever sending arrived first: one must check out.
-            let verdicts: Vec<Result<(), String>> = sendings
-                .iter()
-                .map(|m| acknowledged_holds(m, &record, &conflicts_of))
-                .collect();
-            if !verdicts.iter().any(Result::is_ok) {
-                for verdict in verdicts.into_iter().filter_map(Result::err) {
-                    failures.push(format!("d{} seq {seq}: {verdict}", device.index));
+        for (identity, ledger) in device.ledgers.iter().enumerate() {
+            let identity = u32::try_from(identity).unwrap_or(u32::MAX);
+            let device_id = ledger.id.to_string();
+            for seq in &ledger.acked {
+                let Some(sendings) = sent.get(&(device.index, identity, *seq)) else {
+                    continue;
+                };
+                if quarantined.contains(&(device_id.clone(), *seq)) {
+                    continue;
+                }
+                // The server holds whichever sending arrived first: one must check out.
+                let verdicts: Vec<Result<(), String>> = sendings
+                    .iter()
+                    .map(|m| acknowledged_holds(m, &record, &conflicts_of))
+                    .collect();
+                if !verdicts.iter().any(Result::is_ok) {
+                    for verdict in verdicts.into_iter().filter_map(Result::err) {
+                        failures.push(format!(
+                            "d{} (identity {identity}) seq {seq}: {verdict}",
+                            device.index
+                        ));
+                    }
                 }
             }
         }
+        let device_id = device.id().to_string();
         for (entity, id) in &device.created {
             let id = id.to_string();
             if record(&id).is_none() && !quarantined_records.contains(&id) {
@@ -288,11 +295,17 @@ fn acknowledged_holds(
     }
     for (field, value) in &m.fields {
         let held = row.versions.get(field);
+        // A restore carries each field at its own version.
+        let version = m
+            .versions
+            .as_ref()
+            .and_then(|versions| versions.get(field))
+            .unwrap_or(&m.version);
         let fine = match held {
-            Some(v) if *v > m.version => true,
+            Some(v) if v > version => true,
             // Sets merge add-wins: the elements it added (its delta's, or a create's whole
             // set) are all still there.
-            Some(v) if *v == m.version && rule(&m.entity, field) == FieldRule::AddWinsSet => {
+            Some(v) if v == version && rule(&m.entity, field) == FieldRule::AddWinsSet => {
                 match m.sets.get(field) {
                     Some(delta) => {
                         contains_all(row.fields.get(field), &Value::from(delta.added.clone()))
@@ -300,11 +313,11 @@ fn acknowledged_holds(
                     None => contains_all(row.fields.get(field), value),
                 }
             }
-            Some(v) if *v == m.version => row.fields.get(field) == Some(value),
+            Some(v) if v == version => row.fields.get(field) == Some(value),
             _ => {
                 conflicts_of(&id)
                     .iter()
-                    .filter(|c| c.field == *field && c.losing_version == m.version)
+                    .filter(|c| c.field == *field && c.losing_version == *version)
                     .count()
                     == 1
             }
@@ -313,7 +326,7 @@ fn acknowledged_holds(
             return Err(format!(
                 "acknowledged {field} ({:?} {}) neither held, superseded nor in one conflict (server {})",
                 m.kind,
-                m.version,
+                version,
                 held.map_or("none".to_string(), ToString::to_string)
             ));
         }

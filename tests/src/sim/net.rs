@@ -3,7 +3,9 @@
 //! the way, delivered late (after the device gave up, between later steps), delivered twice,
 //! answered, its answer lost after the server committed, or the server crashing between the
 //! commit and the answer (the store dropped and rebuilt from its file) — and calls the real
-//! server router in-process. It also notes every mutation a device sent, for the ledger.
+//! server router in-process. The server can be restored from a backup (a new file, a new
+//! epoch, the admin journal replayed). It also notes every mutation a device sent, for the
+//! ledger, by the device's identity at the time (a fork gives it a new one).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -18,7 +20,8 @@ use pocketbook_core::Mutation;
 use pocketbook_protocol::wire::PushRequest;
 use pocketbook_sync_server::api::Config;
 use pocketbook_sync_server::guard::rate::Rate;
-use pocketbook_sync_server::store::SqliteStore;
+use pocketbook_sync_server::journal::Journal;
+use pocketbook_sync_server::store::{Epochs, SqliteStore};
 use tower::ServiceExt;
 
 use super::clock::{Rng, SimSources};
@@ -27,6 +30,7 @@ use super::{Fault, Tally, Trace};
 /// The real server store over its file, and the router in front of it.
 pub struct Server {
     path: PathBuf,
+    journal: PathBuf,
     sources: Arc<SimSources>,
     /// The store (for admin actions and checks).
     pub store: SqliteStore,
@@ -34,14 +38,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens (creating) the server's store at `path`.
-    pub fn open(path: PathBuf, sources: Arc<SimSources>) -> Server {
+    /// Opens (creating) the server's store at `path`, writing its admin journal at `journal`.
+    pub fn open(path: PathBuf, journal: PathBuf, sources: Arc<SimSources>) -> Server {
         let store = SqliteStore::open_with_sources(&path, sources.clone())
             .expect("the server store opens")
-            .with_enrol_limit(10_000);
+            .with_enrol_limit(10_000)
+            .with_journal(Some(Journal::at(&journal)));
         let router = pocketbook_sync_server::api::router(store.clone(), config());
         Server {
             path,
+            journal,
             sources,
             store,
             router,
@@ -50,8 +56,31 @@ impl Server {
 
     /// A crash and restart: everything in memory is gone; the store is rebuilt from its file.
     pub fn restart(&mut self) {
-        let fresh = Server::open(self.path.clone(), self.sources.clone());
+        let fresh = Server::open(
+            self.path.clone(),
+            self.journal.clone(),
+            self.sources.clone(),
+        );
         *self = fresh;
+    }
+
+    /// Restored from `backup` onto `path` (a new disk), as `pocketbook-server restore` does:
+    /// the copy migrated, given a new epoch from the seeded sources (so it replays) and
+    /// waiting for the admin journal before it serves.
+    pub async fn restored(
+        backup: &std::path::Path,
+        path: PathBuf,
+        journal: PathBuf,
+        sources: Arc<SimSources>,
+    ) -> Server {
+        std::fs::copy(backup, &path).expect("the backup copies");
+        let server = Server::open(path, journal, sources);
+        server
+            .store
+            .new_epoch()
+            .await
+            .expect("the restored store takes a new epoch");
+        server
     }
 
     /// The database file.
@@ -105,10 +134,12 @@ struct NetState {
     odds: Odds,
     server: Server,
     late: Vec<(usize, WireRequest)>,
-    /// Every mutation each device sent, by its sequence number: each distinct sending (a
-    /// re-stamp after `clock_skew` resends a sequence number with another version, and the
-    /// server may hold either).
-    sent: BTreeMap<(usize, u64), Vec<Mutation>>,
+    /// Every mutation each device sent, by (device, identity, sequence number): each distinct
+    /// sending (a re-stamp after `clock_skew` resends a sequence number with another version,
+    /// and the server may hold either). A device's identity counts its forks.
+    sent: BTreeMap<(usize, u32, u64), Vec<Mutation>>,
+    /// Each device's identity (0 until its first fork).
+    identities: BTreeMap<usize, u32>,
 }
 
 /// The network every device's core talks through.
@@ -128,6 +159,7 @@ impl Net {
                 server,
                 late: Vec::new(),
                 sent: BTreeMap::new(),
+                identities: BTreeMap::new(),
             }),
             tally,
             trace,
@@ -160,9 +192,55 @@ impl Net {
         self.trace.line("server restarted");
     }
 
-    /// The mutations each device sent, by (device, seq): every distinct sending.
-    pub fn sent(&self) -> BTreeMap<(usize, u64), Vec<Mutation>> {
+    /// Restores the server from `backup` onto a new file at `path` (requests held back
+    /// arrive at the restored server); it waits for [`Net::replay_journal`] before serving.
+    pub async fn restore_server(&self, backup: &std::path::Path, path: PathBuf) {
+        let (journal, sources) = {
+            let state = self.lock();
+            (state.server.journal.clone(), state.server.sources.clone())
+        };
+        let restored = Server::restored(backup, path, journal, sources).await;
+        self.lock().server = restored;
+        self.tally.count(Fault::ServerRestore);
+        self.trace.line("server restored from its backup");
+    }
+
+    /// The admin replays the journal into the restored server, which serves again.
+    pub async fn replay_journal(&self) {
+        let (store, journal) = {
+            let state = self.lock();
+            (state.server.store.clone(), state.server.journal.clone())
+        };
+        let report = pocketbook_sync_server::admin::journal::replay_journal(&store, &journal)
+            .await
+            .expect("the admin journal replays");
+        self.trace.line(&format!(
+            "journal replayed: {} applied, {} held",
+            report.applied, report.unchanged
+        ));
+    }
+
+    /// Adds a line to the run's trace.
+    pub fn trace_line(&self, text: &str) {
+        self.trace.line(text);
+    }
+
+    /// The mutations each device sent, by (device, identity, seq): every distinct sending.
+    pub fn sent(&self) -> BTreeMap<(usize, u32, u64), Vec<Mutation>> {
         self.lock().sent.clone()
+    }
+
+    /// Device `device`'s identity now (how many times it forked).
+    pub fn identity(&self, device: usize) -> u32 {
+        self.lock().identities.get(&device).copied().unwrap_or(0)
+    }
+
+    /// Device `device` forked: what it sends from now on is under its next identity.
+    pub fn fork(&self, device: usize) -> u32 {
+        let mut state = self.lock();
+        let identity = state.identities.entry(device).or_default();
+        *identity += 1;
+        *identity
     }
 
     /// Delivers some of the requests held back (all, with `all`), dropping their answers.
@@ -194,8 +272,9 @@ impl Net {
         let mut state = self.lock();
         if request.path == "/v1/sync/push" {
             if let Some(push) = decode_push(request) {
+                let identity = state.identities.get(&device).copied().unwrap_or(0);
                 for m in push.mutations {
-                    let sendings = state.sent.entry((device, m.seq)).or_default();
+                    let sendings = state.sent.entry((device, identity, m.seq)).or_default();
                     if !sendings.contains(&m) {
                         sendings.push(m);
                     }

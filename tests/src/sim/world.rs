@@ -1,7 +1,7 @@
 //! One seed's run: the world (server, officers, devices) set up through the admin functions
 //! and real enrolment, the faulty phase (officer actions, network faults, crashes, clock jumps,
-//! device deaths, an officer moved between teams), then the quiet phase (faults off, everyone
-//! syncs until nothing moves) and the checks.
+//! device deaths, restores, an officer moved between teams), then the quiet phase (faults
+//! off, everyone syncs until nothing moves) and the checks.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +15,7 @@ use super::clock::{Clock, Rng, SimSources};
 use super::device::SimDevice;
 use super::net::{Net, Odds, Server};
 use super::officer::{act, pick, Action};
+use super::restore::{Plan, Restores};
 use super::{check, Fault, Options, Outcome, Tally, Trace};
 
 /// The server's address as the devices know it (never resolved: the transport is in-process).
@@ -53,6 +54,8 @@ pub struct World {
     pub tally: Arc<Tally>,
     /// The trace.
     pub trace: Arc<Trace>,
+    /// The restores planned for the run, and their state.
+    pub restores: Restores,
 }
 
 /// Runs one seed on a single-threaded runtime.
@@ -66,12 +69,17 @@ pub fn run_seed(seed: u64, options: Options) -> Outcome {
 
 async fn run(seed: u64, options: Options) -> Outcome {
     let mut world = World::new(seed, options.verbose).await;
+    if options.restores {
+        world.restores = Restores::new(Plan::draw(seed, options.steps, world.devices.len()));
+    }
     let mut actions = 0;
     world.net.set_odds(ODDS);
     for step in 0..options.steps {
+        world.restore_step(step).await;
         world.faulty_step(step, options.moves).await;
         actions += 1;
     }
+    world.settle_restore().await;
     world.net.set_odds(Odds::default());
     for device in &world.devices {
         device.sources.set_offset(Duration::zero());
@@ -107,6 +115,7 @@ impl World {
         let trace = Arc::new(Trace::new(verbose));
         let server = Server::open(
             dir.path().join("server.db"),
+            dir.path().join("admin-journal.jsonl"),
             SimSources::new(clock.clone(), rng.fork()),
         );
         let net = Net::new(server, rng.fork(), tally.clone(), trace.clone());
@@ -152,6 +161,7 @@ impl World {
             devices: Vec::new(),
             tally,
             trace,
+            restores: Restores::new(Plan::Nothing),
         };
         for (index, officer) in DEVICE_OFFICERS.into_iter().enumerate() {
             let device = world.enrolled_device(index, officer).await;
@@ -191,7 +201,13 @@ impl World {
     pub async fn enrolled_device(&mut self, index: usize, officer: usize) -> SimDevice {
         let sources = SimSources::new(self.clock.clone(), self.rng.fork());
         let path: PathBuf = self.dir.path().join(format!("device-{index}.db"));
-        let device = SimDevice::new(index, officer, path, sources, self.net.clone());
+        let device = SimDevice::new(
+            index,
+            (officer, self.officers[officer].id),
+            path,
+            sources,
+            self.net.clone(),
+        );
         let code = admin::codes::issue_code(&self.net.store(), self.officers[officer].id, 24)
             .await
             .expect("a code");
@@ -228,7 +244,7 @@ impl World {
             self.trace.line(&format!("{step} d{d} died and reopened"));
         } else if roll < 55 {
             self.net.restart_server();
-        } else if roll < 65 && moves {
+        } else if roll < 65 && moves && !self.restores.replay_pending() {
             self.move_officer(step).await;
         }
         self.net.deliver_late(false).await;
@@ -254,15 +270,4 @@ impl World {
         self.officers[1] = moved;
         self.trace.line(&format!("{step} officer 1 moved"));
     }
-
-    /// Seam for issue 12 item 2: restore the server from a backup taken earlier in the run.
-    /// Not injected until the backup and reconciliation land; counted as
-    /// [`Fault::ServerRestore`] when it is.
-    #[allow(dead_code)]
-    pub fn restore_server(&mut self) {}
-
-    /// Seam for issue 12 item 1: put a device's store back to a copy taken earlier (a fork).
-    /// Not injected until fork detection lands; counted as [`Fault::DeviceRestore`] when it is.
-    #[allow(dead_code)]
-    pub fn restore_device(&mut self, _device: usize) {}
 }

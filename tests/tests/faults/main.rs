@@ -5,5 +5,6 @@ mod fork;
 mod journal;
 mod kill;
 mod restore;
+mod restore_lost;
 mod resync;
 mod simulation;

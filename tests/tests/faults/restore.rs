@@ -251,14 +251,19 @@ async fn a_restored_server_gets_back_everything_its_devices_held() {
 }
 
 /// A device's token, for raw requests.
-fn token(device: &TestDevice) -> String {
+pub(crate) fn token(device: &TestDevice) -> String {
     pocketbook_tests::raw_connection(&device.path)
         .query_row("SELECT token FROM sync_state", [], |r| r.get(0))
         .expect("token")
 }
 
 /// A raw POST with a device token: the status and the JSON answer.
-async fn post(url: &str, token: &str, path: &str, body: &impl serde::Serialize) -> (u16, Value) {
+pub(crate) async fn post(
+    url: &str,
+    token: &str,
+    path: &str,
+    body: &impl serde::Serialize,
+) -> (u16, Value) {
     let resp = pocketbook_tests::http_client()
         .post(format!("{url}{path}"))
         .header(PROTOCOL_HEADER, "1")
@@ -272,7 +277,7 @@ async fn post(url: &str, token: &str, path: &str, body: &impl serde::Serialize) 
 }
 
 /// A restore mutation of one visit's narrative, at `seq`, stamped now by `node`.
-fn restore_narrative(seq: u64, visit: &Visit, node: Uuid, text: &str) -> Mutation {
+pub(crate) fn restore_narrative(seq: u64, visit: &Visit, node: Uuid, text: &str) -> Mutation {
     let version = Version {
         hlc: Hlc {
             millis: pocketbook_protocol::unix_millis(chrono::Utc::now()),
@@ -293,11 +298,12 @@ fn restore_narrative(seq: u64, visit: &Visit, node: Uuid, text: &str) -> Mutatio
         version,
         reason: None,
         versions: Some([("narrative".to_string(), version)].into()),
+        conflicts: None,
     }
 }
 
 /// Pushes `mutations` raw under `epoch`.
-async fn push(
+pub(crate) async fn push(
     server: &TestServer,
     token: &str,
     epoch: &str,
@@ -311,7 +317,7 @@ async fn push(
     post(&server.url, token, "/v1/sync/push", &request).await
 }
 
-fn refusal_codes(answer: &Value) -> Vec<String> {
+pub(crate) fn refusal_codes(answer: &Value) -> Vec<String> {
     answer["results"]
         .as_array()
         .expect("results")

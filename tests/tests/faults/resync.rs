@@ -289,6 +289,7 @@ async fn compaction_and_resync<S: Store + Compaction>(server: ResyncServer<S>) {
         },
         reason: None,
         versions: None,
+        conflicts: None,
     };
     let answer = server
         .store

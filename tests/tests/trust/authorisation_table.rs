@@ -160,6 +160,7 @@ fn plan(cell: &Cell, me: &Device, world: &World, seeder: &Seeder) -> Sent {
         sets: BTreeMap::new(),
         version: version(me.id),
         versions: None,
+        conflicts: None,
     };
     if op == Operation::Create {
         seed.team = if v.target_member {
@@ -326,6 +327,7 @@ async fn every_cell_of_the_authorisation_table_holds_against_a_real_server() {
                 resolved,
                 epoch: None,
                 acked: None,
+                refused: Vec::new(),
             })
             .send()
             .await
@@ -401,6 +403,7 @@ async fn every_cell_of_the_authorisation_table_holds_against_a_real_server() {
             resolved: vec![],
             epoch: None,
             acked: None,
+            refused: Vec::new(),
         })
         .send()
         .await
@@ -436,6 +439,7 @@ async fn push(
             resolved: vec![],
             epoch: None,
             acked: None,
+            refused: Vec::new(),
         })
         .send()
         .await
@@ -501,6 +505,7 @@ async fn a_deleted_record_reaches_devices_as_a_tombstone_and_its_content_waits_f
             sets: BTreeMap::new(),
             version: version(device.id),
             versions: None,
+            conflicts: None,
         }
     };
     let visit = create(1, Kind::Visit, "2032-12-01", ("narrative", NARRATIVE));

@@ -55,6 +55,7 @@ fn edit(id: u128, fields: Value, at: u64) -> Mutation {
         sets: BTreeMap::new(),
         version: v(at),
         versions: None,
+        conflicts: None,
     }
 }
 

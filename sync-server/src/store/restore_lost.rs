@@ -1,0 +1,149 @@
+//! What a server restore loses besides records, brought back by the devices that held it
+//! (issue 12): the open conflicts made between the backup and the restore (carried by a
+//! `restore` mutation of their record) and the refusals quarantined in that time (sent again in
+//! a reconciling push). Taken only from a device still reconciling; a conflict is opened again
+//! only if its id is the one the server would make, it belongs to the restore's record and its
+//! losing version really lost to what the record holds. Each is audited. Runs inside the
+//! caller's transaction.
+
+use pocketbook_protocol::limits::{MAX_NAME_CHARS, MAX_RECORD_BYTES, MAX_VERSION_COUNTER};
+use pocketbook_protocol::merge::{conflict_id, Conflict, RecordState};
+use pocketbook_protocol::sources::Sources;
+use pocketbook_protocol::wire::{PullEntryKind, RefusedMutation};
+use pocketbook_protocol::Mutation;
+use serde_json::json;
+
+use super::clock::now_text;
+use super::decode::{corrupt, db_int};
+use super::epoch;
+use super::meta::audit;
+use super::record_rows::put_entry;
+use super::sql::{args, Db};
+use super::Device;
+use crate::error::StoreError;
+
+/// Why the conflicts a restore carries are refused, if they are: each must be the server's own
+/// (id, record, kind), of bounded size, and lost to `state` (the record after the restore).
+pub fn conflicts_refusal(m: &Mutation, state: &RecordState, ceiling: u64) -> Option<&'static str> {
+    for c in m.conflicts.iter().flatten() {
+        if c.record_id != m.record_id || c.entity != m.entity {
+            return Some("a restored conflict belongs to another record");
+        }
+        if c.field.chars().count() > MAX_NAME_CHARS
+            || c.id != conflict_id(c.record_id, &c.field, c.losing_version)
+        {
+            return Some("a restored conflict is not one the server made");
+        }
+        let version = &c.losing_version.hlc;
+        if version.counter > MAX_VERSION_COUNTER || version.millis > ceiling {
+            return Some("a restored conflict's version is out of bounds");
+        }
+        if serde_json::to_vec(c).map_or(true, |bytes| bytes.len() > MAX_RECORD_BYTES) {
+            return Some("a restored conflict is too large");
+        }
+        if state
+            .versions
+            .get(&c.field)
+            .is_none_or(|held| *held <= c.losing_version)
+        {
+            return Some("a restored conflict's value did not lose to the record's");
+        }
+    }
+    None
+}
+
+/// Opens again each conflict of `m` the server does not hold (resolved or open), in the record's
+/// `buckets`, and audits it. Nothing for a deleted record (a delete erases its conflicts).
+pub fn reopen_conflicts(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    m: &Mutation,
+    deleted: bool,
+    buckets: &[String],
+) -> Result<(), StoreError> {
+    if deleted {
+        return Ok(());
+    }
+    let mut seq = None;
+    for c in m.conflicts.iter().flatten() {
+        if db
+            .query_opt("SELECT 1 FROM conflicts WHERE id = ?1", args![&c.id])?
+            .is_some()
+        {
+            continue;
+        }
+        let at = match seq {
+            Some(at) => at,
+            None => *seq.insert(db.next_seq()?),
+        };
+        insert_conflict(db, c)?;
+        for b in buckets {
+            put_entry(db, b, &c.id, PullEntryKind::Conflict, &m.entity, at)?;
+        }
+        audit(
+            db,
+            sources,
+            "restore_conflict",
+            Some(device.officer.id),
+            Some(device.device_id),
+            json!({ "entity": m.entity, "record_id": m.record_id, "conflict": c.id }),
+        )?;
+    }
+    Ok(())
+}
+
+fn insert_conflict(db: &mut dyn Db, c: &Conflict) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO conflicts (id, record_id, data) VALUES (?1, ?2, ?3)",
+        args![
+            &c.id,
+            c.record_id.to_string(),
+            serde_json::to_string(c).map_err(corrupt("conflict"))?
+        ],
+    )?;
+    Ok(())
+}
+
+/// Quarantines again each refusal a reconciling device sends that the server does not hold
+/// (by device and seq), audited `requarantine`; nothing when the device is not reconciling.
+pub fn requarantine(
+    db: &mut dyn Db,
+    sources: &dyn Sources,
+    device: &Device,
+    refused: &[RefusedMutation],
+) -> Result<(), StoreError> {
+    if refused.is_empty() || !epoch::reconciling(db, device.device_id)? {
+        return Ok(());
+    }
+    for r in refused {
+        let m = &r.mutation;
+        let held = db.query_opt(
+            "SELECT 1 FROM quarantine WHERE device_id = ?1 AND seq = ?2",
+            args![device.device_id.to_string(), db_int(m.seq)],
+        )?;
+        if held.is_some() {
+            continue;
+        }
+        db.execute(
+            "INSERT INTO quarantine (at, device_id, seq, code, mutation)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            args![
+                now_text(sources),
+                device.device_id.to_string(),
+                db_int(m.seq),
+                r.code.as_str(),
+                serde_json::to_string(m).map_err(corrupt("mutation"))?
+            ],
+        )?;
+        audit(
+            db,
+            sources,
+            "requarantine",
+            Some(device.officer.id),
+            Some(device.device_id),
+            json!({ "entity": m.entity, "record_id": m.record_id, "seq": m.seq, "code": r.code }),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! What a server restore loses besides records, and the devices bring back (issue 12): open
+//! conflicts (carried by a `restore` of their record) and refusals (sent again to be
+//! quarantined). Attacked raw as a reconciling device would be abused: a conflict the server
+//! never made, one of another record, one that did not lose, conflicts on an ordinary
+//! mutation, and refusals from a device that is not reconciling. The whole round trip (a real
+//! conflict and a real refusal lost in a restore, brought back by the core) is run by the
+//! simulation's restore seeds.
+
+use pocketbook_protocol::merge::{conflict_id, Conflict};
+use pocketbook_protocol::wire::{PushRequest, RefusedMutation};
+use pocketbook_protocol::{Hlc, MutationKind, RejectCode, Role, Version};
+use pocketbook_sync_server::store::{Epochs, Store};
+use pocketbook_tests::fork_fixture::server_db;
+use pocketbook_tests::server::TestServer;
+use pocketbook_tests::{person_draft, visit_draft};
+use serde_json::Value;
+
+use super::restore::{post, push, refusal_codes, restore_narrative, token};
+
+/// A conflict on `visit`'s narrative whose value lost at `losing` to the visit's own.
+fn lost_narrative(visit: &pocketbook_core::model::Visit, losing: Version) -> Conflict {
+    Conflict {
+        id: conflict_id(visit.id, "narrative", losing),
+        entity: pocketbook_protocol::Entity::Visit,
+        record_id: visit.id,
+        field: "narrative".into(),
+        losing_value: Value::from("the account that lost"),
+        losing_version: losing,
+        winning_value: Value::from(visit.narrative.clone()),
+        winning_version: losing,
+    }
+}
+
+/// The version of a visit's narrative on the server.
+fn narrative_version(server: &TestServer, id: uuid::Uuid) -> Version {
+    let versions: String = server_db(server)
+        .query_row(
+            "SELECT versions FROM records WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .expect("the visit is on the server");
+    let versions: std::collections::BTreeMap<String, Version> =
+        serde_json::from_str(&versions).expect("versions");
+    versions["narrative"]
+}
+
+fn count(server: &TestServer, sql: &str) -> i64 {
+    server_db(server)
+        .query_row(sql, [], |r| r.get(0))
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_servers_own_lost_conflicts_and_a_reconciling_devices_refusals_come_back() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let bob = server.officer("Bob", Role::Officer, &[server.team_a]).await;
+    let (a, b) = (server.device(alice.id).await, server.device(bob.id).await);
+    let mut person = person_draft();
+    person.establishment_id = Some(server.school);
+    let child = a.book.add_young_person(person).expect("person").id;
+    let visit = a.book.record_visit(visit_draft(child, 3)).expect("visit");
+    let other = a.book.record_visit(visit_draft(child, 2)).expect("visit");
+    for d in [&a, &b] {
+        d.book.sync().await.expect("sync");
+    }
+    let bob_node = b.book.device_id().expect("id");
+    let epoch = server.store.new_epoch().await.expect("new epoch");
+    let bob_token = token(&b);
+    let held_version = narrative_version(&server, visit.id);
+    let lost = Version {
+        hlc: Hlc {
+            millis: held_version.hlc.millis - 60_000,
+            counter: 0,
+        },
+        node: bob_node,
+    };
+    let conflicts_only = |seq: u64, conflicts: Vec<Conflict>| {
+        let mut m = restore_narrative(seq, &visit, bob_node, "unused");
+        m.fields.clear();
+        m.versions = Some(Default::default());
+        m.version = lost;
+        m.conflicts = Some(conflicts);
+        m
+    };
+
+    // A conflict the server never made (its id is not the hash), one of another record, one
+    // whose value did not lose (its version above the record's): each refused, nothing opened.
+    let mut forged = lost_narrative(&visit, lost);
+    forged.id = "0123456789abcdef0123456789abcdef".into();
+    let mut elsewhere = lost_narrative(&other, lost);
+    elsewhere.record_id = other.id;
+    let not_lost = Version {
+        hlc: Hlc {
+            millis: held_version.hlc.millis + 1,
+            counter: 0,
+        },
+        node: bob_node,
+    };
+    let attempts = vec![
+        conflicts_only(10, vec![forged]),
+        conflicts_only(11, vec![elsewhere]),
+        conflicts_only(12, vec![lost_narrative(&visit, not_lost)]),
+    ];
+    let (status, answer) = push(&server, &bob_token, &epoch, attempts).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        refusal_codes(&answer),
+        ["restore_refused", "restore_refused", "restore_refused"],
+        "{answer}"
+    );
+    assert_eq!(count(&server, "SELECT count(*) FROM conflicts"), 0);
+
+    // The server's own lost conflict is opened again, once, audited, and reaches Alice.
+    let real = lost_narrative(&visit, lost);
+    let (status, answer) = push(
+        &server,
+        &bob_token,
+        &epoch,
+        vec![conflicts_only(13, vec![real.clone()])],
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(refusal_codes(&answer), ["applied"], "{answer}");
+    let (status, answer) = push(
+        &server,
+        &bob_token,
+        &epoch,
+        vec![conflicts_only(14, vec![real.clone()])],
+    )
+    .await;
+    assert_eq!(
+        (status, refusal_codes(&answer)),
+        (200, vec!["applied".to_string()])
+    );
+    assert_eq!(count(&server, "SELECT count(*) FROM conflicts"), 1);
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM audit WHERE operation = 'restore_conflict'"
+        ),
+        1
+    );
+    a.book.sync().await.expect("Alice reconciles and pulls");
+    let seen = a.book.conflicts().expect("conflicts");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].id, real.id);
+
+    // Refusals a reconciling device sends again are quarantined again, once each.
+    let refused = RefusedMutation {
+        code: RejectCode::InvalidVersion,
+        mutation: restore_narrative(3, &visit, bob_node, "refused once"),
+    };
+    let request = PushRequest {
+        epoch: Some(epoch.clone()),
+        refused: vec![refused.clone()],
+        ..PushRequest::default()
+    };
+    for _ in 0..2 {
+        let (status, answer) = post(&server.url, &bob_token, "/v1/sync/push", &request).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let quarantined = |device: uuid::Uuid| {
+        server_db(&server)
+            .query_row(
+                "SELECT count(*) FROM quarantine WHERE device_id = ?1 AND seq = 3",
+                [device.to_string()],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("count")
+    };
+    assert_eq!(quarantined(bob_node), 1);
+
+    // Conflicts on an ordinary edit are refused whatever their form (and it ends Bob's
+    // reconciliation).
+    let mut edit = restore_narrative(15, &visit, bob_node, "an edit");
+    edit.kind = MutationKind::Update;
+    edit.versions = None;
+    edit.conflicts = Some(vec![lost_narrative(&visit, lost)]);
+    let (status, answer) = push(&server, &bob_token, &epoch, vec![edit]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(refusal_codes(&answer), ["invalid_record"], "{answer}");
+    assert_eq!(count(&server, "SELECT count(*) FROM conflicts"), 1);
+
+    // A device that is not reconciling (enrolled after the restore) is not heard.
+    let c = server.device(bob.id).await;
+    c.book.sync().await.expect("sync");
+    let epoch = server.store.identity().await.expect("identity").1;
+    let request = PushRequest {
+        epoch: Some(epoch),
+        refused: vec![refused],
+        ..PushRequest::default()
+    };
+    let (status, answer) = post(&server.url, &token(&c), "/v1/sync/push", &request).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(quarantined(c.book.device_id().expect("id")), 0);
+}
