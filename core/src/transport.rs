@@ -39,11 +39,20 @@ pub struct NoAnswer;
 /// What [`Transport::send`] returns.
 pub type Sending<'a> = Pin<Box<dyn Future<Output = Result<WireResponse, NoAnswer>> + Send + 'a>>;
 
+/// What [`Transport::wait`] returns.
+pub type Waiting<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 /// Carries one request to a server and brings back its answer (or nothing).
 pub trait Transport: Send + Sync {
     /// Sends `request`; `Err(NoAnswer)` is a lost request or answer, which the core reports as
     /// a network error like a failed connection.
     fn send(&self, request: WireRequest) -> Sending<'_>;
+
+    /// Waits `how_long` before trying again after a `429` or `503` (by default a real sleep;
+    /// a simulation moves its virtual clock instead).
+    fn wait(&self, how_long: std::time::Duration) -> Waiting<'_> {
+        Box::pin(tokio::time::sleep(how_long))
+    }
 }
 
 /// Sends one request the sync client built through `transport`: its status (an invalid one is

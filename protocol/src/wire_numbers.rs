@@ -207,6 +207,12 @@ mod tests {
         );
         assert_eq!(read(r#"{"n": 9007199254740991}"#).unwrap().n, MAX_WIRE_INT);
         assert_eq!(read(r#"{"n": 1e3, "limit": null}"#).unwrap().limit, None);
+        // Large whole numbers written with a fraction are read exactly (Schemathesis found
+        // `1907912497939657.0` refused before JSON floats were parsed correctly rounded).
+        let big = read(r#"{"n": 1907912497939657.0, "cursors": {"a": 9007199254740991.0}}"#);
+        let big = big.unwrap();
+        assert_eq!(big.n, 1_907_912_497_939_657);
+        assert_eq!(big.cursors["a"], MAX_WIRE_INT);
     }
 
     #[test]

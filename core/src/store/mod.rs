@@ -35,7 +35,7 @@ pub(crate) use enrolment::{enrolled, mark_lapsed, mark_synced, save_enrolment, t
 pub(crate) use fork::{acked_position, become_new_device, note_acked, refuse_while_forked};
 pub use key::StoreKey;
 pub(crate) use left_scope::settle as settle_left_scope;
-pub(crate) use pull::{apply as apply_pull, cursors, Pulled};
+pub(crate) use pull::{apply as apply_pull, cursors, noted_buckets, Pulled};
 pub(crate) use push::{apply as apply_push, restamp};
 pub use refused::RejectedChange;
 pub(crate) use refused::{

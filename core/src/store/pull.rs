@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use pocketbook_protocol::merge::RecordState;
+use pocketbook_protocol::wire::{sensitive_bucket, team_bucket};
 use pocketbook_protocol::{Entity, Marking};
 
 use super::audit::time_text;
@@ -32,6 +33,13 @@ pub(crate) fn cursors(conn: &Connection) -> Result<BTreeMap<String, u64>> {
         Ok((b, u64::try_from(c).unwrap_or(0)))
     })
     .collect()
+}
+
+/// Every bucket the device holds a record of.
+pub(crate) fn noted_buckets(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT bucket FROM record_buckets")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    rows.map(|r| r.map_err(Error::from)).collect()
 }
 
 /// When a record happened and whom it concerns, read from its fields.
@@ -159,6 +167,38 @@ pub(super) fn forget(conn: &Connection, id: Uuid, keep: bool) -> Result<()> {
     Ok(())
 }
 
+/// Records this device made and never pulled back (no bucket noted for them) that their own
+/// team and marking place in `bucket`: when the bucket is dropped (the officer moved team)
+/// they go with it, or a create acknowledged after the move would stay for ever.
+fn unplaced_in(conn: &Connection, bucket: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, team_id, marking FROM records r
+         WHERE NOT EXISTS (SELECT 1 FROM record_buckets b WHERE b.record_id = r.id)",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, team, marking) = row?;
+        let (Ok(team), Ok(marking)) = (Uuid::parse_str(&team), marking.parse::<Marking>()) else {
+            continue;
+        };
+        let placed = match marking {
+            Marking::Official => team_bucket(team),
+            Marking::OfficialSensitive => sensitive_bucket(team),
+        };
+        if placed == bucket {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
 /// What one pull page changed.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Pulled {
@@ -189,6 +229,7 @@ pub(crate) fn apply(
                 };
                 conn.execute("DELETE FROM record_buckets WHERE bucket = ?1", [&bucket])?;
                 conn.execute("DELETE FROM cursors WHERE bucket = ?1", [&bucket])?;
+                let ids = ids.into_iter().chain(unplaced_in(conn, &bucket)?);
                 for id in ids {
                     if let Ok(id) = Uuid::parse_str(&id) {
                         forget(conn, id, pending.contains(&id))?;

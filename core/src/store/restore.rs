@@ -110,25 +110,14 @@ pub(crate) fn begin(conn: &Connection, epoch: &str, position: &AckedPosition) ->
     Ok(())
 }
 
-/// Notes the server's state of each record of a reconciling page (before it is applied), each
-/// conflict it holds, and each resolution it lost.
+/// Notes the server's state of each record of a reconciling page (before it is applied), and
+/// each conflict it holds.
 pub(crate) fn note_server(conn: &Connection, page: &PullResponse) -> Result<()> {
     let mut stmt = conn.prepare_cached("UPDATE reconcile_records SET server = ?2 WHERE id = ?1")?;
     let mut held_conflict = conn.prepare_cached("DELETE FROM reconcile_conflicts WHERE id = ?1")?;
-    // A conflict the device holds resolved but the server open: the restore lost the
-    // resolution, which the next push tells it again (the server judges it again).
-    let mut lost_resolution = conn.prepare_cached(
-        "UPDATE conflicts SET push_pending = 1 WHERE id = ?1 AND resolved = 1 AND push_pending = 0",
-    )?;
     for entry in &page.entries {
-        if let PullEntry::Conflict {
-            conflict, resolved, ..
-        } = entry
-        {
+        if let PullEntry::Conflict { conflict, .. } = entry {
             held_conflict.execute([&conflict.id])?;
-            if !resolved {
-                lost_resolution.execute([&conflict.id])?;
-            }
         }
         if let PullEntry::Snapshot {
             id,

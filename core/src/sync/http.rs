@@ -173,7 +173,10 @@ impl Http {
             match self.post_once(path, &json).await {
                 Err(Retry::After(wait, _)) if attempt < MAX_ATTEMPTS => {
                     attempt += 1;
-                    tokio::time::sleep(wait).await;
+                    match &self.transport {
+                        Some(transport) => transport.wait(wait).await,
+                        None => tokio::time::sleep(wait).await,
+                    }
                 }
                 Err(Retry::After(_, e)) | Err(Retry::No(e)) => return Err(e),
                 Ok(answer) => return Ok(answer),

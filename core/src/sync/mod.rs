@@ -13,6 +13,7 @@ pub(crate) mod push_plan;
 mod reconcile;
 pub(crate) mod restore_plan;
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -256,7 +257,10 @@ impl Pocketbook {
                     restamped = true;
                     continue;
                 }
-                Err(CallError::Forked(position)) => return self.become_new_device(&position),
+                Err(CallError::Forked(position)) => {
+                    self.learn_held_outcomes(&http, &request, &position).await?;
+                    return self.become_new_device(&position);
+                }
                 Err(CallError::EpochChanged { epoch, position }) if reconciles < 2 => {
                     reconciles += 1;
                     self.reconcile(&http, epoch, position, report).await?;
@@ -435,7 +439,10 @@ pub(crate) fn apply_page(
     let held = store::cursors(tx)?;
     let held_epoch = store::enrolled(tx)?.and_then(|e| e.epoch);
     let from_zero = page.cursors.keys().any(|b| !held.contains_key(b));
-    let held_buckets = held.into_keys().collect();
+    // A bucket the device holds records of counts as held even with no cursor (a
+    // reconciliation drops every cursor): one the server no longer lists is dropped.
+    let mut held_buckets: BTreeSet<String> = held.into_keys().collect();
+    held_buckets.extend(store::noted_buckets(tx)?);
     let resyncing = store::resync::resyncing(tx)?;
     let mode = PullMode::of(held_epoch.as_deref(), &page.epoch, from_zero)
         .with_resync(!resyncing.is_empty());

@@ -65,13 +65,9 @@ pub(crate) fn plan_restores(
             (None, Some(_), Some(server)) if !server.deleted => RecordState::default(),
             _ => continue,
         };
-        let Some(version) = highest(&send.versions).or_else(|| {
-            conflicts
-                .iter()
-                .flatten()
-                .map(|c| c.losing_version)
-                .max()
-        }) else {
+        let Some(version) = highest(&send.versions)
+            .or_else(|| conflicts.iter().flatten().map(|c| c.losing_version).max())
+        else {
             continue;
         };
         seq += 1;
@@ -227,5 +223,55 @@ mod tests {
             5
         )
         .is_empty());
+    }
+
+    fn lost(record: u128, losing: u64) -> Conflict {
+        let record_id = Uuid::from_u128(record);
+        Conflict {
+            id: pocketbook_protocol::merge::conflict_id(record_id, "notes", v(losing)),
+            entity: Entity::Visit,
+            record_id,
+            field: "notes".into(),
+            losing_value: json!("lost"),
+            losing_version: v(losing),
+            winning_value: json!("a"),
+            winning_version: v(losing + 1),
+        }
+    }
+
+    #[test]
+    fn lost_conflicts_ride_with_their_records_restore_or_alone_onto_a_live_record() {
+        let same = state(&[("notes", json!("a"), 5)], None);
+        let newer = state(&[("notes", json!("b"), 9)], None);
+        let deleted = state(&[("notes", json!("a"), 5)], Some(6));
+        let lost_conflicts: BTreeMap<Uuid, Vec<Conflict>> = [1, 2, 3, 4]
+            .into_iter()
+            .map(|r| (Uuid::from_u128(r), vec![lost(r, 2)]))
+            .collect();
+        let plan = plan_restores(
+            &[
+                // The server holds it as the device does: the conflicts go alone.
+                held(Entity::Visit, 1, same.clone(), Some(same.clone())),
+                // The device's is newer: the conflicts ride with the fields.
+                held(Entity::Visit, 2, newer.clone(), Some(same.clone())),
+                // The server lacks the record, or holds it deleted: nothing to open them on
+                // (record 3's restore carries them with the record itself).
+                held(Entity::Visit, 3, same.clone(), None),
+                held(Entity::Visit, 4, deleted.clone(), Some(deleted.clone())),
+            ],
+            &lost_conflicts,
+            10,
+        );
+        let by_record: BTreeMap<u128, &Mutation> =
+            plan.iter().map(|m| (m.record_id.as_u128(), m)).collect();
+        assert_eq!(by_record.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+        let alone = by_record[&1];
+        assert!(alone.fields.is_empty());
+        assert_eq!(alone.versions.as_ref().map(BTreeMap::len), Some(0));
+        assert_eq!(alone.version, v(2), "the highest losing version");
+        assert_eq!(alone.conflicts, Some(vec![lost(1, 2)]));
+        assert_eq!(by_record[&2].fields["notes"], json!("b"));
+        assert_eq!(by_record[&2].conflicts, Some(vec![lost(2, 2)]));
+        assert_eq!(by_record[&3].conflicts, Some(vec![lost(3, 2)]));
     }
 }

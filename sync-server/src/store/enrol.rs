@@ -67,11 +67,15 @@ struct Held {
     officer_id: String,
     token_hash: String,
     revoked: bool,
+    /// Enrolled, but no request with its token ever arrived: the enrolment's answer may
+    /// never have reached the device.
+    never_used: bool,
 }
 
 fn held(db: &mut dyn Db, device_id: Uuid) -> Result<Option<Held>, StoreError> {
     db.query_opt(
-        "SELECT officer_id, token_hash, revoked_at FROM devices WHERE device_id = ?1",
+        "SELECT officer_id, token_hash, revoked_at, last_sync_at FROM devices
+         WHERE device_id = ?1",
         args![device_id.to_string()],
     )?
     .map(|r| {
@@ -79,6 +83,7 @@ fn held(db: &mut dyn Db, device_id: Uuid) -> Result<Option<Held>, StoreError> {
             officer_id: r.text(0)?,
             token_hash: r.text(1)?,
             revoked: r.opt_text(2)?.is_some(),
+            never_used: r.opt_text(3)?.is_none(),
         })
     })
     .transpose()
@@ -135,13 +140,17 @@ pub fn exchange_code(
         return Ok(Enrolment::BadCode);
     };
     // A device id the server holds: only its owner, proving possession of its token, may
-    // re-authenticate it; the code must be that officer's. Nothing changes otherwise.
+    // re-authenticate it; the code must be that officer's. Nothing changes otherwise. An
+    // enrolment whose token was never used (its answer lost, as a duplicated request's second
+    // answer `code used` hides the first) may be taken again with a new code of the same
+    // officer, or the phone could never enrol that id.
     let existing = held(db, device.device_id)?;
     if let Some(existing) = &existing {
         let refusal = if existing.revoked {
             Some(("enrol_refused_revoked", Enrolment::Revoked))
-        } else if !proves(db, device.device_id, existing, device.proof_hash.as_deref())?
-            || existing.officer_id != officer_id.to_string()
+        } else if existing.officer_id != officer_id.to_string()
+            || !(existing.never_used
+                || proves(db, device.device_id, existing, device.proof_hash.as_deref())?)
         {
             Some(("enrol_refused_taken", Enrolment::Taken))
         } else {

@@ -69,6 +69,18 @@ pub fn new_epoch(db: &mut dyn Db, sources: &dyn Sources) -> Result<String, Store
         let id = Uuid::parse_str(id).map_err(|_| StoreError::Corrupt("device id"))?;
         mark_reconciling(db, id, &epoch)?;
     }
+    // Each officer's teams at the backup, to which the journal's moves are added.
+    db.execute("DELETE FROM restore_teams", &[])?;
+    let officers: Vec<String> = db
+        .query("SELECT data FROM officers", &[])?
+        .iter()
+        .map(|row| row.text(0))
+        .collect::<Result<_, _>>()?;
+    for data in officers {
+        let officer: pocketbook_protocol::Officer =
+            serde_json::from_str(&data).map_err(|_| StoreError::Corrupt("officer"))?;
+        note_teams(db, officer.id, &officer.team_ids)?;
+    }
     audit(
         db,
         sources,
@@ -109,6 +121,30 @@ pub fn refusal(db: &mut dyn Db, device_id: Uuid, named: Option<&str>) -> EpochCh
         epoch,
         position: position(db, device_id)?,
     }))
+}
+
+/// Notes that `officer` belongs to `teams` (added or moved): what it could see since the last
+/// restore's backup.
+pub fn note_teams(db: &mut dyn Db, officer: Uuid, teams: &[Uuid]) -> Result<(), StoreError> {
+    for team in teams {
+        db.execute(
+            "INSERT INTO restore_teams (officer_id, team_id) VALUES (?1, ?2)
+             ON CONFLICT (officer_id, team_id) DO NOTHING",
+            args![officer.to_string(), team.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+/// The teams `officer` belonged to at the last restore's backup and since.
+pub fn teams_since_backup(db: &mut dyn Db, officer: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    db.query(
+        "SELECT team_id FROM restore_teams WHERE officer_id = ?1 ORDER BY team_id",
+        args![officer.to_string()],
+    )?
+    .iter()
+    .map(|row| Uuid::parse_str(&row.text(0)?).map_err(|_| StoreError::Corrupt("restore team")))
+    .collect()
 }
 
 /// Whether the device may send restore mutations (it has not yet ended its reconciliation).

@@ -42,6 +42,7 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     8 => "0008_record_parent.sql",
     9 => "0009_mutation_digests.sql",
     10 => "0010_compaction.sql",
+    11 => "0011_restore_teams.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -56,6 +57,7 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     8 => "0008_record_parent.sql",
     9 => "0009_mutation_digests.sql",
     10 => "0010_compaction.sql",
+    11 => "0011_restore_teams.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

@@ -1,7 +1,8 @@
 //! Applying a `restore` mutation (issue 12): after a server restore, a device sends its
 //! acknowledged state of each record the restored server lacks or holds older. Taken only from
 //! a device still reconciling in the current epoch, and only for a record its officer could see
-//! (the record's buckets, stored and restored, meet the officer's); merged per field by higher
+//! (the record's buckets, stored and restored, meet the officer's now, or those of the teams the
+//! officer belonged to at the backup or was given since: `restore_teams`); merged per field by higher
 //! version (`protocol::merge_restore`) with no conflicts; node and author may be another
 //! device's. The merged record is checked like any other (the record guard), written with its
 //! bucket entries and cascade, and audited `restore`; the open conflicts it carries are opened
@@ -12,7 +13,7 @@ use pocketbook_protocol::limits::MAX_VERSION_COUNTER;
 use pocketbook_protocol::merge::{MergeKind, MergeResult, RecordState, DELETED_FIELD};
 use pocketbook_protocol::merge_restore::merge_restore;
 use pocketbook_protocol::sources::Sources;
-use pocketbook_protocol::wire::{PushOutcome, MAX_CLOCK_SKEW_MS};
+use pocketbook_protocol::wire::{PullEntryKind, PushOutcome, MAX_CLOCK_SKEW_MS};
 use pocketbook_protocol::{unix_millis, Marking, Mutation, RejectCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -22,7 +23,7 @@ use super::decode::corrupt;
 use super::epoch;
 use super::erase::retain_deleted;
 use super::meta::audit;
-use super::record_rows::load_record;
+use super::record_rows::{load_record, put_entry};
 use super::reference::team_ids;
 use super::sql::{args, Db};
 use super::Device;
@@ -99,11 +100,32 @@ pub fn apply(
             message: "a restored version is out of bounds".into(),
         });
     }
-    let mine = scope::buckets_of(&device.officer, &team_ids(db)?);
+    // What the officer could see now, or at any time since the backup: a record an admin's
+    // move took out of the officer's sight is still the officer's to bring back.
+    let all_teams = team_ids(db)?;
+    let in_sight = scope::buckets_of(&device.officer, &all_teams);
+    let mut mine = in_sight.clone();
+    let mut then = device.officer.clone();
+    then.team_ids = epoch::teams_since_backup(db, device.officer.id)?;
+    mine.extend(scope::buckets_of(&then, &all_teams));
     let sees = |buckets: &[String]| buckets.iter().any(|b| mine.contains(b));
+    // A record's buckets now, and while its author belonged to the teams of then (a sensitive
+    // record is its author's only while the author is in its team).
+    let placed = |db: &mut dyn Db, team: Uuid, marking: Marking, author: Uuid| {
+        let mut buckets = cascade::record_buckets(db, team, marking, author)?;
+        let author_then = epoch::teams_since_backup(db, author)?;
+        buckets.extend(scope::buckets_of_record_for(
+            team,
+            marking,
+            author,
+            &author_then,
+        ));
+        Ok::<_, StoreError>(buckets)
+    };
     let current = load_record(db, m.record_id)?;
     if let Some(cur) = &current {
-        if cur.facts.entity != m.entity || !sees(&cascade::buckets_of(db, cur)?) {
+        let f = &cur.facts;
+        if f.entity != m.entity || !sees(&placed(db, f.team_id, f.marking, f.created_by)?) {
             return Ok(refused("the record is not one this officer could see"));
         }
     }
@@ -127,12 +149,17 @@ pub fn apply(
                 .and_then(|s| Uuid::parse_str(s).ok())
         })
         .unwrap_or(device.officer.id);
-    let buckets = cascade::record_buckets(db, team_id, marking, created_by)?;
-    if !sees(&buckets) {
+    if !sees(&placed(db, team_id, marking, created_by)?) {
         return Ok(refused("the record is not one this officer could see"));
     }
+    let buckets = cascade::record_buckets(db, team_id, marking, created_by)?;
+    let out_of_sight = !buckets.iter().any(|b| in_sight.contains(b));
     if Some(&merged) == stored {
         restore_lost::reopen_conflicts(db, sources, device, m, merged.deleted, &buckets)?;
+        if out_of_sight {
+            let seq = db.next_seq()?;
+            tell_out_of_sight(db, m, &in_sight, seq)?;
+        }
         return Ok(PushOutcome::Applied);
     }
     let result = MergeResult {
@@ -161,7 +188,33 @@ pub fn apply(
         (team_id, marking, created_by),
     )?;
     restore_lost::reopen_conflicts(db, sources, device, m, state.deleted, &buckets)?;
+    if out_of_sight {
+        let seq = db.next_seq()?;
+        tell_out_of_sight(db, m, &in_sight, seq)?;
+    }
     Ok(PushOutcome::Applied)
+}
+
+/// A record restored by an officer who no longer sees it (moved team since the backup): a
+/// `remove` in each of the officer's buckets, so the restoring phone lets it go as its
+/// colleagues keep it.
+fn tell_out_of_sight(
+    db: &mut dyn Db,
+    m: &Mutation,
+    buckets_now: &[String],
+    seq: i64,
+) -> Result<(), StoreError> {
+    for bucket in buckets_now {
+        put_entry(
+            db,
+            bucket,
+            &m.record_id.to_string(),
+            PullEntryKind::Remove,
+            &m.entity,
+            seq,
+        )?;
+    }
+    Ok(())
 }
 
 /// Writes the merged record with its bucket entries and cascade, and audits it.

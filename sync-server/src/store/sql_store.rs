@@ -261,6 +261,7 @@ impl<B: Backend> Store for SqlStore<B> {
                     serde_json::to_string(&o).map_err(corrupt("officer"))?
                 ],
             )?;
+            super::epoch::note_teams(db, o.id, &o.team_ids)?;
             audit(
                 db,
                 sources,
@@ -297,6 +298,7 @@ impl<B: Backend> Store for SqlStore<B> {
             // Change numbers before the audit row: the writers' lock is taken before the
             // audit chain's, in every transaction, or two writers could deadlock.
             cascade::author_teams_changed(db, o.id, &before, &o.team_ids)?;
+            super::epoch::note_teams(db, o.id, &o.team_ids)?;
             audit(
                 db,
                 sources,

@@ -10,7 +10,7 @@ use pocketbook_tests::sim::{run_seed, Fault, Options};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: simulate [--seeds N] [--from F] [--seed S] [--steps K] [--moves] [--restores] \
+        "usage: simulate [--seeds N] [--from F] [--seed S] [--steps K] [--no-moves] [--no-restores] \
          [--verbose]\n\
          runs seeds F..F+N-1 (default 1..=100), or one seed S"
     );
@@ -23,11 +23,11 @@ fn replay_flags(options: &Options) -> String {
     if options.steps != Options::default().steps {
         flags.push_str(&format!(" --steps {}", options.steps));
     }
-    if options.moves {
-        flags.push_str(" --moves");
+    if !options.moves {
+        flags.push_str(" --no-moves");
     }
-    if options.restores {
-        flags.push_str(" --restores");
+    if !options.restores {
+        flags.push_str(" --no-restores");
     }
     flags
 }
@@ -58,8 +58,8 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--verbose" => options.verbose = true,
-            "--moves" => options.moves = true,
-            "--restores" => options.restores = true,
+            "--no-moves" => options.moves = false,
+            "--no-restores" => options.restores = false,
             _ => return usage(),
         }
     }

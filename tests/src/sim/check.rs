@@ -188,6 +188,9 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
     };
     let mut quarantined: BTreeSet<(String, u64)> = BTreeSet::new();
     let mut quarantined_records: BTreeSet<String> = BTreeSet::new();
+    // (device, record) of each quarantined change: a refusal a device kept from an earlier
+    // identity is renumbered out of its new id's range, so it is found by its record.
+    let mut quarantined_by_record: BTreeSet<(String, String)> = BTreeSet::new();
     if let Ok(mut stmt) = conn.prepare("SELECT device_id, seq, mutation FROM quarantine") {
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -197,10 +200,11 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
             ))
         });
         for (device, seq, mutation) in rows.into_iter().flatten().flatten() {
-            quarantined.insert((device, u64::try_from(seq).unwrap_or(0)));
             if let Ok(m) = serde_json::from_str::<pocketbook_core::Mutation>(&mutation) {
                 quarantined_records.insert(m.record_id.to_string());
+                quarantined_by_record.insert((device.clone(), m.record_id.to_string()));
             }
+            quarantined.insert((device, u64::try_from(seq).unwrap_or(0)));
         }
     }
     let conflicts_of = |record: &str| -> Vec<pocketbook_core::Conflict> {
@@ -216,6 +220,7 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
             .unwrap_or_default()
     };
     let sent = world.net.sent();
+    let lost = &world.restores.lost_everywhere;
     for device in &world.devices {
         for (identity, ledger) in device.ledgers.iter().enumerate() {
             let identity = u32::try_from(identity).unwrap_or(u32::MAX);
@@ -225,6 +230,12 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
                     continue;
                 };
                 if quarantined.contains(&(device_id.clone(), *seq)) {
+                    continue;
+                }
+                if sendings
+                    .iter()
+                    .any(|m| lost.contains(&m.record_id.to_string()))
+                {
                     continue;
                 }
                 // The server holds whichever sending arrived first: one must check out.
@@ -245,7 +256,7 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
         let device_id = device.id().to_string();
         for (entity, id) in &device.created {
             let id = id.to_string();
-            if record(&id).is_none() && !quarantined_records.contains(&id) {
+            if record(&id).is_none() && !quarantined_records.contains(&id) && !lost.contains(&id) {
                 failures.push(format!(
                     "d{}: a {} it recorded is neither on the server nor in its quarantine",
                     device.index,
@@ -256,7 +267,12 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
         if !device.wiped {
             if let Ok(status) = device.book().sync_status() {
                 for r in status.rejected {
-                    if !quarantined.contains(&(device_id.clone(), r.seq)) {
+                    let by_an_earlier_identity = device.ledgers.iter().any(|l| {
+                        quarantined_by_record.contains(&(l.id.to_string(), r.record_id.to_string()))
+                    });
+                    let held = quarantined.contains(&(device_id.clone(), r.seq))
+                        || (device.ledgers.len() > 1 && by_an_earlier_identity);
+                    if !held {
                         failures.push(format!(
                             "d{} seq {}: refused, but not in the server's quarantine",
                             device.index, r.seq

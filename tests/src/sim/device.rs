@@ -26,7 +26,8 @@ pub struct SimDevice {
     pub officer_id: Uuid,
     /// Its clock and generator.
     pub sources: Arc<SimSources>,
-    path: PathBuf,
+    /// Its store's file.
+    pub path: PathBuf,
     net: Arc<Net>,
     book: Option<Pocketbook>,
     /// Its identities, the current one last: each fork adds one.

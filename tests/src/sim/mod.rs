@@ -145,13 +145,10 @@ pub struct Options {
     pub steps: u32,
     /// Print the trace as it happens.
     pub verbose: bool,
-    /// Let an admin move an officer between teams during the run. Off by default: with it,
-    /// devices keep records that left their officer's buckets (see RELIABILITY.md, open
-    /// findings).
+    /// Let an admin move an officer between teams during the run (on by default).
     pub moves: bool,
     /// Restore the server or phones from backups, as the seed's plan says (one kind per run,
-    /// or none: see `restore`). Off by default until its open findings are fixed (see
-    /// RELIABILITY.md); the seeds it found and that are fixed are regression tests.
+    /// or none: see `restore`; on by default).
     pub restores: bool,
 }
 
@@ -160,8 +157,8 @@ impl Default for Options {
         Options {
             steps: 60,
             verbose: false,
-            moves: false,
-            restores: false,
+            moves: true,
+            restores: true,
         }
     }
 }

@@ -15,12 +15,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use axum::extract::ConnectInfo;
 use axum::Router;
 use http_body_util::BodyExt;
-use pocketbook_core::transport::{NoAnswer, Sending, Transport, WireRequest, WireResponse};
+use pocketbook_core::transport::{
+    NoAnswer, Sending, Transport, Waiting, WireRequest, WireResponse,
+};
 use pocketbook_core::Mutation;
 use pocketbook_protocol::wire::PushRequest;
 use pocketbook_sync_server::api::Config;
 use pocketbook_sync_server::guard::rate::Rate;
 use pocketbook_sync_server::journal::Journal;
+use pocketbook_sync_server::journal::RestoreGate;
+use pocketbook_sync_server::state::Transport as ServerTransport;
 use pocketbook_sync_server::store::{Epochs, SqliteStore};
 use tower::ServiceExt;
 
@@ -35,6 +39,8 @@ pub struct Server {
     /// The store (for admin actions and checks).
     pub store: SqliteStore,
     router: Router,
+    /// Closed while a restore waits for its journal, as `serve` keeps it.
+    gate: RestoreGate,
 }
 
 impl Server {
@@ -44,14 +50,37 @@ impl Server {
             .expect("the server store opens")
             .with_enrol_limit(10_000)
             .with_journal(Some(Journal::at(&journal)));
-        let router = pocketbook_sync_server::api::router(store.clone(), config());
-        Server {
+        let gate = RestoreGate::default();
+        let transport = ServerTransport {
+            restore_gate: gate.clone(),
+            ..ServerTransport::default()
+        };
+        let router = pocketbook_sync_server::api::routers(store.clone(), config(), transport).0;
+        let server = Server {
             path,
             journal,
             sources,
             store,
             router,
-        }
+            gate,
+        };
+        server.read_gate();
+        server
+    }
+
+    /// Sets the gate from the file's `restore_pending`, as `serve` does at its start and every
+    /// few seconds after.
+    fn read_gate(&self) {
+        let pending = rusqlite::Connection::open(&self.path)
+            .and_then(|conn| {
+                conn.query_row(
+                    "SELECT value FROM meta WHERE key = 'restore_pending'",
+                    [],
+                    |r| r.get::<_, String>(0),
+                )
+            })
+            .ok();
+        self.gate.set(pending);
     }
 
     /// A crash and restart: everything in memory is gone; the store is rebuilt from its file.
@@ -80,6 +109,7 @@ impl Server {
             .new_epoch()
             .await
             .expect("the restored store takes a new epoch");
+        server.read_gate();
         server
     }
 
@@ -147,11 +177,18 @@ pub struct Net {
     state: Mutex<NetState>,
     tally: Arc<Tally>,
     trace: Arc<Trace>,
+    /// The run's virtual clock (a device waiting out `Retry-After` moves it on).
+    clock: Arc<super::clock::Clock>,
 }
 
 impl Net {
     /// A network in front of `server`, choosing fates from `rng`.
-    pub fn new(server: Server, rng: Rng, tally: Arc<Tally>, trace: Arc<Trace>) -> Arc<Net> {
+    pub fn new(
+        server: Server,
+        rng: Rng,
+        (tally, trace): (Arc<Tally>, Arc<Trace>),
+        clock: Arc<super::clock::Clock>,
+    ) -> Arc<Net> {
         Arc::new(Net {
             state: Mutex::new(NetState {
                 rng,
@@ -163,6 +200,7 @@ impl Net {
             }),
             tally,
             trace,
+            clock,
         })
     }
 
@@ -214,6 +252,7 @@ impl Net {
         let report = pocketbook_sync_server::admin::journal::replay_journal(&store, &journal)
             .await
             .expect("the admin journal replays");
+        self.lock().server.read_gate();
         self.trace.line(&format!(
             "journal replayed: {} applied, {} held",
             report.applied, report.unchanged
@@ -358,6 +397,15 @@ pub struct Link {
 impl Transport for Link {
     fn send(&self, request: WireRequest) -> Sending<'_> {
         Box::pin(self.net.send_from(self.device, request))
+    }
+
+    /// Waiting out a `Retry-After` moves the virtual clock on (no real sleep: a run stays a
+    /// function of its seed, and fast).
+    fn wait(&self, how_long: std::time::Duration) -> Waiting<'_> {
+        let clock = self.net.clock.clone();
+        Box::pin(async move {
+            clock.advance(chrono::Duration::from_std(how_long).unwrap_or_default());
+        })
     }
 }
 

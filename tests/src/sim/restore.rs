@@ -6,7 +6,7 @@
 //! lose it with no copy left anywhere, which no design can prevent. The plan is drawn from its
 //! own generator, so the rest of a seed's run draws what it drew before restores existed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use uuid::Uuid;
@@ -78,6 +78,10 @@ pub struct Restores {
     server_backup: Option<PathBuf>,
     replay_at: Option<u32>,
     copies: BTreeMap<usize, StoreCopy>,
+    /// Records the server restore lost with no copy left anywhere: taken after the backup,
+    /// and held by no phone at the restore (they never pulled it, or it left their scope).
+    /// No design brings those back; the ledger leaves them out.
+    pub lost_everywhere: BTreeSet<String>,
 }
 
 impl Restores {
@@ -88,12 +92,14 @@ impl Restores {
             server_backup: None,
             replay_at: None,
             copies: BTreeMap::new(),
+            lost_everywhere: BTreeSet::new(),
         }
     }
 
-    /// Whether the restored server still waits for its journal (admins do nothing else then).
-    pub fn replay_pending(&self) -> bool {
-        self.replay_at.is_some()
+    /// Whether an admin may move an officer between teams now: not while the restored server
+    /// waits for its journal (the admin replays it first).
+    pub fn moves_allowed(&self) -> bool {
+        self.replay_at.is_none()
     }
 }
 
@@ -156,7 +162,19 @@ impl World {
             return;
         };
         let path = self.dir.path().join("server-restored.db");
-        self.trace.line(&format!("{step} server restores"));
+        let mut held: BTreeSet<String> = BTreeSet::new();
+        for device in self.devices.iter().filter(|d| !d.wiped) {
+            held.extend(record_ids(&crate::raw_connection(&device.path)));
+        }
+        let in_backup = record_ids(&open(&backup));
+        self.restores.lost_everywhere = record_ids(&open(&self.net.server_path()))
+            .into_iter()
+            .filter(|id| !in_backup.contains(id) && !held.contains(id))
+            .collect();
+        self.trace.line(&format!(
+            "{step} server restores ({} records only it held since the backup)",
+            self.restores.lost_everywhere.len()
+        ));
         self.net.restore_server(&backup, path).await;
     }
 
@@ -183,6 +201,20 @@ impl World {
              never reached the server)"
         ));
     }
+}
+
+fn open(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("a server file opens")
+}
+
+/// Every record id a store (a server's or a phone's) holds, deleted ones included.
+fn record_ids(conn: &rusqlite::Connection) -> BTreeSet<String> {
+    let Ok(mut stmt) = conn.prepare("SELECT id FROM records") else {
+        return BTreeSet::new();
+    };
+    stmt.query_map([], |r| r.get::<_, String>(0))
+        .map(|rows| rows.flatten().collect())
+        .unwrap_or_default()
 }
 
 /// Whether the server's file holds a record (live, deleted or refused into quarantine).

@@ -118,7 +118,12 @@ impl World {
             dir.path().join("admin-journal.jsonl"),
             SimSources::new(clock.clone(), rng.fork()),
         );
-        let net = Net::new(server, rng.fork(), tally.clone(), trace.clone());
+        let net = Net::new(
+            server,
+            rng.fork(),
+            (tally.clone(), trace.clone()),
+            clock.clone(),
+        );
         let store = net.store();
         let mut teams = Vec::new();
         for name in ["Team A", "Team B"] {
@@ -244,7 +249,7 @@ impl World {
             self.trace.line(&format!("{step} d{d} died and reopened"));
         } else if roll < 55 {
             self.net.restart_server();
-        } else if roll < 65 && moves && !self.restores.replay_pending() {
+        } else if roll < 65 && moves && self.restores.moves_allowed() {
             self.move_officer(step).await;
         }
         self.net.deliver_late(false).await;

@@ -198,3 +198,80 @@ async fn only_the_servers_own_lost_conflicts_and_a_reconciling_devices_refusals_
     assert_eq!(status, 200, "{answer}");
     assert_eq!(quarantined(c.book.device_id().expect("id")), 0);
 }
+
+/// Seed 61 of the simulation: an officer's record reached the server after its backup, an
+/// admin then moved her to another team, and the server was restored (the journal replaying
+/// the move). Only her phone held the record, and the restored server refused her `restore`:
+/// she no longer sees the old team. A reconciling device may now restore what its officer
+/// could see at the backup or since (`restore_teams`), never another team's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_moved_officer_restores_what_she_could_see_since_the_backup_and_nothing_else() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let dave = server
+        .officer("Dave", Role::Officer, &[server.team_b])
+        .await;
+    let team_c = pocketbook_sync_server::admin::teams::add_team(&server.store, "Team C".into())
+        .await
+        .expect("team");
+    let (a, d) = (server.device(alice.id).await, server.device(dave.id).await);
+    let mut person = person_draft();
+    person.establishment_id = Some(server.school);
+    let child = a.book.add_young_person(person.clone()).expect("person").id;
+    let ours = a.book.record_visit(visit_draft(child, 3)).expect("visit");
+    let other_child = d.book.add_young_person(person).expect("person").id;
+    let theirs = d
+        .book
+        .record_visit(visit_draft(other_child, 3))
+        .expect("visit");
+    for device in [&a, &d] {
+        device.book.sync().await.expect("sync");
+    }
+    // The restore (Alice in team A at the backup), then the journal's move to team C.
+    let epoch = server.store.new_epoch().await.expect("new epoch");
+    pocketbook_sync_server::admin::teams::update_officer(
+        &server.store,
+        alice.id,
+        vec![team_c.id],
+        None,
+    )
+    .await
+    .expect("moved");
+    let alice_node = a.book.device_id().expect("id");
+    let (status, answer) = push(
+        &server,
+        &token(&a),
+        &epoch,
+        vec![
+            restore_narrative(10, &ours, alice_node, "restored after the move"),
+            restore_narrative(11, &theirs, alice_node, "never hers"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        refusal_codes(&answer),
+        ["applied", "restore_refused"],
+        "{answer}"
+    );
+    // Her old team keeps the record; her phone is told to let it go.
+    let narrative = |id: uuid::Uuid| -> String {
+        let fields: String = server_db(&server)
+            .query_row(
+                "SELECT fields FROM records WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .expect("record");
+        serde_json::from_str::<Value>(&fields).expect("fields")["narrative"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(narrative(ours.id), "restored after the move");
+    assert_eq!(narrative(theirs.id), theirs.narrative);
+    a.book.sync().await.expect("Alice syncs");
+    assert!(a.book.visit(ours.id).is_err(), "out of her sight now");
+}

@@ -168,6 +168,56 @@ async fn a_token_proves_its_device_only_for_its_officer_and_never_past_a_revocat
     assert_eq!((status, code_of(&answer)), (401, "device_revoked"));
 }
 
+/// The simulation's seed 99 (with restores): a forked phone's enrolment was delivered twice;
+/// the first enrolled its new id, the second's `code used` was the answer it got. The id was
+/// then held with a token the phone never had, and every new code met `device_taken`.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_enrolment_whose_answer_never_arrived_can_be_taken_again_by_its_officer_only() {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let mallory = server
+        .officer("Mallory", Role::Officer, &[server.team_a])
+        .await;
+    let id = Uuid::now_v7();
+    let (status, lost) = enrol_raw(&server, &server.code(alice.id).await, id, None).await;
+    assert_eq!(status, 200, "{lost}");
+    let lost = lost["token"].as_str().expect("token").to_string();
+
+    // Never used: another officer's code still cannot take it; Alice's can, with no token.
+    let (status, answer) = enrol_raw(&server, &server.code(mallory.id).await, id, None).await;
+    assert_eq!(
+        (status, code_of(&answer)),
+        (409, "device_taken"),
+        "{answer}"
+    );
+    let (status, again) = enrol_raw(&server, &server.code(alice.id).await, id, None).await;
+    assert_eq!(status, 200, "{again}");
+    let token = again["token"].as_str().expect("token").to_string();
+    assert_ne!(token, lost);
+
+    // Once its token is used (a pull), it is held as before: no token, no enrolment.
+    let pull = pocketbook_tests::http_client()
+        .post(format!("{}/v1/sync/pull", server.url))
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("pull");
+    assert_eq!(pull.status().as_u16(), 200);
+    let (status, answer) = enrol_raw(&server, &server.code(alice.id).await, id, None).await;
+    assert_eq!(
+        (status, code_of(&answer)),
+        (409, "device_taken"),
+        "{answer}"
+    );
+    let held = server.store.devices().await.expect("devices");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].officer_id, alice.id);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn enrolment_is_counted_per_code_as_well_as_per_address() {
     let server = TestServer::start().await;
