@@ -355,7 +355,7 @@ pub fn push(
             ],
         )?;
     }
-    restore_lost::requarantine(db, sources, device, &request.refused)?;
+    let requarantined = restore_lost::requarantine(db, sources, device, &request.refused)?;
     let mut results = Vec::with_capacity(request.mutations.len());
     for m in &request.mutations {
         let seq = db_int(m.seq);
@@ -376,9 +376,10 @@ pub fn push(
         });
         high_water = seq;
     }
-    let refused_now = results
-        .iter()
-        .any(|r| matches!(r.outcome, PushOutcome::Rejected { .. }));
+    let refused_now = requarantined
+        || results
+            .iter()
+            .any(|r| matches!(r.outcome, PushOutcome::Rejected { .. }));
     caps::enforce(db, sources, device, refused_now, last_seq)?;
     let resolved = take_resolutions(db, sources, device, &request.resolved)?;
     epoch::after_push(db, device.device_id, request, first_new.is_some())?;

@@ -107,15 +107,18 @@ fn insert_conflict(db: &mut dyn Db, c: &Conflict) -> Result<(), StoreError> {
 
 /// Quarantines again each refusal a reconciling device sends that the server does not hold
 /// (by device and seq), audited `requarantine`; nothing when the device is not reconciling.
+/// Whether it quarantined any: they count toward the device's cap on refused changes like
+/// any refusal (`caps`), so a device cannot fill the quarantine this way.
 pub fn requarantine(
     db: &mut dyn Db,
     sources: &dyn Sources,
     device: &Device,
     refused: &[RefusedMutation],
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     if refused.is_empty() || !epoch::reconciling(db, device.device_id)? {
-        return Ok(());
+        return Ok(false);
     }
+    let mut any = false;
     for r in refused {
         let m = &r.mutation;
         let held = db.query_opt(
@@ -125,6 +128,7 @@ pub fn requarantine(
         if held.is_some() {
             continue;
         }
+        any = true;
         db.execute(
             "INSERT INTO quarantine (at, device_id, seq, code, mutation)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -145,5 +149,5 @@ pub fn requarantine(
             json!({ "entity": m.entity, "record_id": m.record_id, "seq": m.seq, "code": r.code }),
         )?;
     }
-    Ok(())
+    Ok(any)
 }

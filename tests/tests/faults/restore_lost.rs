@@ -199,6 +199,46 @@ async fn only_the_servers_own_lost_conflicts_and_a_reconciling_devices_refusals_
     assert_eq!(quarantined(c.book.device_id().expect("id")), 0);
 }
 
+/// A stolen phone reconciling after a restore cannot fill the quarantine with "refusals": they
+/// count toward the device's cap on refused changes, and past it the device is suspended.
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_sent_again_count_toward_the_quarantine_cap() {
+    let server = TestServer::start().await;
+    let bob = server.officer("Bob", Role::Officer, &[server.team_a]).await;
+    let b = server.device(bob.id).await;
+    let mut person = person_draft();
+    person.establishment_id = Some(server.school);
+    let child = b.book.add_young_person(person).expect("person").id;
+    let visit = b.book.record_visit(visit_draft(child, 3)).expect("visit");
+    b.book.sync().await.expect("sync");
+    let node = b.book.device_id().expect("id");
+    let epoch = server.store.new_epoch().await.expect("new epoch");
+    let flood = |from: u64| PushRequest {
+        epoch: Some(epoch.clone()),
+        refused: (from..from + 600)
+            .map(|seq| RefusedMutation {
+                code: RejectCode::InvalidRecord,
+                mutation: restore_narrative(seq, &visit, node, "junk"),
+            })
+            .collect(),
+        ..PushRequest::default()
+    };
+    let bob_token = token(&b);
+    let (status, answer) = post(&server.url, &bob_token, "/v1/sync/push", &flood(1)).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = post(&server.url, &bob_token, "/v1/sync/push", &flood(601)).await;
+    assert_eq!(status, 200, "{answer}");
+    let held = server.store.devices().await.expect("devices");
+    assert!(
+        held.iter()
+            .any(|d| d.device_id == node && d.suspended_at.is_some()),
+        "past the cap the device is suspended"
+    );
+    let (status, answer) = post(&server.url, &bob_token, "/v1/sync/push", &flood(1201)).await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(count(&server, "SELECT count(*) FROM quarantine"), 1200);
+}
+
 /// Seed 61 of the simulation: an officer's record reached the server after its backup, an
 /// admin then moved her to another team, and the server was restored (the journal replaying
 /// the move). Only her phone held the record, and the restored server refused her `restore`:
@@ -256,7 +296,16 @@ async fn a_moved_officer_restores_what_she_could_see_since_the_backup_and_nothin
         ["applied", "restore_refused"],
         "{answer}"
     );
-    // Her old team keeps the record; her phone is told to let it go.
+    // Her old team keeps the record; her phone is told to let it go: a `remove` in the bucket
+    // of the team she is in now (which never held it).
+    let removes: i64 = server_db(&server)
+        .query_row(
+            "SELECT count(*) FROM bucket_entries WHERE item = ?1 AND kind = 'remove' AND bucket = ?2",
+            [ours.id.to_string(), format!("team:{}", team_c.id)],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(removes, 1);
     let narrative = |id: uuid::Uuid| -> String {
         let fields: String = server_db(&server)
             .query_row(
