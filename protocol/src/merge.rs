@@ -131,6 +131,33 @@ pub fn conflict_id(record_id: Uuid, field: &str, losing: Version) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Names a conflict whose losing value is the record's value of a field raised by a rank win
+/// (a higher risk with an older version beat a newer one: the field then took the newer
+/// version, which is also the id of the conflict that rank win made). `made` looks up a
+/// conflict the server already holds by id. While `c`'s id is taken by that earlier loss,
+/// `c` is named by the version its losing value won with, kept there as the winning version
+/// (each step goes to an older version, so it ends). So two losses never share an id and
+/// neither is dropped.
+pub fn rename_if_taken<E>(
+    c: &mut Conflict,
+    made: &mut dyn FnMut(&str) -> Result<Option<Conflict>, E>,
+) -> Result<(), E> {
+    while let Some(earlier) = made(&c.id)? {
+        let earlier_loss = earlier.record_id == c.record_id
+            && earlier.field == c.field
+            && earlier.losing_version == c.losing_version
+            && earlier.losing_value != c.losing_value
+            && earlier.winning_value == c.losing_value
+            && earlier.winning_version < c.losing_version;
+        if !earlier_loss {
+            break;
+        }
+        c.losing_version = earlier.winning_version;
+        c.id = conflict_id(c.record_id, &c.field, c.losing_version);
+    }
+    Ok(())
+}
+
 /// What `merge` did with a mutation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MergeKind {
@@ -159,6 +186,17 @@ fn risk_rank(value: &Value) -> usize {
         .as_str()
         .and_then(|v| RISK_ORDER.iter().position(|r| *r == v))
         .map_or(0, |i| i + 1)
+}
+
+/// Whether value `a` beats value `b` of one field, each at its version, by the field's rule:
+/// the higher risk (then the higher version) for a risk, else the higher version. A set has
+/// no loser (its edits are united): never.
+pub fn wins(entity: &Entity, field: &str, a: (&Value, Version), b: (&Value, Version)) -> bool {
+    match rule(entity, field) {
+        FieldRule::AddWinsSet => false,
+        FieldRule::HigherRisk => (risk_rank(a.0), a.1) > (risk_rank(b.0), b.1),
+        FieldRule::HigherVersion => a.1 > b.1,
+    }
 }
 
 /// Applies a concurrent set edit to the set as it stands: its additions, then its removals.
@@ -224,7 +262,12 @@ pub fn merge(current: Option<&RecordState>, m: &Mutation) -> MergeResult {
     for (field, incoming) in &m.fields {
         let current_version = state.versions.get(field).copied();
         let base = m.base.get(field).copied().flatten();
-        let fast_forward = current_version.is_none() || current_version == base;
+        // A field's version never goes down: an edit based on the current value but stamped
+        // below it (a device clock pulled back, a buggy client) is merged as concurrent.
+        let fast_forward = match current_version {
+            None => true,
+            Some(current) => Some(current) == base && m.version > current,
+        };
         if fast_forward {
             state.fields.insert(field.clone(), incoming.clone());
             state.versions.insert(field.clone(), m.version);
@@ -241,20 +284,20 @@ pub fn merge(current: Option<&RecordState>, m: &Mutation) -> MergeResult {
                 .insert(field.clone(), current_version.max(m.version));
             continue;
         }
-        let incoming_wins = match rule(&m.entity, field) {
-            FieldRule::AddWinsSet => {
-                let united = unite(&current_value, incoming, m.sets.get(field));
-                state.fields.insert(field.clone(), united);
-                state
-                    .versions
-                    .insert(field.clone(), current_version.max(m.version));
-                continue;
-            }
-            FieldRule::HigherRisk => {
-                (risk_rank(incoming), m.version) > (risk_rank(&current_value), current_version)
-            }
-            FieldRule::HigherVersion => m.version > current_version,
-        };
+        if rule(&m.entity, field) == FieldRule::AddWinsSet {
+            let united = unite(&current_value, incoming, m.sets.get(field));
+            state.fields.insert(field.clone(), united);
+            state
+                .versions
+                .insert(field.clone(), current_version.max(m.version));
+            continue;
+        }
+        let incoming_wins = wins(
+            &m.entity,
+            field,
+            (incoming, m.version),
+            (&current_value, current_version),
+        );
         let (winner, winner_version, loser, loser_version) = if incoming_wins {
             (incoming.clone(), m.version, current_value, current_version)
         } else {
@@ -271,7 +314,11 @@ pub fn merge(current: Option<&RecordState>, m: &Mutation) -> MergeResult {
             winning_version: winner_version,
         });
         state.fields.insert(field.clone(), winner);
-        state.versions.insert(field.clone(), winner_version);
+        // The field takes the higher of the two versions even when the older value won (a
+        // higher risk): a restore's merge and every base compare by version.
+        state
+            .versions
+            .insert(field.clone(), current_version.max(m.version));
     }
     MergeResult {
         state,
@@ -327,6 +374,129 @@ mod tests {
             unite(&json!([1, 2]), &json!([2, 3]), None),
             json!([1, 2, 3])
         );
+    }
+
+    fn version(millis: u64, node: u128) -> Version {
+        Version {
+            hlc: crate::Hlc { millis, counter: 0 },
+            node: Uuid::from_u128(node),
+        }
+    }
+
+    fn edit(field: &str, value: Value, base: Version, at: Version) -> Mutation {
+        Mutation {
+            seq: 1,
+            entity: Entity::Visit,
+            record_id: Uuid::from_u128(7),
+            kind: MutationKind::Update,
+            team_id: Uuid::from_u128(9),
+            marking: crate::Marking::Official,
+            fields: BTreeMap::from([(field.to_string(), value)]),
+            base: BTreeMap::from([(field.to_string(), Some(base))]),
+            sets: BTreeMap::new(),
+            version: at,
+            reason: None,
+            versions: None,
+            conflicts: None,
+        }
+    }
+
+    #[test]
+    fn an_edit_stamped_below_its_base_never_takes_a_fields_version_down() {
+        // Seed 1117: a phone whose clock went back edited the current value; its stamp lay
+        // below the version it was based on.
+        let current = version(5_000, 1);
+        let state = RecordState {
+            fields: Map::from_iter([("narrative".to_string(), json!("theirs"))]),
+            versions: BTreeMap::from([("narrative".to_string(), current)]),
+            deleted: false,
+        };
+        let low = edit("narrative", json!("mine"), current, version(4_000, 2));
+        let out = merge(Some(&state), &low);
+        assert_eq!(out.kind, MergeKind::Merged);
+        assert_eq!(out.state.versions["narrative"], current);
+        assert_eq!(out.state.fields["narrative"], json!("theirs"));
+        assert_eq!(out.conflicts.len(), 1, "the low edit is kept as a conflict");
+        assert_eq!(out.conflicts[0].losing_value, json!("mine"));
+        // The same edit stamped above its base fast-forwards as ever.
+        let high = edit("narrative", json!("mine"), current, version(6_000, 2));
+        let out = merge(Some(&state), &high);
+        assert_eq!(out.kind, MergeKind::Applied);
+        assert_eq!(out.state.versions["narrative"], version(6_000, 2));
+        assert!(out.conflicts.is_empty());
+    }
+
+    #[test]
+    fn a_higher_risk_that_wins_with_an_older_version_leaves_the_field_at_the_newer() {
+        // Otherwise a restore (higher version wins) would lower the risk again.
+        let older = version(1_000, 1);
+        let state = RecordState {
+            fields: Map::from_iter([("risk".to_string(), json!("high"))]),
+            versions: BTreeMap::from([("risk".to_string(), older)]),
+            deleted: false,
+        };
+        let mut lower = edit("risk", json!("low"), version(500, 2), version(2_000, 2));
+        lower.entity = Entity::Concern;
+        let out = merge(Some(&state), &lower);
+        assert_eq!(out.state.fields["risk"], json!("high"));
+        assert_eq!(out.state.versions["risk"], version(2_000, 2));
+        assert_eq!(out.conflicts.len(), 1);
+        assert_eq!(out.conflicts[0].losing_value, json!("low"));
+        assert_eq!(out.conflicts[0].winning_version, older);
+        assert!(wins(
+            &Entity::Concern,
+            "risk",
+            (&json!("high"), version(2_000, 2)),
+            (&json!("low"), version(2_000, 2))
+        ));
+        let restored = crate::merge_restore::merge_restore(
+            Some(&out.state),
+            &RecordState {
+                fields: Map::from_iter([("risk".to_string(), json!("low"))]),
+                versions: BTreeMap::from([("risk".to_string(), version(1_500, 3))]),
+                deleted: false,
+            },
+        );
+        assert_eq!(restored.fields["risk"], json!("high"), "the risk came down");
+    }
+
+    #[test]
+    fn a_raised_value_that_loses_later_is_named_by_the_version_it_won_with() {
+        // "medium" (v1) beat a later "low" (v2): the field took v2, and the conflict id(v2)
+        // is the low's. When "high" then beats "medium", the loss is named v1, not v2 again.
+        let mut risk = |value: &str, at: Version, base: Version| {
+            let mut m = edit("risk", json!(value), base, at);
+            m.entity = Entity::Concern;
+            m
+        };
+        let (v0, v1, v2, v3) = (
+            version(100, 9),
+            version(1_000, 1),
+            version(2_000, 2),
+            version(500, 3),
+        );
+        let state = RecordState {
+            fields: Map::from_iter([("risk".to_string(), json!("low"))]),
+            versions: BTreeMap::from([("risk".to_string(), v2)]),
+            deleted: false,
+        };
+        let first = merge(Some(&state), &risk("medium", v1, v0));
+        assert_eq!(first.state.versions["risk"], v2);
+        let made: BTreeMap<String, Conflict> = first
+            .conflicts
+            .iter()
+            .map(|c| (c.id.clone(), c.clone()))
+            .collect();
+        let second = merge(Some(&first.state), &risk("high", v3, v0));
+        let mut c = second.conflicts[0].clone();
+        assert_eq!(c.id, first.conflicts[0].id, "the same id twice, unrenamed");
+        rename_if_taken::<()>(&mut c, &mut |id| Ok(made.get(id).cloned())).unwrap();
+        assert_eq!(
+            (c.losing_value.clone(), c.losing_version),
+            (json!("medium"), v1)
+        );
+        assert_eq!(c.id, conflict_id(c.record_id, "risk", v1));
+        assert!(!made.contains_key(&c.id));
     }
 
     #[test]

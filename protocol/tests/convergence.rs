@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pocketbook_protocol::merge::{merge, rebase, rule, Conflict, FieldRule, RecordState};
+use pocketbook_protocol::merge::{
+    merge, rebase, rename_if_taken, rule, Conflict, FieldRule, RecordState,
+};
 use pocketbook_protocol::{Clock, Entity, Hlc, Marking, Mutation, MutationKind, SetDelta, Version};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -39,7 +41,9 @@ impl Server {
             if result.erase_conflicts {
                 self.conflicts.retain(|_, c| c.record_id != m.record_id);
             }
-            for c in result.conflicts {
+            for mut c in result.conflicts {
+                let conflicts = &self.conflicts;
+                rename_if_taken::<()>(&mut c, &mut |id| Ok(conflicts.get(id).cloned())).unwrap();
                 match rule(&c.entity, &c.field) {
                     FieldRule::HigherVersion => {
                         assert!(c.winning_version > c.losing_version, "the later edit wins")
@@ -56,10 +60,10 @@ impl Server {
                 }
                 assert_eq!(result.state.fields[&c.field], c.winning_value);
                 let id = c.id.clone();
-                assert!(
-                    self.conflicts.insert(id, c).is_none(),
-                    "a conflict id was made twice"
-                );
+                let newer = c.clone();
+                if let Some(old) = self.conflicts.insert(id, c) {
+                    panic!("a conflict id was made twice: {old:?} then {newer:?}");
+                }
             }
             self.records.insert(m.record_id, result.state);
             *hwm = m.seq;
@@ -318,9 +322,10 @@ fn scenario(devices: usize, skews: Vec<i64>, ops: Vec<Op>) -> Result<Server, Tes
             history.contains(&(c.record_id, c.field.clone(), c.losing_version)),
             "a conflict's losing value was really written"
         );
-        prop_assert_ne!(
-            state.versions[&c.field],
-            c.losing_version,
+        // A risk raised by a rank win takes the newer (losing) version, never the value.
+        prop_assert!(
+            state.versions[&c.field] != c.losing_version
+                || state.fields.get(&c.field) != Some(&c.losing_value),
             "the losing value lost"
         );
         prop_assert_ne!(&c.field, "present", "sets merge without conflicts");

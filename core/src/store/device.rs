@@ -102,6 +102,20 @@ impl DeviceState {
         Ok(self.clock.tick(self.corrected_ms(now))?)
     }
 
+    /// Stamps an edit strictly above every version it is based on. A base can lie beyond the
+    /// clock (pulled past the ceiling, or the clock pulled back after `clock_skew`): the clock
+    /// then takes the base in first, so a field's version never goes down.
+    pub(crate) fn tick_above(
+        &mut self,
+        now: chrono::DateTime<Utc>,
+        bases: impl IntoIterator<Item = Version>,
+    ) -> Result<Version> {
+        if let Some(highest) = bases.into_iter().max() {
+            self.clock.merge(highest.hlc);
+        }
+        self.tick(now)
+    }
+
     /// Writes the row back (inside the caller's transaction).
     pub(crate) fn save(&self, conn: &Connection) -> Result<()> {
         let last = self.clock.last();

@@ -79,14 +79,14 @@ pub(crate) fn restamp(conn: &Connection, server_time_ms: u64, now: DateTime<Utc>
     device.clock = pocketbook_protocol::Clock::new(node, device.clock.last().min(floor));
     let mut renamed: BTreeMap<Version, Version> = BTreeMap::new();
     for m in outbox(conn)? {
-        let fresh = device.tick(now)?;
-        renamed.insert(m.version, fresh);
         // A later entry based on an earlier re-stamped one must name its new version.
         let base: BTreeMap<String, Option<Version>> = m
             .base
             .iter()
             .map(|(f, v)| (f.clone(), v.map(|v| renamed.get(&v).copied().unwrap_or(v))))
             .collect();
+        let fresh = device.tick_above(now, base.values().flatten().copied())?;
+        renamed.insert(m.version, fresh);
         let base = serde_json::to_string(&base).map_err(|_| Error::Corrupt { what: "outbox" })?;
         conn.prepare_cached("UPDATE outbox SET version = ?2, base = ?3 WHERE seq = ?1")?
             .execute(params![m.seq, fresh.to_string(), base])?;

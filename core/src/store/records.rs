@@ -102,12 +102,12 @@ pub(crate) fn capture<T: Record>(
             super::refused::note_before_edit(conn, record_id)?;
         }
     }
-    let version = device.tick(now)?;
     // A field that had no version (every field of a create) is left out of `base`.
     let base: BTreeMap<String, Option<Version>> = changed
         .keys()
         .filter_map(|k| versions.get(k).map(|v| (k.clone(), Some(*v))))
         .collect();
+    let version = device.tick_above(now, base.values().flatten().copied())?;
     for key in changed.keys() {
         versions.insert(key.clone(), version);
     }

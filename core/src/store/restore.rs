@@ -261,11 +261,15 @@ pub(crate) fn acked_seq(conn: &Connection) -> Result<u64> {
 /// Keeps the planned restores (numbered from `acked_seq + 1`), renumbers the pending outbox
 /// after them (the server never saw those numbers) and moves to pushing.
 pub(crate) fn stage(conn: &Connection, restores: &[Mutation], after: u64) -> Result<()> {
-    let mut insert =
-        conn.prepare_cached("INSERT INTO reconcile_out (seq, mutation) VALUES (?1, ?2)")?;
+    // A record the reconciling pull did not return is noted `unserved`: the server lacks it
+    // or does not show it to this officer.
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO reconcile_out (seq, mutation, unserved)
+         VALUES (?1, ?2, coalesce((SELECT server IS NULL FROM reconcile_records WHERE id = ?3), 0))",
+    )?;
     for m in restores {
         let text = serde_json::to_string(m).map_err(|_| corrupt())?;
-        insert.execute(params![m.seq, text])?;
+        insert.execute(params![m.seq, text, m.record_id.to_string()])?;
     }
     let count = u64::try_from(restores.len()).map_err(|_| corrupt())?;
     let first_free = after.saturating_add(count).saturating_add(1);
@@ -297,6 +301,27 @@ pub(crate) fn restores_to_push(conn: &Connection, limit: usize) -> Result<Vec<Mu
     })?;
     rows.map(|r| serde_json::from_str(&r?).map_err(|_| corrupt()))
         .collect()
+}
+
+/// The server refused the restore numbered `seq`. A record its reconciling pull did not
+/// return is one the server does not show this officer (it keeps the refused copy in its
+/// quarantine): the device's copy goes, once no edit of it is pending.
+pub(crate) fn restore_refused(conn: &Connection, seq: u64) -> Result<()> {
+    let row: Option<(String, bool)> = conn
+        .prepare_cached("SELECT mutation, unserved FROM reconcile_out WHERE seq = ?1")?
+        .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((text, true)) = row else {
+        return Ok(());
+    };
+    let m: Mutation = serde_json::from_str(&text).map_err(|_| corrupt())?;
+    let id = m.record_id.to_string();
+    conn.prepare_cached("DELETE FROM record_buckets WHERE record_id = ?1")?
+        .execute([&id])?;
+    let pending: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE record_id = ?1)")?
+        .query_row([&id], |r| r.get(0))?;
+    super::pull::forget(conn, m.record_id, pending)
 }
 
 /// The server answered the restores through `seq` (taken or refused: never resent).
@@ -462,6 +487,84 @@ mod tests {
                 assert!(restores_to_push(tx, 10)?.is_empty());
                 finish(tx)?;
                 assert!(state(tx)?.is_none());
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_refused_restore_of_a_record_the_server_did_not_return_takes_the_copy_away() {
+        // Seed 1131: a concern that became sensitive while the server was being restored.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            &dir.path().join("d.db"),
+            &StoreKey::from_bytes(&[7u8; 32]).unwrap(),
+            "d",
+            &pocketbook_protocol::sources::SystemSources,
+        )
+        .unwrap();
+        let (gone, edited) = (
+            Uuid::from_u128(21).to_string(),
+            Uuid::from_u128(22).to_string(),
+        );
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO sync_state (id, server_url, token, server_id, lease_seconds,
+                                             enrolled_at, epoch, audit_acked_seq)
+                     VALUES (1, 'http://s', 't', ?1, 60, '2026-01-01T00:00:00Z', 'old', 0)",
+                    [Uuid::from_u128(2).to_string()],
+                )?;
+                for id in [&gone, &edited] {
+                    row(tx, "records", id, "pulled when it was the team's", 10);
+                    row(tx, "acknowledged", id, "pulled when it was the team's", 10);
+                    tx.execute(
+                        "INSERT INTO record_buckets (record_id, bucket) VALUES (?1, 'team:x')",
+                        [id],
+                    )?;
+                }
+                outbox_entry(tx, 5, &edited);
+                tx.execute("UPDATE device SET next_seq = 6", [])?;
+                Ok(())
+            })
+            .unwrap();
+        let position = AckedPosition {
+            seq: 4,
+            audit_seq: 0,
+            audit_head: "h".into(),
+        };
+        store.write(|tx| begin(tx, "new", &position)).unwrap();
+        store
+            .write(|tx| {
+                // The reconciling pull returned neither.
+                let held = held_records(tx)?;
+                let plan = crate::sync::restore_plan::plan_restores(&held, &lost_conflicts(tx)?, 4);
+                assert_eq!(plan.len(), 2);
+                stage(tx, &plan, 4)?;
+                for m in &plan {
+                    restore_refused(tx, m.seq)?;
+                }
+                restores_answered(tx, 6)?;
+                let present = |id: &str| -> rusqlite::Result<(bool, bool)> {
+                    tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM records WHERE id = ?1),
+                                EXISTS (SELECT 1 FROM left_scope WHERE record_id = ?1)",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                };
+                assert_eq!(present(&gone)?, (false, false), "the copy is gone");
+                let acked: i64 = tx.query_row(
+                    "SELECT count(*) FROM acknowledged WHERE id = ?1",
+                    [&gone],
+                    |r| r.get(0),
+                )?;
+                assert_eq!(acked, 0);
+                assert_eq!(
+                    present(&edited)?,
+                    (true, true),
+                    "a record with an edit pending goes once the edit is answered"
+                );
                 Ok(())
             })
             .unwrap();

@@ -238,6 +238,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE reconcile ADD COLUMN refused_after INTEGER;
     "#,
+    // 14: a restore of a record the reconciling pull did not return (issue 12): if the server
+    //     refuses it, the device's copy goes (the server keeps it in quarantine).
+    r#"
+    ALTER TABLE reconcile_out ADD COLUMN unserved INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build creates.

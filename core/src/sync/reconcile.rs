@@ -161,6 +161,11 @@ impl Pocketbook {
                 });
             }
             self.store.write(|tx| {
+                for r in &answer.results {
+                    if matches!(r.outcome, PushOutcome::Rejected { .. }) {
+                        restore::restore_refused(tx, r.seq)?;
+                    }
+                }
                 if let Some(seq) = last {
                     restore::restores_answered(tx, seq)?;
                 }

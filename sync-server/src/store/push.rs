@@ -6,7 +6,7 @@
 
 use super::decode::{counter, db_int};
 use pocketbook_protocol::audit::verify_chain;
-use pocketbook_protocol::merge::{merge, MergeKind};
+use pocketbook_protocol::merge::{merge, rename_if_taken, Conflict, MergeKind};
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::{
     PullEntryKind, PushOutcome, PushRequest, PushResponse, PushResult,
@@ -189,6 +189,16 @@ fn apply_one(
     cascade::place(db, m.record_id, &m.entity, &buckets, seq)?;
     let mut conflict_ids = Vec::new();
     for c in &result.conflicts {
+        let mut c = c.clone();
+        rename_if_taken(&mut c, &mut |id| {
+            Ok::<_, StoreError>(
+                db.query_opt("SELECT data FROM conflicts WHERE id = ?1", args![id])?
+                    .map(|row| row.text(0))
+                    .transpose()?
+                    .and_then(|data| serde_json::from_str::<Conflict>(&data).ok()),
+            )
+        })?;
+        let c = &c;
         db.execute(
             "INSERT INTO conflicts (id, record_id, data) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO NOTHING",

@@ -7,11 +7,11 @@
 //! caller's transaction.
 
 use pocketbook_protocol::limits::{MAX_NAME_CHARS, MAX_RECORD_BYTES, MAX_VERSION_COUNTER};
-use pocketbook_protocol::merge::{conflict_id, Conflict, RecordState};
+use pocketbook_protocol::merge::{conflict_id, wins, Conflict, RecordState};
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::{PullEntryKind, RefusedMutation};
 use pocketbook_protocol::Mutation;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::clock::now_text;
 use super::decode::{corrupt, db_int};
@@ -41,11 +41,20 @@ pub fn conflicts_refusal(m: &Mutation, state: &RecordState, ceiling: u64) -> Opt
         if serde_json::to_vec(c).map_or(true, |bytes| bytes.len() > MAX_RECORD_BYTES) {
             return Some("a restored conflict is too large");
         }
-        if state
-            .versions
-            .get(&c.field)
-            .is_none_or(|held| *held <= c.losing_version)
-        {
+        // The value held now must beat the lost one by the field's rule (a higher risk wins
+        // over a later edit, so a risk's winner can be the older version).
+        let held = state.versions.get(&c.field).map(|version| {
+            let value = state.fields.get(&c.field).unwrap_or(&Value::Null);
+            (value, *version)
+        });
+        if held.is_none_or(|held| {
+            !wins(
+                &c.entity,
+                &c.field,
+                held,
+                (&c.losing_value, c.losing_version),
+            )
+        }) {
             return Some("a restored conflict's value did not lose to the record's");
         }
     }
@@ -150,4 +159,74 @@ pub fn requarantine(
         )?;
     }
     Ok(any)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use pocketbook_protocol::{Entity, Hlc, Marking, MutationKind, Version};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn version(millis: u64) -> Version {
+        Version {
+            hlc: Hlc { millis, counter: 0 },
+            node: Uuid::from_u128(3),
+        }
+    }
+
+    /// A restore of a concern carrying one lost risk.
+    fn carrying(record: Uuid, losing: &str, at: Version) -> Mutation {
+        let conflict = Conflict {
+            id: conflict_id(record, "risk", at),
+            entity: Entity::Concern,
+            record_id: record,
+            field: "risk".into(),
+            losing_value: json!(losing),
+            losing_version: at,
+            winning_value: json!("high"),
+            winning_version: version(1_000),
+        };
+        Mutation {
+            seq: 1,
+            entity: Entity::Concern,
+            record_id: record,
+            kind: MutationKind::Restore,
+            team_id: Uuid::from_u128(9),
+            marking: Marking::Official,
+            fields: BTreeMap::new(),
+            base: BTreeMap::new(),
+            sets: BTreeMap::new(),
+            version: at,
+            reason: None,
+            versions: Some(BTreeMap::new()),
+            conflicts: Some(vec![conflict]),
+        }
+    }
+
+    #[test]
+    fn a_lost_risk_is_judged_by_the_risk_rule_not_by_its_version() {
+        // Seed 1282: "high" at an older version beat a later "low".
+        let record = Uuid::from_u128(7);
+        let state = RecordState {
+            fields: [("risk".to_string(), json!("high"))].into_iter().collect(),
+            versions: [("risk".to_string(), version(1_000))].into(),
+            deleted: false,
+        };
+        let later_low = carrying(record, "low", version(2_000));
+        assert_eq!(conflicts_refusal(&later_low, &state, 10_000), None);
+        // A "lost" value that would have won is not one the server made.
+        let held_low = RecordState {
+            fields: [("risk".to_string(), json!("low"))].into_iter().collect(),
+            ..state.clone()
+        };
+        assert_eq!(
+            conflicts_refusal(&later_low, &held_low, 10_000),
+            Some("a restored conflict's value did not lose to the record's")
+        );
+        let earlier_medium = carrying(record, "medium", version(500));
+        assert_eq!(conflicts_refusal(&earlier_medium, &state, 10_000), None);
+    }
 }

@@ -329,7 +329,9 @@ fn acknowledged_holds(
                     None => contains_all(row.fields.get(field), value),
                 }
             }
-            Some(v) if v == version => row.fields.get(field) == Some(value),
+            // Held at its version with its value; a value that lost (a lower risk) leaves
+            // the field at its version too, and is then in a conflict.
+            Some(v) if v == version && row.fields.get(field) == Some(value) => true,
             _ => {
                 conflicts_of(&id)
                     .iter()

@@ -7,7 +7,7 @@
 //! epoch, the admin journal replayed). It also notes every mutation a device sent, for the
 //! ledger, by the device's identity at the time (a fork gives it a new one).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -280,6 +280,17 @@ impl Net {
         let identity = state.identities.entry(device).or_default();
         *identity += 1;
         *identity
+    }
+
+    /// A phone put back to its backup: what its current identity sent that the server never
+    /// took (`held`: the sequence numbers the server stores) is gone with the phone's state,
+    /// so the ledger must not count it as acknowledged when it leaves the restored outbox.
+    pub fn forget_unheld(&self, device: usize, held: &BTreeSet<u64>) {
+        let mut state = self.lock();
+        let identity = state.identities.get(&device).copied().unwrap_or(0);
+        state
+            .sent
+            .retain(|(d, i, seq), _| *d != device || *i != identity || held.contains(seq));
     }
 
     /// Delivers some of the requests held back (all, with `all`), dropping their answers.

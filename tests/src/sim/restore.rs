@@ -194,6 +194,8 @@ impl World {
             return;
         }
         let held = server_holds(self.net.server_path());
+        let taken = server_seqs(&self.net.server_path(), self.devices[device].id());
+        self.net.forget_unheld(device, &taken);
         let forgotten = self.devices[device].restore(&copy, &|id| held(id));
         self.tally.count(Fault::DeviceRestore);
         self.trace.line(&format!(
@@ -236,4 +238,21 @@ fn server_holds(path: PathBuf) -> impl Fn(Uuid) -> bool {
                 )
                 .is_ok()
     }
+}
+
+/// The sequence numbers of a device's mutations the server's file holds an outcome for.
+fn server_seqs(path: &std::path::Path, device: Uuid) -> BTreeSet<u64> {
+    let Ok(conn) = rusqlite::Connection::open(path) else {
+        return BTreeSet::new();
+    };
+    let Ok(mut stmt) = conn.prepare("SELECT seq FROM mutation_digests WHERE device_id = ?1") else {
+        return BTreeSet::new();
+    };
+    stmt.query_map([device.to_string()], |r| r.get::<_, i64>(0))
+        .map(|rows| {
+            rows.flatten()
+                .filter_map(|s| u64::try_from(s).ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }

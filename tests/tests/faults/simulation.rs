@@ -263,6 +263,43 @@ fn seed_294_only_what_no_phone_held_at_a_restore_is_left_out() {
     assert_passes(&run(294));
 }
 
+/// Seeds 1117, 1565 and 924 (found in the full run): a phone whose clock had gone back hours
+/// edited a field it had pulled at the true time. Its clock had not taken that version in (it
+/// lay past the clock's ceiling), so the edit was stamped below its base, and the server's
+/// version of the field went down. An edit is now stamped above its base, and the server
+/// merges one stamped below as concurrent.
+#[test]
+fn seeds_924_1117_1565_a_field_version_never_goes_down() {
+    for seed in [924, 1117, 1565] {
+        assert_passes(&run(seed));
+    }
+}
+
+/// Seed 904 (checker): a phone put back to its backup forgets what its last identity sent and
+/// the server never took; the ledger counted those sendings acknowledged once they were no
+/// longer in the restored outbox.
+#[test]
+fn seed_904_a_restored_phone_forgets_what_the_server_never_took() {
+    assert_passes(&run(904));
+}
+
+/// Seed 1131: a concern an officer had pulled became sensitive while the server was being
+/// restored. Her phone's restore of it was refused (she can no longer see it), and the phone
+/// kept the copy for ever. A refused restore of a record the reconciling pull did not return
+/// now takes the phone's copy away (the server keeps the refused one in quarantine).
+#[test]
+fn seed_1131_a_refused_restore_of_an_unserved_record_leaves_the_phone() {
+    assert_passes(&run(1131));
+}
+
+/// Seed 1282: a restored conflict on a concern's risk was refused as "did not lose": a higher
+/// risk beats a later version, so the winner was the older version. Whether a restored value
+/// lost is now judged by the field's own rule.
+#[test]
+fn seed_1282_a_lost_risk_conflict_is_restored() {
+    assert_passes(&run(1282));
+}
+
 /// The same seed with restores replays the same trace (the restored server's epoch and the
 /// phones' copies come from the seed too).
 #[test]

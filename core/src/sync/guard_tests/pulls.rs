@@ -145,3 +145,45 @@ fn a_version_a_year_ahead_applies_but_never_stops_the_device_writing() {
     assert!(stamped.hlc.millis <= ceiling);
     assert_eq!(d.book.visits(&VisitFilter::default()).unwrap().len(), 2);
 }
+
+#[test]
+fn an_edit_of_a_field_pulled_past_the_clock_ceiling_is_stamped_above_it() {
+    // Seed 1117: a phone whose clock went two hours back edited a narrative pulled at the
+    // true time. Stamped by its own clock, the edit lay below its base.
+    let d = device();
+    let p = person(&d.book);
+    let ahead = pocketbook_protocol::unix_millis(Utc::now() + Duration::hours(2));
+    let id = Uuid::from_u128(0xa4ead);
+    pull(
+        &d.book,
+        vec![snapshot(
+            Entity::Visit,
+            id,
+            visit_fields(p, "theirs"),
+            ahead,
+        )],
+    );
+    let base = d.book.field_versions(Entity::Visit, id).unwrap()["narrative"];
+    assert_eq!(base.hlc.millis, ahead);
+    let before = d
+        .book
+        .store
+        .read(|c| Ok(store::DeviceState::load(c)?.clock.last()))
+        .unwrap();
+    assert!(before < base.hlc, "the pulled version was not adopted");
+    d.book
+        .update_visit(
+            id,
+            VisitUpdate {
+                narrative: Some("mine".into()),
+                ..VisitUpdate::default()
+            },
+        )
+        .unwrap();
+    let stamped = d.book.field_versions(Entity::Visit, id).unwrap()["narrative"];
+    assert!(stamped > base, "{stamped} is not above its base {base}");
+    let queued = d.book.store.read(store::outbox).unwrap();
+    let edit = queued.iter().find(|m| m.record_id == id).unwrap();
+    assert_eq!(edit.version, stamped);
+    assert_eq!(edit.base["narrative"], Some(base));
+}
