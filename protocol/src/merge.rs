@@ -464,7 +464,7 @@ mod tests {
     fn a_raised_value_that_loses_later_is_named_by_the_version_it_won_with() {
         // "medium" (v1) beat a later "low" (v2): the field took v2, and the conflict id(v2)
         // is the low's. When "high" then beats "medium", the loss is named v1, not v2 again.
-        let mut risk = |value: &str, at: Version, base: Version| {
+        let risk = |value: &str, at: Version, base: Version| {
             let mut m = edit("risk", json!(value), base, at);
             m.entity = Entity::Concern;
             m
