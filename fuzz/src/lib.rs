@@ -72,9 +72,9 @@ struct MergeCase {
 
 /// The merge rules (JSON `{stored, mutations}`). Promises checked: the merge is a function of
 /// its inputs; a tombstone stays a tombstone, and keeps only the tombstone fields; fields a
-/// mutation does not name are untouched; each conflict is named by its record, field and
-/// losing version and belongs to the merged record; the field a conflict is about holds the
-/// winning value.
+/// mutation does not name are untouched; a field's version never goes down; each conflict is
+/// named by its record, field and losing version and belongs to the merged record; the field
+/// a conflict is about holds the winning value.
 pub fn merge_rules(data: &[u8]) {
     let Ok(case) = serde_json::from_slice::<MergeCase>(data) else {
         return;
@@ -97,6 +97,11 @@ pub fn merge_rules(data: &[u8]) {
                 "a tombstone gained fields"
             );
         } else {
+            for (field, version) in &before.versions {
+                if let Some(after) = once.state.versions.get(field) {
+                    assert!(after >= version, "a field's version went down");
+                }
+            }
             for (field, value) in &before.fields {
                 if !m.fields.contains_key(field) {
                     assert_eq!(
