@@ -120,7 +120,16 @@ pub fn inflate(encoding: Encoding, raw: &[u8]) -> Result<Vec<u8>, ApiError> {
 }
 
 /// Decodes JSON, answering a fault with where it is and what kind it is, never the value.
+/// Every request body is a JSON object: serde would also read a struct from an array of its
+/// fields in order, which the OpenAPI document does not allow (Schemathesis found `[]`
+/// accepted as a pull).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') {
+        return Err(invalid_json("the body is not a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = render_path(e.path());
@@ -245,6 +254,27 @@ mod tests {
         assert!(!m.contains("trailing"), "{m}");
         let m = message(r#"{"items": "#);
         assert!(m.contains("ends too early"), "{m}");
+    }
+
+    #[test]
+    fn a_body_is_an_object_never_an_array_of_its_fields() {
+        // Schemathesis: `[]` was read as a pull with every field at its default.
+        #[derive(Debug, serde::Deserialize)]
+        struct AllDefault {
+            #[serde(default)]
+            _limit: Option<u32>,
+        }
+        for body in ["[]", " [ ] ", "[null]", "\"text\"", "7", ""] {
+            assert!(
+                matches!(
+                    decode::<AllDefault>(body.as_bytes()),
+                    Err(ApiError::BadRequest { .. })
+                ),
+                "{body:?} was taken"
+            );
+        }
+        assert!(decode::<AllDefault>(b" \r\n{}").is_ok());
+        assert!(message("[[1]]").contains("not a JSON object"));
     }
 
     #[test]
