@@ -221,6 +221,7 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
     };
     let sent = world.net.sent();
     let lost = &world.restores.lost_everywhere;
+    let lost_above = &world.restores.lost_above;
     for device in &world.devices {
         for (identity, ledger) in device.ledgers.iter().enumerate() {
             let identity = u32::try_from(identity).unwrap_or(u32::MAX);
@@ -241,7 +242,7 @@ fn check_ledger(world: &World, failures: &mut Vec<String>) {
                 // The server holds whichever sending arrived first: one must check out.
                 let verdicts: Vec<Result<(), String>> = sendings
                     .iter()
-                    .map(|m| acknowledged_holds(m, &record, &conflicts_of))
+                    .map(|m| acknowledged_holds(m, &record, &conflicts_of, lost_above))
                     .collect();
                 if !verdicts.iter().any(Result::is_ok) {
                     for verdict in verdicts.into_iter().filter_map(Result::err) {
@@ -298,6 +299,7 @@ fn acknowledged_holds(
     m: &pocketbook_core::Mutation,
     record: &dyn Fn(&str) -> Option<ServerRecord>,
     conflicts_of: &dyn Fn(&str) -> Vec<pocketbook_core::Conflict>,
+    lost_above: &std::collections::BTreeMap<(String, String), String>,
 ) -> Result<(), String> {
     let id = m.record_id.to_string();
     let Some(row) = record(&id) else {
@@ -317,7 +319,13 @@ fn acknowledged_holds(
             .as_ref()
             .and_then(|versions| versions.get(field))
             .unwrap_or(&m.version);
+        // An edit only the server held, made after its backup, restored away with no copy
+        // left anywhere.
+        let lost_everywhere = lost_above
+            .get(&(id.clone(), field.clone()))
+            .is_some_and(|kept| version.to_string() > *kept);
         let fine = match held {
+            _ if lost_everywhere => true,
             Some(v) if v > version => true,
             // Sets merge add-wins: the elements it added (its delta's, or a create's whole
             // set) are all still there.

@@ -82,6 +82,11 @@ pub struct Restores {
     /// and held by no phone at the restore (they never pulled it, or it left their scope).
     /// No design brings those back; the ledger leaves them out.
     pub lost_everywhere: BTreeSet<String>,
+    /// Field edits the server restore lost with no copy left anywhere (seed 2037: the one phone
+    /// that held an edit made after the backup let the record go when its officer moved): for
+    /// each (record, field), the highest version the backup or any phone still held. An
+    /// acknowledged edit of that field above it is left out too.
+    pub lost_above: BTreeMap<(String, String), String>,
 }
 
 impl Restores {
@@ -93,6 +98,7 @@ impl Restores {
             replay_at: None,
             copies: BTreeMap::new(),
             lost_everywhere: BTreeSet::new(),
+            lost_above: BTreeMap::new(),
         }
     }
 
@@ -166,14 +172,50 @@ impl World {
         for device in self.devices.iter().filter(|d| !d.wiped) {
             held.extend(record_ids(&crate::raw_connection(&device.path)));
         }
+        // What the server held, and the highest version of each of its fields the backup or
+        // any phone still holds (a phone writes its common version once, as `"*"`).
+        let now = field_versions(&open(&self.net.server_path()), "records");
+        let mut kept: BTreeMap<(String, String), String> = BTreeMap::new();
+        let mut keep = |rows: Vec<(String, BTreeMap<String, String>)>| {
+            for (id, map) in rows {
+                let Some(fields) = now.iter().find(|(i, _)| *i == id).map(|(_, f)| f) else {
+                    continue;
+                };
+                for field in fields.keys() {
+                    if let Some(v) = map.get(field).or_else(|| map.get("*")) {
+                        let slot = kept.entry((id.clone(), field.clone())).or_default();
+                        if v > slot {
+                            *slot = v.clone();
+                        }
+                    }
+                }
+            }
+        };
+        keep(field_versions(&open(&backup), "records"));
+        for device in self.devices.iter().filter(|d| !d.wiped) {
+            let conn = crate::raw_connection(&device.path);
+            keep(field_versions(&conn, "records"));
+            keep(field_versions(&conn, "acknowledged"));
+        }
+        self.restores.lost_above = now
+            .iter()
+            .flat_map(|(id, fields)| {
+                fields.iter().filter_map(|(field, version)| {
+                    let key = (id.clone(), field.clone());
+                    let held = kept.get(&key).cloned().unwrap_or_default();
+                    (*version > held).then_some((key, held))
+                })
+            })
+            .collect();
         let in_backup = record_ids(&open(&backup));
         self.restores.lost_everywhere = record_ids(&open(&self.net.server_path()))
             .into_iter()
             .filter(|id| !in_backup.contains(id) && !held.contains(id))
             .collect();
         self.trace.line(&format!(
-            "{step} server restores ({} records only it held since the backup)",
-            self.restores.lost_everywhere.len()
+            "{step} server restores ({} records and {} fields only it held since the backup)",
+            self.restores.lost_everywhere.len(),
+            self.restores.lost_above.len()
         ));
         self.net.restore_server(&backup, path).await;
     }
@@ -252,6 +294,25 @@ fn server_seqs(path: &std::path::Path, device: Uuid) -> BTreeSet<u64> {
         .map(|rows| {
             rows.flatten()
                 .filter_map(|s| u64::try_from(s).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Each record's field versions in a store's table, as fixed-width text (which sorts as the
+/// version does).
+fn field_versions(
+    conn: &rusqlite::Connection,
+    table: &str,
+) -> Vec<(String, BTreeMap<String, String>)> {
+    let sql = format!("SELECT id, versions FROM {table}");
+    let Ok(mut stmt) = conn.prepare(&sql) else {
+        return Vec::new();
+    };
+    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map(|rows| {
+            rows.flatten()
+                .filter_map(|(id, text)| Some((id, serde_json::from_str(&text).ok()?)))
                 .collect()
         })
         .unwrap_or_default()
