@@ -300,13 +300,15 @@ fn seed_1282_a_lost_risk_conflict_is_restored() {
     assert_passes(&run(1282));
 }
 
-/// Seed 2037 (the checker): an officer's edit reached the server after its backup, then she
+/// Seeds 2037, 3165, 4498 (the checker): an officer's edit reached the server after its backup, then she
 /// was moved to another team and her phone rightly let the record go; no colleague had pulled
 /// the edit, so the restore left no copy of it anywhere. The ledger now also leaves out field
 /// edits no phone and no backup held at the restore, as it does whole records (seed 294).
 #[test]
-fn seed_2037_an_edit_no_phone_held_at_a_restore_is_left_out() {
-    assert_passes(&run(2037));
+fn seeds_2037_3165_4498_an_edit_no_phone_held_at_a_restore_is_left_out() {
+    for seed in [2037, 3165, 4498] {
+        assert_passes(&run(seed));
+    }
 }
 
 /// The same seed with restores replays the same trace (the restored server's epoch and the
