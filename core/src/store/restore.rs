@@ -394,8 +394,8 @@ mod tests {
         rows.map(|r| r.unwrap()).collect()
     }
 
-    #[test]
-    fn each_step_is_kept_so_an_interrupted_reconciliation_resumes_where_it_stopped() {
+    /// A scratch encrypted store enrolled on epoch `old` (the directory keeps it alive).
+    fn enrolled_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(
             &dir.path().join("d.db"),
@@ -404,11 +404,6 @@ mod tests {
             &pocketbook_protocol::sources::SystemSources,
         )
         .unwrap();
-        let (acked, pending, local) = (
-            Uuid::from_u128(11).to_string(),
-            Uuid::from_u128(12).to_string(),
-            Uuid::from_u128(13).to_string(),
-        );
         store
             .write(|tx| {
                 tx.execute(
@@ -417,6 +412,22 @@ mod tests {
                      VALUES (1, 'http://s', 't', ?1, 60, '2026-01-01T00:00:00Z', 'old', 0)",
                     [Uuid::from_u128(2).to_string()],
                 )?;
+                Ok(())
+            })
+            .unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn each_step_is_kept_so_an_interrupted_reconciliation_resumes_where_it_stopped() {
+        let (_dir, store) = enrolled_store();
+        let (acked, pending, local) = (
+            Uuid::from_u128(11).to_string(),
+            Uuid::from_u128(12).to_string(),
+            Uuid::from_u128(13).to_string(),
+        );
+        store
+            .write(|tx| {
                 row(tx, "records", &acked, "acked", 10);
                 row(tx, "records", &pending, "my pending edit", 30);
                 row(tx, "acknowledged", &pending, "acked before the edit", 20);
@@ -495,26 +506,13 @@ mod tests {
     #[test]
     fn a_refused_restore_of_a_record_the_server_did_not_return_takes_the_copy_away() {
         // Seed 1131: a concern that became sensitive while the server was being restored.
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            &dir.path().join("d.db"),
-            &StoreKey::from_bytes(&[7u8; 32]).unwrap(),
-            "d",
-            &pocketbook_protocol::sources::SystemSources,
-        )
-        .unwrap();
+        let (_dir, store) = enrolled_store();
         let (gone, edited) = (
             Uuid::from_u128(21).to_string(),
             Uuid::from_u128(22).to_string(),
         );
         store
             .write(|tx| {
-                tx.execute(
-                    "INSERT INTO sync_state (id, server_url, token, server_id, lease_seconds,
-                                             enrolled_at, epoch, audit_acked_seq)
-                     VALUES (1, 'http://s', 't', ?1, 60, '2026-01-01T00:00:00Z', 'old', 0)",
-                    [Uuid::from_u128(2).to_string()],
-                )?;
                 for id in [&gone, &edited] {
                     row(tx, "records", id, "pulled when it was the team's", 10);
                     row(tx, "acknowledged", id, "pulled when it was the team's", 10);

@@ -174,11 +174,14 @@ impl World {
         }
         // What the server held, and the highest version of each of its fields the backup or
         // any phone still holds (a phone writes its common version once, as `"*"`).
-        let now = field_versions(&open(&self.net.server_path()), "records");
+        let now: BTreeMap<String, BTreeMap<String, String>> =
+            field_versions(&open(&self.net.server_path()), "records")
+                .into_iter()
+                .collect();
         let mut kept: BTreeMap<(String, String), String> = BTreeMap::new();
         let mut keep = |rows: Vec<(String, BTreeMap<String, String>)>| {
             for (id, map) in rows {
-                let Some(fields) = now.iter().find(|(i, _)| *i == id).map(|(_, f)| f) else {
+                let Some(fields) = now.get(&id) else {
                     continue;
                 };
                 for field in fields.keys() {
