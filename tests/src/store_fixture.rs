@@ -197,6 +197,8 @@ pub struct Replica {
     pub records: BTreeMap<Uuid, (BTreeMap<String, Value>, bool)>,
     /// Conflicts by id: resolved or not.
     pub conflicts: BTreeMap<String, bool>,
+    /// The buckets each record is held in.
+    pub held_in: BTreeMap<Uuid, std::collections::BTreeSet<String>>,
     /// Cursor per bucket.
     pub cursors: BTreeMap<String, u64>,
     /// The server epoch.
@@ -223,22 +225,31 @@ impl Replica {
                 .expect("pull");
             self.pages += 1;
             if self.epoch.as_deref() != Some(page.epoch.as_str()) {
+                self.held_in.clear();
                 self.records.clear();
                 self.conflicts.clear();
             }
             for entry in page.entries {
                 match entry {
                     PullEntry::Snapshot {
+                        bucket,
                         id,
                         fields,
                         deleted,
                         ..
                     } => {
+                        self.held_in.entry(id).or_default().insert(bucket);
                         self.records
                             .insert(id, (fields.into_iter().collect(), deleted));
                     }
-                    PullEntry::Remove { id, .. } => {
-                        self.records.remove(&id);
+                    PullEntry::Remove { bucket, id, .. } => {
+                        // Like a device: a record goes when it has left every bucket.
+                        let buckets = self.held_in.entry(id).or_default();
+                        buckets.remove(&bucket);
+                        if buckets.is_empty() {
+                            self.held_in.remove(&id);
+                            self.records.remove(&id);
+                        }
                     }
                     PullEntry::Unknown { kind, .. } => panic!("the server sent a {kind} entry"),
                     PullEntry::Conflict {

@@ -14,6 +14,7 @@ use super::decode::{corrupt, parse_id};
 use super::meta::meta;
 use super::record_rows::{load_record, put_entry, Current};
 use super::reference::officer;
+use super::restore_places;
 use super::sql::{args, Db};
 use crate::error::StoreError;
 use crate::scope;
@@ -79,7 +80,9 @@ pub fn place(
         .iter()
         .map(|row| row.text(0))
         .collect::<Result<_, _>>()?;
-    for b in old.iter().filter(|b| !buckets.contains(b)) {
+    let left: Vec<&String> = old.iter().filter(|b| !buckets.contains(b)).collect();
+    restore_places::note_left(db, id, &left)?;
+    for b in left {
         put_entry(db, b, &item, PullEntryKind::Remove, entity, seq)?;
         for c in &conflicts {
             db.execute(

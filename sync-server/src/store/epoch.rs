@@ -16,11 +16,30 @@ use pocketbook_protocol::MutationKind;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::clock::now_ms;
 use super::decode::counter;
 use super::meta::{audit, meta};
+use super::restore_places;
 use super::sql::{args, Db};
 use super::sql_store::{Backend, SqlStore};
 use crate::error::{PushRefusal, StoreError};
+
+/// The `meta` key holding when the last new epoch opened its restore window (Unix ms).
+const WINDOW_OPENED: &str = "restore_window_opened_ms";
+
+/// When the last new epoch opened its restore window (Unix ms): no version a device
+/// acknowledged before the restore lies past it by more than the clock skew allowed. `None`
+/// for a store given its epoch by an older server.
+pub fn window_opened(db: &mut dyn Db) -> Result<Option<i64>, StoreError> {
+    Ok(db
+        .query_opt(
+            "SELECT value FROM meta WHERE key = ?1",
+            args![WINDOW_OPENED],
+        )?
+        .map(|row| row.text(0))
+        .transpose()?
+        .and_then(|v| v.parse().ok()))
+}
 
 /// The `meta` key marking a device that may send restore mutations.
 fn reconciling_key(device_id: Uuid) -> String {
@@ -52,6 +71,9 @@ pub fn new_epoch(db: &mut dyn Db, sources: &dyn Sources) -> Result<String, Store
     db.execute(upsert, args!["epoch", epoch.as_str()])?;
     let at = sources.now().to_rfc3339_opts(SecondsFormat::Secs, true);
     db.execute(upsert, args!["restore_pending", at.as_str()])?;
+    let opened = now_ms(sources).to_string();
+    db.execute(upsert, args![WINDOW_OPENED, opened.as_str()])?;
+    restore_places::clear(db)?;
     let codes = db.execute("DELETE FROM enrol_codes WHERE used_at IS NULL", &[])?;
     db.execute(
         "DELETE FROM meta WHERE key LIKE 'reconciling:%' OR key LIKE 'seq_gap:%'",

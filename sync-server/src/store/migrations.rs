@@ -43,6 +43,7 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     9 => "0009_mutation_digests.sql",
     10 => "0010_compaction.sql",
     11 => "0011_restore_teams.sql",
+    12 => "0012_restore_places.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -58,6 +59,7 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     9 => "0009_mutation_digests.sql",
     10 => "0010_compaction.sql",
     11 => "0011_restore_teams.sql",
+    12 => "0012_restore_places.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

@@ -28,6 +28,7 @@ mod record_scan;
 mod reference;
 mod restore_apply;
 mod restore_lost;
+mod restore_places;
 pub mod sql;
 mod sql_store;
 mod sqlite;

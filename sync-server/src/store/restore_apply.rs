@@ -2,8 +2,10 @@
 //! acknowledged state of each record the restored server lacks or holds older. Taken only from
 //! a device still reconciling in the current epoch, and only for a record its officer could see
 //! (the record's buckets, stored and restored, meet the officer's now, or those of the teams the
-//! officer belonged to at the backup or was given since: `restore_teams`); merged per field by higher
-//! version (`protocol::merge_restore`) with no conflicts; node and author may be another
+//! officer belonged to at the backup or was given since: `restore_teams`), or that stood in
+//! one of the officer's buckets when the window opened (`restore_places`: then only its content
+//! is restored, with versions from before the restore, and its team and marking stay); merged
+//! per field by higher version (`protocol::merge_restore`) with no conflicts; node and author may be another
 //! device's. The merged record is checked like any other (the record guard), written with its
 //! bucket entries and cascade, and audited `restore`; the open conflicts it carries are opened
 //! again (`restore_lost`). Anything else is refused
@@ -27,7 +29,7 @@ use super::record_rows::{load_record, put_entry};
 use super::reference::team_ids;
 use super::sql::{args, Db};
 use super::Device;
-use super::{cascade, record_guard, restore_lost};
+use super::{cascade, record_guard, restore_lost, restore_places};
 use crate::error::StoreError;
 use crate::scope;
 
@@ -123,14 +125,40 @@ pub fn apply(
         Ok::<_, StoreError>(buckets)
     };
     let current = load_record(db, m.record_id)?;
+    // A record out of the officer's sight now that it could see when the window opened: a
+    // colleague's phone raised or moved it after the restore.
+    let mut seen_then = None;
     if let Some(cur) = &current {
         let f = &cur.facts;
-        if f.entity != m.entity || !sees(&placed(db, f.team_id, f.marking, f.created_by)?) {
+        if f.entity != m.entity {
             return Ok(refused("the record is not one this officer could see"));
+        }
+        if !sees(&placed(db, f.team_id, f.marking, f.created_by)?) {
+            let Some(opened) = epoch::window_opened(db)? else {
+                return Ok(refused("the record is not one this officer could see"));
+            };
+            if !restore_places::stood_in(db, m.record_id, &mine)? {
+                return Ok(refused("the record is not one this officer could see"));
+            }
+            seen_then = Some(((f.team_id, f.marking), opened));
         }
     }
     if current.is_none() && restored.versions.is_empty() {
         return Ok(refused("a restored conflict's record is not on the server"));
+    }
+    // What the officer saw then it acknowledged before the restore: no version past the
+    // window's opening (and the skew allowed) is one of those.
+    let ceiling = match seen_then {
+        Some((_, opened)) => u64::try_from(opened)
+            .unwrap_or(0)
+            .saturating_add(MAX_CLOCK_SKEW_MS)
+            .min(ceiling),
+        None => ceiling,
+    };
+    if restored.versions.values().any(|v| v.hlc.millis > ceiling) {
+        return Ok(refused(
+            "a record out of the officer's sight takes back only what was acknowledged before the restore",
+        ));
     }
     let stored = current.as_ref().map(|c| &c.state);
     let merged = merge_restore(stored, &restored);
@@ -138,6 +166,14 @@ pub fn apply(
         return Ok(refused(why));
     }
     let (team_id, marking) = routing(&merged, m);
+    if let Some((then, _)) = seen_then {
+        // Its content only: where it lives now is not the restoring officer's to change.
+        if (team_id, marking) != then {
+            return Ok(refused(
+                "a restore may not move a record out of the officer's sight",
+            ));
+        }
+    }
     let created_by = current
         .as_ref()
         .map(|c| c.facts.created_by)
@@ -149,7 +185,7 @@ pub fn apply(
                 .and_then(|s| Uuid::parse_str(s).ok())
         })
         .unwrap_or(device.officer.id);
-    if !sees(&placed(db, team_id, marking, created_by)?) {
+    if seen_then.is_none() && !sees(&placed(db, team_id, marking, created_by)?) {
         return Ok(refused("the record is not one this officer could see"));
     }
     let buckets = cascade::record_buckets(db, team_id, marking, created_by)?;

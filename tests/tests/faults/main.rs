@@ -6,5 +6,6 @@ mod journal;
 mod kill;
 mod restore;
 mod restore_lost;
+mod restore_sight;
 mod resync;
 mod simulation;

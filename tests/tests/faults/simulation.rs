@@ -311,6 +311,15 @@ fn seeds_2037_3165_4498_an_edit_no_phone_held_at_a_restore_is_left_out() {
     }
 }
 
+/// Seed 2907: after a server restore one of an officer's phones raised a colleague's concern
+/// to sensitive; her other phone's restore of a status it had set before the restore was then
+/// refused, since she no longer sees the concern. A restore is now judged on where the record
+/// stood when the restore window opened (`restore_places`), for its content only.
+#[test]
+fn seed_2907_a_record_raised_after_the_restore_takes_back_an_earlier_edit() {
+    assert_passes(&run(2907));
+}
+
 /// The same seed with restores replays the same trace (the restored server's epoch and the
 /// phones' copies come from the seed too).
 #[test]
