@@ -30,7 +30,7 @@ const WINDOW_OPENED: &str = "restore_window_opened_ms";
 /// When the last new epoch opened its restore window (Unix ms): no version a device
 /// acknowledged before the restore lies past it by more than the clock skew allowed. `None`
 /// for a store given its epoch by an older server.
-pub fn window_opened(db: &mut dyn Db) -> Result<Option<i64>, StoreError> {
+pub fn window_opened(db: &mut dyn Db) -> Result<Option<u64>, StoreError> {
     Ok(db
         .query_opt(
             "SELECT value FROM meta WHERE key = ?1",
@@ -175,6 +175,16 @@ pub fn reconciling(db: &mut dyn Db, device_id: Uuid) -> Result<bool, StoreError>
         .query_opt(
             "SELECT 1 FROM meta WHERE key = ?1",
             args![reconciling_key(device_id)],
+        )?
+        .is_some())
+}
+
+/// Whether any device may still send restore mutations (the restore window is open).
+pub fn anyone_reconciling(db: &mut dyn Db) -> Result<bool, StoreError> {
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM meta WHERE key LIKE 'reconciling:%' LIMIT 1",
+            &[],
         )?
         .is_some())
 }

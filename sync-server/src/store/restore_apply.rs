@@ -91,7 +91,7 @@ pub fn apply(
             "a restore names the version of each field it carries",
         ));
     };
-    let ceiling = unix_millis(sources.now()).saturating_add(MAX_CLOCK_SKEW_MS);
+    let mut ceiling = unix_millis(sources.now()).saturating_add(MAX_CLOCK_SKEW_MS);
     if restored
         .versions
         .values()
@@ -140,21 +140,15 @@ pub fn apply(
             if !restore_places::stood_in(db, m.record_id, &mine)? {
                 return Ok(refused("the record is not one this officer could see"));
             }
-            seen_then = Some(((f.team_id, f.marking), opened));
+            seen_then = Some((f.team_id, f.marking));
+            // What the officer saw then it acknowledged before the restore: no version past
+            // the window's opening (and the skew allowed) is one of those.
+            ceiling = ceiling.min(opened.saturating_add(MAX_CLOCK_SKEW_MS));
         }
     }
     if current.is_none() && restored.versions.is_empty() {
         return Ok(refused("a restored conflict's record is not on the server"));
     }
-    // What the officer saw then it acknowledged before the restore: no version past the
-    // window's opening (and the skew allowed) is one of those.
-    let ceiling = match seen_then {
-        Some((_, opened)) => u64::try_from(opened)
-            .unwrap_or(0)
-            .saturating_add(MAX_CLOCK_SKEW_MS)
-            .min(ceiling),
-        None => ceiling,
-    };
     if restored.versions.values().any(|v| v.hlc.millis > ceiling) {
         return Ok(refused(
             "a record out of the officer's sight takes back only what was acknowledged before the restore",
@@ -166,7 +160,7 @@ pub fn apply(
         return Ok(refused(why));
     }
     let (team_id, marking) = routing(&merged, m);
-    if let Some((then, _)) = seen_then {
+    if let Some(then) = seen_then {
         // Its content only: where it lives now is not the restoring officer's to change.
         if (team_id, marking) != then {
             return Ok(refused(

@@ -7,6 +7,7 @@
 
 use uuid::Uuid;
 
+use super::epoch;
 use super::sql::{args, Db};
 use crate::error::StoreError;
 
@@ -19,7 +20,7 @@ pub fn clear(db: &mut dyn Db) -> Result<(), StoreError> {
 /// Notes that record `id` leaves `buckets`, if any device still reconciles (no restore can
 /// arrive otherwise, so nothing is kept).
 pub fn note_left(db: &mut dyn Db, id: Uuid, buckets: &[&String]) -> Result<(), StoreError> {
-    if buckets.is_empty() || !window_open(db)? {
+    if buckets.is_empty() || !epoch::anyone_reconciling(db)? {
         return Ok(());
     }
     for bucket in buckets {
@@ -44,14 +45,4 @@ pub fn stood_in(db: &mut dyn Db, id: Uuid, buckets: &[String]) -> Result<bool, S
         }
     }
     Ok(false)
-}
-
-/// Whether any device may still send restore mutations.
-fn window_open(db: &mut dyn Db) -> Result<bool, StoreError> {
-    Ok(db
-        .query_opt(
-            "SELECT 1 FROM meta WHERE key LIKE 'reconciling:%' LIMIT 1",
-            &[],
-        )?
-        .is_some())
 }

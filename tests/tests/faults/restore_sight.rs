@@ -45,13 +45,14 @@ async fn push<S: Store>(
         .expect("push taken")
 }
 
-fn refused(answer: &PushResponse) -> Vec<String> {
+/// Each outcome's code and message (`applied` and no message when taken).
+fn outcomes(answer: &PushResponse) -> Vec<(String, String)> {
     answer
         .results
         .iter()
         .map(|r| match &r.outcome {
-            PushOutcome::Rejected { code, .. } => code.as_str().to_string(),
-            other => format!("{other:?}"),
+            PushOutcome::Rejected { code, message } => (code.as_str().to_string(), message.clone()),
+            other => (format!("{other:?}"), String::new()),
         })
         .collect()
 }
@@ -120,11 +121,20 @@ async fn sight_rules_on<S: Store + Epochs>(store: S) {
     );
     let foreign = restore(&mut a, &unseen, json!({"place": "foreign"}), before);
     let answer = push(&store, &a, &epoch, vec![lower, late, foreign]).await;
+    let outcomes = outcomes(&answer);
     assert_eq!(
-        refused(&answer),
+        outcomes.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(),
         ["restore_refused", "restore_refused", "restore_refused"],
         "{answer:?}"
     );
+    // Each for its own reason.
+    for ((_, message), why) in outcomes.iter().zip([
+        "may not move a record",
+        "only what was acknowledged before the restore",
+        "not one this officer could see",
+    ]) {
+        assert!(message.contains(why), "{message:?} should say {why:?}");
+    }
 
     // What she acknowledged before the restore comes back; the visit stays sensitive.
     let honest = restore(&mut a, &seen, json!({"place": "library"}), before);

@@ -300,9 +300,9 @@ fn seed_1282_a_lost_risk_conflict_is_restored() {
     assert_passes(&run(1282));
 }
 
-/// Seeds 2037, 3165, 4498 (the checker): an officer's edit reached the server after its backup, then she
-/// was moved to another team and her phone rightly let the record go; no colleague had pulled
-/// the edit, so the restore left no copy of it anywhere. The ledger now also leaves out field
+/// Seeds 2037, 3165, 4498 (the checker): an officer's edit reached the server after its
+/// backup, then she was moved to another team and her phone rightly let the record go; no
+/// colleague had pulled the edit, so the restore left no copy of it anywhere. The ledger now also leaves out field
 /// edits no phone and no backup held at the restore, as it does whole records (seed 294).
 #[test]
 fn seeds_2037_3165_4498_an_edit_no_phone_held_at_a_restore_is_left_out() {
