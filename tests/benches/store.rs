@@ -55,6 +55,51 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// WAL frames a store has written since its last checkpoint: SQLite appends one frame (a page
+/// plus a 24-byte header) for every page a transaction dirties, so the growth over a run of
+/// writes, divided by the writes, is the pages each one dirties.
+fn wal_frames(db: &std::path::Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let bytes = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+    bytes.saturating_sub(32) / (4096 + 24)
+}
+
+/// Empties a store's WAL (so the next writes append from its start and none is checkpointed).
+fn truncate_wal(conn: &rusqlite::Connection) {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+}
+
+const PAGE_PROBE_WRITES: usize = 50;
+
+/// Which table or index each page in a store's WAL belongs to, counted: the page numbers are
+/// read from the frame headers (SQLite's, not encrypted) and named through `dbstat`.
+fn wal_pages_by_name(db: &std::path::Path) -> Vec<(String, usize)> {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let bytes = std::fs::read(wal).unwrap_or_default();
+    let pages: Vec<u32> = bytes
+        .get(32..)
+        .unwrap_or_default()
+        .chunks_exact(4096 + 24)
+        .map(|frame| u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]))
+        .collect();
+    let conn = pocketbook_tests::raw_connection(db);
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for page in pages {
+        let name: String = conn
+            .query_row("SELECT name FROM dbstat WHERE pageno = ?1", [page], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|_| format!("page {page} (header or free)"));
+        *counts.entry(name).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    counts
+}
+
 fn new_book(dir: &std::path::Path, name: &str) -> Pocketbook {
     let book = open_at(&dir.join(name)).expect("open store");
     book.provision(&provisioning()).expect("provision");
@@ -91,6 +136,23 @@ fn main() {
         .expect("person")
         .id;
     let warm = 200;
+    // Pages dirtied per write: a short run from an empty WAL (well under the 1,000-frame
+    // automatic checkpoint), counted from the WAL's growth.
+    for _ in 0..warm {
+        book.record_visit(visit_draft(person, 1))
+            .expect("record visit");
+    }
+    truncate_wal(&pocketbook_tests::raw_connection(
+        &dir.path().join("write.db"),
+    ));
+    let before = wal_frames(&dir.path().join("write.db"));
+    for _ in 0..PAGE_PROBE_WRITES {
+        book.record_visit(visit_draft(person, 1))
+            .expect("record visit");
+    }
+    let our_pages =
+        (wal_frames(&dir.path().join("write.db")) - before) as f64 / PAGE_PROBE_WRITES as f64;
+    let our_split = wal_pages_by_name(&dir.path().join("write.db"));
     let mut ours = Vec::with_capacity(writes);
     let mut rows: Vec<(String, String, String, String, String)> = Vec::with_capacity(writes);
     for i in 0..writes + warm {
@@ -117,9 +179,8 @@ fn main() {
         }
     }
     let bare = bare_connection(&dir.path().join("bare.db"));
-    let mut bare_times = Vec::with_capacity(writes);
-    for (i, (id, team, happened, data, versions)) in rows.iter().enumerate() {
-        let t = Instant::now();
+    let bare_insert = |row: &(String, String, String, String, String)| {
+        let (id, team, happened, data, versions) = row;
         let tx = bare.unchecked_transaction().expect("begin");
         tx.execute(
             "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
@@ -128,9 +189,28 @@ fn main() {
         )
         .expect("bare insert");
         tx.commit().expect("commit");
-        if i >= warm {
-            bare_times.push(t.elapsed());
-        }
+    };
+    // The same page count on the bare side, over its first rows after `warm`.
+    let probe = warm + PAGE_PROBE_WRITES;
+    for row in &rows[..warm] {
+        bare_insert(row);
+    }
+    truncate_wal(&bare);
+    let before = wal_frames(&dir.path().join("bare.db"));
+    for row in &rows[warm..probe] {
+        bare_insert(row);
+    }
+    let bare_pages =
+        (wal_frames(&dir.path().join("bare.db")) - before) as f64 / PAGE_PROBE_WRITES as f64;
+    let bare_split = wal_pages_by_name(&dir.path().join("bare.db"));
+    for row in &rows[probe..probe + warm] {
+        bare_insert(row);
+    }
+    let mut bare_times = Vec::with_capacity(writes);
+    for row in &rows[probe + warm..] {
+        let t = Instant::now();
+        bare_insert(row);
+        bare_times.push(t.elapsed());
     }
     let ours = Stats::new(ours);
     let bare_stats = Stats::new(bare_times);
@@ -148,6 +228,19 @@ fn main() {
         ours.mean().as_secs_f64() / bare_stats.mean().as_secs_f64(),
         ours.pct(0.5).as_secs_f64() / bare_stats.pct(0.5).as_secs_f64()
     );
+    println!(
+        "pages dirtied per write (WAL frames over {PAGE_PROBE_WRITES} writes): record_visit {our_pages:.1}, bare insert {bare_pages:.1}"
+    );
+    for (side, split) in [("record_visit", our_split), ("bare insert", bare_split)] {
+        let per_write: Vec<String> = split
+            .iter()
+            .map(|(name, n)| format!("{name} {:.2}", *n as f64 / PAGE_PROBE_WRITES as f64))
+            .collect();
+        println!(
+            "  {side}, pages per write by table: {}",
+            per_write.join(", ")
+        );
+    }
     drop(book);
 
     // 2. Opening a store of `records` records.

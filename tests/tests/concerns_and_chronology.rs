@@ -181,3 +181,57 @@ fn editing_a_visit_moves_it_in_the_chronology() {
         .collect();
     assert_eq!(ids, vec![b.id, a.id]);
 }
+
+/// The young person ids a visit's chronology links name, read from the store file.
+fn links_of(f: &Fixture, record: uuid::Uuid) -> Vec<String> {
+    let raw = pocketbook_tests::raw_connection(&f.path);
+    let mut stmt = raw
+        .prepare("SELECT young_person_id FROM record_people WHERE record_id = ?1 ORDER BY 1")
+        .unwrap();
+    let rows = stmt.query_map([record.to_string()], |r| r.get(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn chronology_ids(f: &Fixture, person: uuid::Uuid) -> Vec<uuid::Uuid> {
+    f.book
+        .chronology(person, "review")
+        .unwrap()
+        .iter()
+        .map(|e| e.record_id)
+        .collect()
+}
+
+#[test]
+fn changing_a_visits_young_people_moves_it_between_chronologies_and_leaves_no_link() {
+    let f = Fixture::new();
+    let (first, second) = (f.young_person(), f.young_person());
+    let visit = f.book.record_visit(visit_draft(first, 3)).unwrap();
+    assert_eq!(links_of(&f, visit.id), vec![first.to_string()]);
+    let update = VisitUpdate {
+        young_person_ids: Some(vec![second]),
+        ..Default::default()
+    };
+    f.book.update_visit(visit.id, update).unwrap();
+    assert_eq!(links_of(&f, visit.id), vec![second.to_string()]);
+    assert!(chronology_ids(&f, first).is_empty());
+    assert_eq!(chronology_ids(&f, second), vec![visit.id]);
+    f.book.delete_visit(visit.id, "recorded twice").unwrap();
+    assert!(links_of(&f, visit.id).is_empty());
+    assert!(chronology_ids(&f, second).is_empty());
+}
+
+#[test]
+fn a_link_the_record_no_longer_names_never_shows_it_in_that_chronology() {
+    let f = Fixture::new();
+    let (first, second) = (f.young_person(), f.young_person());
+    let visit = f.book.record_visit(visit_draft(second, 3)).unwrap();
+    // A stray link (a store written by a faulty build): the record names only `second`.
+    pocketbook_tests::raw_connection(&f.path)
+        .execute(
+            "INSERT INTO record_people (young_person_id, record_id) VALUES (?1, ?2)",
+            [first.to_string(), visit.id.to_string()],
+        )
+        .unwrap();
+    assert!(chronology_ids(&f, first).is_empty());
+    assert_eq!(chronology_ids(&f, second), vec![visit.id]);
+}

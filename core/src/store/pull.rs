@@ -118,6 +118,7 @@ pub(crate) fn write_view(
             deleted,
         }));
     };
+    unlink_people(conn, id)?;
     conn.prepare_cached(
         "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -135,7 +136,6 @@ pub(crate) fn write_view(
         data,
         versions
     ])?;
-    unlink_people(conn, id)?;
     link_people(conn, id, &people)?;
     unreadable::release(conn, id)?;
     Ok(Written::Stored)
@@ -155,12 +155,12 @@ pub(super) fn forget(conn: &Connection, id: Uuid, keep: bool) -> Result<()> {
     if left == 0 && !keep {
         conn.prepare_cached("DELETE FROM left_scope WHERE record_id = ?1")?
             .execute([id.to_string()])?;
+        unlink_people(conn, id)?;
         conn.execute("DELETE FROM records WHERE id = ?1", [id.to_string()])?;
         conn.execute(
             "DELETE FROM conflicts WHERE record_id = ?1",
             [id.to_string()],
         )?;
-        unlink_people(conn, id)?;
         unreadable::release(conn, id)?;
         conn.execute("DELETE FROM acknowledged WHERE id = ?1", [id.to_string()])?;
     }

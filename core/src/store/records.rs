@@ -137,6 +137,11 @@ pub(crate) fn capture<T: Record>(
             }
         }
         WriteKind::Update(old, new) => {
+            let relinked =
+                T::ENTITY != Entity::YoungPerson && old.record.young_people() != new.young_people();
+            if relinked {
+                unlink_people(conn, record_id)?;
+            }
             conn.prepare_cached(
                 "UPDATE records SET team_id = ?2, marking = ?3, happened_at = ?4, data = ?5,
                                     versions = ?6 WHERE id = ?1",
@@ -152,8 +157,7 @@ pub(crate) fn capture<T: Record>(
                 )?,
                 versions_text
             ])?;
-            if T::ENTITY != Entity::YoungPerson && old.record.young_people() != new.young_people() {
-                unlink_people(conn, record_id)?;
+            if relinked {
                 link_people(conn, record_id, &new.young_people())?;
             }
         }
@@ -162,6 +166,7 @@ pub(crate) fn capture<T: Record>(
             // erased, and secure_delete overwrites the freed bytes.
             let tombstone =
                 serde_json::to_value(&meta).map_err(|_| Error::Corrupt { what: "record" })?;
+            unlink_people(conn, record_id)?;
             conn.prepare_cached(
                 "UPDATE records SET deleted = 1, data = ?2, versions = ?3 WHERE id = ?1",
             )?
@@ -170,7 +175,6 @@ pub(crate) fn capture<T: Record>(
                 to_text(&tombstone, "record")?,
                 versions_text
             ])?;
-            unlink_people(conn, record_id)?;
         }
     }
     let sets = match &write {
@@ -236,9 +240,23 @@ pub(crate) fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -
     Ok(())
 }
 
+/// Removes the chronology links of `record_id`: those its stored row names, so this must run
+/// before the row is overwritten or deleted. A record's links are always the young people its
+/// stored data names (written from it, removed from it), so `record_people` needs no index by
+/// record — one page fewer on every write and every pulled record. A list by young person
+/// checks each record it returns against its decoded young people besides.
 pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
-    conn.prepare_cached("DELETE FROM record_people WHERE record_id = ?1")?
-        .execute([record_id.to_string()])?;
+    conn.prepare_cached(
+        "DELETE FROM record_people WHERE record_id = ?1 AND young_person_id IN (
+             SELECT lower(j.value) FROM records r,
+                 json_each(CASE WHEN json_valid(r.data) THEN r.data ELSE '{}' END,
+                           '$.young_person_ids') j
+             WHERE r.id = ?1
+             UNION ALL
+             SELECT lower(json_extract(r.data, '$.young_person_id')) FROM records r
+             WHERE r.id = ?1 AND json_valid(r.data))",
+    )?
+    .execute([record_id.to_string()])?;
     Ok(())
 }
 
@@ -425,6 +443,11 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
         let data: String = r.get(1)?;
         // One row that does not decode never fails the list: it is set aside and flagged.
         match decode::<T>(&id, &data) {
+            // A chronology holds only records that name the young person now.
+            Ok(record)
+                if scope
+                    .person
+                    .is_some_and(|p| !record.young_people().contains(&p)) => {}
             Ok(record) => out.push(record),
             Err(_) => unreadable.push(id),
         }

@@ -210,9 +210,9 @@ pub(crate) fn revert(
         .collect();
     let Some(ack) = acknowledged(conn, id)? else {
         if refused_create && !pending.iter().any(|m| m.kind == MutationKind::Create) {
+            unlink_people(conn, id)?;
             conn.prepare_cached("DELETE FROM records WHERE id = ?1")?
                 .execute([id.to_string()])?;
-            unlink_people(conn, id)?;
         }
         // Otherwise (a store from before acknowledged states were kept) the view stays.
         return Ok(());

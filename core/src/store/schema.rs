@@ -243,6 +243,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE reconcile_out ADD COLUMN unserved INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 15: fewer pages per write (issue 13): a record's chronology links are removed by the
+    //     young people its stored row names (`records::unlink_people`), so the index by
+    //     record that every write and every pulled record also had to update goes.
+    r#"
+    DROP INDEX record_people_by_record;
+    "#,
 ];
 
 /// The schema version this build creates.

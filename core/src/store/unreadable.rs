@@ -55,9 +55,9 @@ pub(crate) fn hold(
         versions::encode(&view.versions)?,
         time_text(now)
     ])?;
+    unlink_people(conn, id)?;
     conn.prepare_cached("DELETE FROM records WHERE id = ?1")?
         .execute([id.to_string()])?;
-    unlink_people(conn, id)?;
     Ok(())
 }
 
@@ -79,9 +79,10 @@ pub(crate) fn set_aside(conn: &Connection, ids: &[String]) -> Result<()> {
                     strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM records WHERE id = ?1",
         )?
         .execute([id])?;
+        if let Ok(record_id) = Uuid::parse_str(id) {
+            unlink_people(conn, record_id)?;
+        }
         conn.prepare_cached("DELETE FROM records WHERE id = ?1")?
-            .execute([id])?;
-        conn.prepare_cached("DELETE FROM record_people WHERE record_id = ?1")?
             .execute([id])?;
     }
     Ok(())
