@@ -1,5 +1,13 @@
 //! The device's identity and counters, persisted in one row: its id (made at creation), its
 //! hybrid logical clock, the next outbox sequence number and the head of its audit chain.
+//!
+//! A local write (`record_visit` and every other capture) does not save the row — one
+//! encrypted page fewer per write. Its outbox entry carries what it advanced instead: the
+//! sequence number, the version (the clock) and the audit chain's new head (`audit_seq`,
+//! `audit_head`). [`DeviceState::load`] takes in the newest entry. The head never comes from
+//! the audit table itself, so removing the newest events is still detected (and new events
+//! do not chain over the gap). Saving the row clears the entries' copies of the head, and
+//! every path that drops or renumbers outbox entries loads and saves the row first.
 
 use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -12,7 +20,8 @@ use crate::error::{Error, Result};
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::GENESIS_HASH;
 
-/// The device row, loaded inside a write transaction and saved before it commits.
+/// The device row with what local writes have advanced since it was saved, loaded inside a
+/// transaction.
 #[derive(Debug, Clone)]
 pub(crate) struct DeviceState {
     pub device_id: Uuid,
@@ -75,7 +84,7 @@ impl DeviceState {
         let corrupt = |_| Error::Corrupt {
             what: "device counters",
         };
-        Ok(DeviceState {
+        let mut state = DeviceState {
             device_id,
             device_name,
             clock: Clock::new(
@@ -89,7 +98,40 @@ impl DeviceState {
             audit_seq: u64::try_from(audit_seq).map_err(corrupt)?,
             audit_head,
             clock_offset_ms: offset,
-        })
+        };
+        state.catch_up(conn)?;
+        Ok(state)
+    }
+
+    /// Takes in what local writes since the row was saved advanced, from the newest outbox
+    /// entry: its sequence number, its version and (if a capture wrote it) the audit head.
+    fn catch_up(&mut self, conn: &Connection) -> Result<()> {
+        let corrupt = |_| Error::Corrupt {
+            what: "device counters",
+        };
+        let newest: Option<(i64, String, Option<i64>, Option<String>)> = conn
+            .prepare_cached(
+                "SELECT seq, version, audit_seq, audit_head FROM outbox ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let Some((seq, version, audit_seq, audit_head)) = newest else {
+            return Ok(());
+        };
+        let seq = u64::try_from(seq).map_err(corrupt)?;
+        self.next_seq = self.next_seq.max(seq.saturating_add(1));
+        let version: Version = version.parse().map_err(|_| Error::Corrupt {
+            what: "outbox version",
+        })?;
+        self.clock.merge(version.hlc);
+        if let (Some(audit_seq), Some(audit_head)) = (audit_seq, audit_head) {
+            let audit_seq = u64::try_from(audit_seq).map_err(corrupt)?;
+            if audit_seq > self.audit_seq {
+                self.audit_seq = audit_seq;
+                self.audit_head = audit_head;
+            }
+        }
+        Ok(())
     }
 
     /// The corrected time: the wall clock plus the offset the server taught this device.
@@ -116,7 +158,9 @@ impl DeviceState {
         self.tick(now)
     }
 
-    /// Writes the row back (inside the caller's transaction).
+    /// Writes the row back (inside the caller's transaction) and clears the outbox entries'
+    /// copies of the audit head (the row holds it now). A local write need not save; anything
+    /// that drops or renumbers outbox entries must, before it does.
     pub(crate) fn save(&self, conn: &Connection) -> Result<()> {
         let last = self.clock.last();
         conn.prepare_cached(
@@ -132,6 +176,14 @@ impl DeviceState {
             self.audit_head,
             self.clock_offset_ms
         ])?;
+        conn.prepare_cached(
+            "UPDATE outbox SET audit_seq = NULL, audit_head = NULL WHERE audit_seq IS NOT NULL",
+        )?
+        .execute([])?;
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "device_tests.rs"]
+mod tests;

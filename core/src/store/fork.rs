@@ -57,10 +57,10 @@ pub(crate) fn acked_position(conn: &Connection) -> Result<AckedPosition> {
 /// Notes the server's acknowledgement of every mutation through `seq` (never beyond what this
 /// device has numbered).
 pub(crate) fn note_acked(conn: &Connection, seq: u64) -> Result<()> {
+    let numbered = DeviceState::load(conn)?.next_seq.saturating_sub(1);
     conn.execute(
-        "UPDATE sync_state SET acked_seq =
-             max(acked_seq, min(?1, (SELECT next_seq - 1 FROM device))) WHERE id = 1",
-        [i64::try_from(seq).unwrap_or(i64::MAX)],
+        "UPDATE sync_state SET acked_seq = max(acked_seq, ?1) WHERE id = 1",
+        [i64::try_from(seq.min(numbered)).unwrap_or(i64::MAX)],
     )?;
     Ok(())
 }
@@ -286,4 +286,4 @@ fn rechain_audit(
 
 #[cfg(test)]
 #[path = "fork_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -18,7 +18,7 @@ use crate::{store, Error, OpenConfig, Pocketbook, Provisioning, SeededSources, S
 
 const TEAM: Uuid = Uuid::from_u128(0x7ea);
 
-fn device(dir: &tempfile::TempDir) -> (Pocketbook, Arc<SeededSources>) {
+pub(crate) fn device(dir: &tempfile::TempDir) -> (Pocketbook, Arc<SeededSources>) {
     let time = Arc::new(SeededSources::new(12, Utc::now()));
     let book = Pocketbook::open_with_sources(
         OpenConfig {
@@ -61,7 +61,7 @@ fn device(dir: &tempfile::TempDir) -> (Pocketbook, Arc<SeededSources>) {
     (book, time)
 }
 
-fn visit(book: &Pocketbook, person: Uuid, time: &SeededSources) -> Uuid {
+pub(crate) fn visit(book: &Pocketbook, person: Uuid, time: &SeededSources) -> Uuid {
     let start = time.now() - Duration::hours(1);
     book.record_visit(VisitDraft {
         kind: VisitKind::WelfareCheck,

@@ -19,6 +19,8 @@ use crate::sync::push_plan::PushOp;
 
 /// Applies the planned operations of one push answer, in order; `now` stamps refusals.
 pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Result<()> {
+    // What the outbox carries of the device's counters is saved before any entry is dropped.
+    DeviceState::load(conn)?.save(conn)?;
     for op in ops {
         match op {
             PushOp::KeepRefusal {

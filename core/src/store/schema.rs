@@ -249,6 +249,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX record_people_by_record;
     "#,
+    // 16: fewer pages per write (issue 13): a local write leaves the device row as it is and
+    //     its outbox entry carries the audit chain's new head instead (`store::device`).
+    r#"
+    ALTER TABLE outbox ADD COLUMN audit_seq INTEGER;
+    ALTER TABLE outbox ADD COLUMN audit_head TEXT;
+    "#,
 ];
 
 /// The schema version this build creates.
