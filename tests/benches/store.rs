@@ -55,39 +55,36 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// WAL frames a store has written since its last checkpoint: SQLite appends one frame (a page
-/// plus a 24-byte header) for every page a transaction dirties, so the growth over a run of
-/// writes, divided by the writes, is the pages each one dirties.
-fn wal_frames(db: &std::path::Path) -> u64 {
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    let bytes = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
-    bytes.saturating_sub(32) / (4096 + 24)
-}
-
-/// Empties a store's WAL (so the next writes append from its start and none is checkpointed).
-fn truncate_wal(conn: &rusqlite::Connection) {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .expect("checkpoint");
-}
-
+/// SQLite appends one WAL frame (a 24-byte header and the page) for every page a transaction
+/// dirties.
+const WAL_FRAME: usize = 4096 + 24;
 const PAGE_PROBE_WRITES: usize = 50;
 
-/// Which table or index each page in a store's WAL belongs to, counted: the page numbers are
-/// read from the frame headers (SQLite's, not encrypted) and named through `dbstat`.
-fn wal_pages_by_name(db: &std::path::Path) -> Vec<(String, usize)> {
+/// Pages each of `PAGE_PROBE_WRITES` writes dirties, in all and by table: the store's WAL is
+/// emptied, the writes run (well under the 1,000-frame automatic checkpoint, so every frame
+/// stays), and the frames' page numbers (SQLite's headers, not encrypted) are named through
+/// `dbstat`.
+fn pages_per_write(
+    db: &std::path::Path,
+    mut write: impl FnMut(usize),
+) -> (f64, Vec<(String, f64)>) {
+    let conn = pocketbook_tests::raw_connection(db);
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+    for i in 0..PAGE_PROBE_WRITES {
+        write(i);
+    }
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
     let bytes = std::fs::read(wal).unwrap_or_default();
     let pages: Vec<u32> = bytes
         .get(32..)
         .unwrap_or_default()
-        .chunks_exact(4096 + 24)
+        .chunks_exact(WAL_FRAME)
         .map(|frame| u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]))
         .collect();
-    let conn = pocketbook_tests::raw_connection(db);
     let mut counts = std::collections::BTreeMap::<String, usize>::new();
-    for page in pages {
+    for page in &pages {
         let name: String = conn
             .query_row("SELECT name FROM dbstat WHERE pageno = ?1", [page], |r| {
                 r.get(0)
@@ -95,9 +92,13 @@ fn wal_pages_by_name(db: &std::path::Path) -> Vec<(String, usize)> {
             .unwrap_or_else(|_| format!("page {page} (header or free)"));
         *counts.entry(name).or_default() += 1;
     }
-    let mut counts: Vec<_> = counts.into_iter().collect();
-    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    counts
+    let per_write = |n: usize| n as f64 / PAGE_PROBE_WRITES as f64;
+    let mut split: Vec<_> = counts
+        .into_iter()
+        .map(|(name, n)| (name, per_write(n)))
+        .collect();
+    split.sort_by(|a, b| b.1.total_cmp(&a.1));
+    (per_write(pages.len()), split)
 }
 
 fn new_book(dir: &std::path::Path, name: &str) -> Pocketbook {
@@ -136,23 +137,15 @@ fn main() {
         .expect("person")
         .id;
     let warm = 200;
-    // Pages dirtied per write: a short run from an empty WAL (well under the 1,000-frame
-    // automatic checkpoint), counted from the WAL's growth.
+    // Pages dirtied per write, after the store has some records.
     for _ in 0..warm {
         book.record_visit(visit_draft(person, 1))
             .expect("record visit");
     }
-    truncate_wal(&pocketbook_tests::raw_connection(
-        &dir.path().join("write.db"),
-    ));
-    let before = wal_frames(&dir.path().join("write.db"));
-    for _ in 0..PAGE_PROBE_WRITES {
+    let (our_pages, our_split) = pages_per_write(&dir.path().join("write.db"), |_| {
         book.record_visit(visit_draft(person, 1))
             .expect("record visit");
-    }
-    let our_pages =
-        (wal_frames(&dir.path().join("write.db")) - before) as f64 / PAGE_PROBE_WRITES as f64;
-    let our_split = wal_pages_by_name(&dir.path().join("write.db"));
+    });
     let mut ours = Vec::with_capacity(writes);
     let mut rows: Vec<(String, String, String, String, String)> = Vec::with_capacity(writes);
     for i in 0..writes + warm {
@@ -195,14 +188,9 @@ fn main() {
     for row in &rows[..warm] {
         bare_insert(row);
     }
-    truncate_wal(&bare);
-    let before = wal_frames(&dir.path().join("bare.db"));
-    for row in &rows[warm..probe] {
-        bare_insert(row);
-    }
-    let bare_pages =
-        (wal_frames(&dir.path().join("bare.db")) - before) as f64 / PAGE_PROBE_WRITES as f64;
-    let bare_split = wal_pages_by_name(&dir.path().join("bare.db"));
+    let (bare_pages, bare_split) = pages_per_write(&dir.path().join("bare.db"), |i| {
+        bare_insert(&rows[warm + i])
+    });
     for row in &rows[probe..probe + warm] {
         bare_insert(row);
     }
@@ -234,7 +222,7 @@ fn main() {
     for (side, split) in [("record_visit", our_split), ("bare insert", bare_split)] {
         let per_write: Vec<String> = split
             .iter()
-            .map(|(name, n)| format!("{name} {:.2}", *n as f64 / PAGE_PROBE_WRITES as f64))
+            .map(|(name, n)| format!("{name} {n:.2}"))
             .collect();
         println!(
             "  {side}, pages per write by table: {}",

@@ -2,14 +2,12 @@
 //! advanced from the newest outbox entry, and an acknowledgement that empties the outbox saves
 //! it first, so neither the clock, the numbering nor the audit chain's head ever goes back.
 
-use chrono::NaiveDate;
 use rusqlite::Connection;
 
 use pocketbook_protocol::Hlc;
 
 use super::DeviceState;
-use crate::model::YoungPersonDraft;
-use crate::store::fork::tests::{device, visit};
+use crate::store::fork::tests::{device, visit, young_person};
 use crate::store::{self, audit_verify};
 use crate::sync::push_plan::PushOp;
 
@@ -35,19 +33,7 @@ fn anchored(conn: &Connection) -> crate::Result<i64> {
 fn local_writes_leave_the_row_and_loading_takes_in_what_they_advanced() {
     let dir = tempfile::tempdir().unwrap();
     let (book, time) = device(&dir);
-    let person = book
-        .add_young_person(YoungPersonDraft {
-            first_name: "Amira".into(),
-            last_name: "Example".into(),
-            date_of_birth: NaiveDate::from_ymd_opt(2012, 4, 3),
-            age_band: None,
-            establishment_id: None,
-            year_group: None,
-            carers: vec![],
-            flags: vec![],
-        })
-        .unwrap()
-        .id;
+    let person = young_person(&book);
     // A consult saves the row (it has no outbox entry to carry the head).
     book.chronology(person, "check").unwrap();
     let saved = book.store.read(row).unwrap();
@@ -103,19 +89,7 @@ fn local_writes_leave_the_row_and_loading_takes_in_what_they_advanced() {
 fn removing_the_newest_events_and_writing_on_leaves_the_gap_detected() {
     let dir = tempfile::tempdir().unwrap();
     let (book, time) = device(&dir);
-    let person = book
-        .add_young_person(YoungPersonDraft {
-            first_name: "Amira".into(),
-            last_name: "Example".into(),
-            date_of_birth: NaiveDate::from_ymd_opt(2012, 4, 3),
-            age_band: None,
-            establishment_id: None,
-            year_group: None,
-            carers: vec![],
-            flags: vec![],
-        })
-        .unwrap()
-        .id;
+    let person = young_person(&book);
     visit(&book, person, &time);
     visit(&book, person, &time);
     let end = book.store.read(audit_verify).unwrap();

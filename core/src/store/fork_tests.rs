@@ -61,6 +61,22 @@ pub(crate) fn device(dir: &tempfile::TempDir) -> (Pocketbook, Arc<SeededSources>
     (book, time)
 }
 
+/// A young person on the fixture's store.
+pub(crate) fn young_person(book: &Pocketbook) -> Uuid {
+    book.add_young_person(YoungPersonDraft {
+        first_name: "Amira".into(),
+        last_name: "Example".into(),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(2012, 4, 3),
+        age_band: None,
+        establishment_id: None,
+        year_group: None,
+        carers: vec![],
+        flags: vec![],
+    })
+    .unwrap()
+    .id
+}
+
 pub(crate) fn visit(book: &Pocketbook, person: Uuid, time: &SeededSources) -> Uuid {
     let start = time.now() - Duration::hours(1);
     book.record_visit(VisitDraft {
@@ -88,19 +104,7 @@ pub(crate) fn visit(book: &Pocketbook, person: Uuid, time: &SeededSources) -> Uu
 fn a_fork_keeps_what_the_server_holds_and_restamps_the_rest_under_a_new_id() {
     let dir = tempfile::tempdir().unwrap();
     let (book, time) = device(&dir);
-    let person = book
-        .add_young_person(YoungPersonDraft {
-            first_name: "Amira".into(),
-            last_name: "Example".into(),
-            date_of_birth: chrono::NaiveDate::from_ymd_opt(2012, 4, 3),
-            age_band: None,
-            establishment_id: None,
-            year_group: None,
-            carers: vec![],
-            flags: vec![],
-        })
-        .unwrap()
-        .id;
+    let person = young_person(&book);
     let visit_id = visit(&book, person, &time);
     book.update_visit(
         visit_id,

@@ -19,8 +19,6 @@ use crate::sync::push_plan::PushOp;
 
 /// Applies the planned operations of one push answer, in order; `now` stamps refusals.
 pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Result<()> {
-    // What the outbox carries of the device's counters is saved before any entry is dropped.
-    DeviceState::load(conn)?.save(conn)?;
     for op in ops {
         match op {
             PushOp::KeepRefusal {
@@ -40,6 +38,8 @@ pub(crate) fn apply(conn: &Connection, ops: &[PushOp], now: DateTime<Utc>) -> Re
                 now,
             )?,
             PushOp::DropOutboxThrough(seq) => {
+                // What the entries carry of the device's counters is saved before they go.
+                DeviceState::load(conn)?.save(conn)?;
                 conn.execute("DELETE FROM outbox WHERE seq <= ?1", [seq])?;
             }
             PushOp::Acknowledged(m) => refused::acknowledge(conn, m)?,
