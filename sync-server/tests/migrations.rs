@@ -240,6 +240,33 @@ fn sqlite_database_of_7162c29_is_adopted_with_nothing_lost() {
         before,
         "every row is kept unchanged"
     );
+    assert_officers_linked_to_their_teams(
+        &sqlite_strings(&conn, "SELECT data FROM officers", []),
+        sqlite_strings(
+            &conn,
+            "SELECT officer_id || ' ' || team_id FROM officer_teams",
+            [],
+        ),
+    );
+}
+
+/// Migration 13 linked every officer the database held to each of their teams, and nothing
+/// else (reference data is read through these links).
+fn assert_officers_linked_to_their_teams(officers: &[String], mut links: Vec<String>) {
+    let mut expected: Vec<String> = officers
+        .iter()
+        .flat_map(|data| {
+            let o: pocketbook_protocol::Officer = serde_json::from_str(data).expect("officer");
+            o.team_ids
+                .iter()
+                .map(|t| format!("{} {t}", o.id))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    expected.sort();
+    links.sort();
+    assert!(!expected.is_empty(), "the fixture has an officer in a team");
+    assert_eq!(links, expected);
 }
 
 #[test]
@@ -527,6 +554,12 @@ fn postgres_database_of_7162c29_is_adopted_with_nothing_lost() {
         before,
         "every row is kept unchanged"
     );
+    let officers = pg_strings(&mut client, "SELECT data FROM officers");
+    let links = pg_strings(
+        &mut client,
+        "SELECT officer_id || ' ' || team_id FROM officer_teams",
+    );
+    assert_officers_linked_to_their_teams(&officers, links);
 }
 
 #[test]

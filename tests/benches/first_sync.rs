@@ -4,7 +4,9 @@
 //! binary run again in client mode) and bytes on the wire per record against the same records
 //! as uncompressed JSON. In the same run, the same records are pulled by a fresh PouchDB client
 //! from a CouchDB-protocol server (`bench/pouchdb`, express-pouchdb, both on disk) and the
-//! ratios are printed.
+//! ratios are printed. Then the device, holding every record, is synced again seven times,
+//! each bringing ten new visits: the median is the cost of an ordinary day's sync at that
+//! size (compare `--records 1000` with `--records 1000000`).
 //!
 //! `cargo bench -p pocketbook-tests --bench first_sync [-- --records 100000 --no-peer]`
 //! For profiling, `FIRST_SYNC_HOLD=1` seeds, serves and prints the client's environment line
@@ -24,18 +26,25 @@ use pocketbook_core::{OpenConfig, Pocketbook};
 use pocketbook_protocol::Role;
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::store::{SqliteStore, Store};
-use pocketbook_tests::bench_data::{bench_arg, peak_rss_mb, visit_template, VisitMaker};
+use pocketbook_tests::bench_data::{bench_arg, peak_rss_mb, quantile, visit_template, VisitMaker};
 use pocketbook_tests::store_fixture::{officer, phone};
 use serde_json::{json, Value};
 
 const CLIENT_ENV: &str = "POCKETBOOK_FIRST_SYNC_CLIENT";
+/// Where the client keeps its store (so the bench can sync it again afterwards); a temporary
+/// directory of its own when unset.
+const CLIENT_DB_ENV: &str = "POCKETBOOK_FIRST_SYNC_DB";
+/// Rounds of "ten new changes, then a sync" timed on the device once it holds everything.
+const TEN_ROUNDS: usize = 7;
 
 /// Client mode: enrol a fresh encrypted store, time one sync, print one JSON line.
 async fn client(spec: &str) {
     let (url, code) = spec.split_once(' ').expect("client spec: URL CODE");
     let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = std::env::var(CLIENT_DB_ENV)
+        .map_or_else(|_| dir.path().join("device.db"), std::path::PathBuf::from);
     let book = Pocketbook::open(OpenConfig {
-        db_path: dir.path().join("device.db"),
+        db_path,
         key: pocketbook_tests::key(),
         device_name: "first sync bench".into(),
     })
@@ -144,9 +153,12 @@ async fn main() {
     }
     eprintln!("pulling with a fresh device");
     let exe = std::env::current_exe().expect("this binary");
+    let device_db = dir.path().join("device.db");
+    let client_db = device_db.clone();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(exe)
             .env(CLIENT_ENV, format!("{url} {code}"))
+            .env(CLIENT_DB_ENV, &client_db)
             .output()
             .expect("run client")
     })
@@ -170,6 +182,29 @@ async fn main() {
         json_per_record
     );
     assert_eq!(ours["records"], json!(records), "every record arrived");
+
+    // The device now holds every record: time a sync that brings ten new ones, as an officer's
+    // phone does all day long, whatever it already holds.
+    let book = Pocketbook::open(OpenConfig {
+        db_path: device_db,
+        key: pocketbook_tests::key(),
+        device_name: "first sync bench".into(),
+    })
+    .expect("reopen the device");
+    let mut times = Vec::new();
+    for _ in 0..TEN_ROUNDS {
+        let ten: Vec<_> = (0..10).map(|_| maker.next_visit()).collect();
+        writer.push(&store, ten).await;
+        let started = Instant::now();
+        let report = book.sync().await.expect("sync ten");
+        times.push(started.elapsed().as_secs_f64());
+        assert_eq!(report.pulled, 10, "ten new records arrive");
+    }
+    println!(
+        "pocketbook: a sync bringing 10 new changes to a device holding {records} records: median {:.1} ms (of {TEN_ROUNDS}; min {:.1} ms)",
+        quantile(&mut times.clone(), 0.5) * 1e3,
+        quantile(&mut times, 0.0) * 1e3,
+    );
 
     if !with_peer {
         return;

@@ -282,13 +282,17 @@ pub fn peak_rss_mb(pid: &str) -> Option<f64> {
 
 /// CPU seconds (user + system) this process has used so far.
 pub fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return f64::NAN;
-    };
+    process_cpu_seconds("self", false).unwrap_or(f64::NAN)
+}
+
+/// CPU seconds (user + system) process `pid` (or `self`) has used so far, with those of its
+/// children it has reaped when `with_reaped` (so work done by processes that have exited is
+/// still counted, at their parent). `None` when the process is gone.
+pub fn process_cpu_seconds(pid: &str, with_reaped: bool) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime the
+    // 13th, cutime and cstime the 14th and 15th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r)?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| {
         fields
@@ -296,7 +300,30 @@ pub fn cpu_seconds() -> f64 {
             .and_then(|v| v.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    (ticks(11) + ticks(12)) / 100.0
+    let own = ticks(11) + ticks(12);
+    let reaped = if with_reaped {
+        ticks(13) + ticks(14)
+    } else {
+        0.0
+    };
+    Some((own + reaped) / 100.0)
+}
+
+/// CPU seconds used so far by every process whose command name is `comm` (e.g. `postgres`:
+/// the database's own work), reaped children included so exited backends still count.
+pub fn command_cpu_seconds(comm: &str) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return f64::NAN;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == comm)
+        })
+        .filter_map(|pid| process_cpu_seconds(&pid, true))
+        .sum()
 }
 
 /// The value after `--name` on this benchmark's command line.

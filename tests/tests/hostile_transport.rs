@@ -319,12 +319,15 @@ async fn read_head(tcp: &mut TcpStream) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_in_flight_cap_answers_busy_and_a_slow_body_times_out() {
-    let server = Server::start(&["--max-in-flight", "1", "--request-timeout-secs", "2"]);
+    // The held request keeps the one slot until its timeout: long enough that a loaded machine
+    // still sees the cap refuse within it (at 2 s a busy test run once missed the window).
+    let server = Server::start(&["--max-in-flight", "1", "--request-timeout-secs", "6"]);
     let mut held = held_request(&server.addr).await;
+    let client = http_client();
     // Let the held request take the one slot.
     let started = Instant::now();
     loop {
-        let response = http_client()
+        let response = client
             .get(format!("{}/healthz", server.url))
             .timeout(HANG)
             .send()

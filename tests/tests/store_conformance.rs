@@ -3,7 +3,9 @@
 //! database on the throwaway cluster the test command starts).
 
 use pocketbook_protocol::wire::{PullRequest, PushOutcome, PushRequest};
-use pocketbook_protocol::{Entity, Establishment, EstablishmentKind, Marking, Role};
+use pocketbook_protocol::{
+    Entity, Establishment, EstablishmentKind, Marking, Officer, Provisioning, Role,
+};
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::error::StoreError;
 use pocketbook_sync_server::store::{Enrolment, PostgresOptions, SqliteStore, Store, TokenCheck};
@@ -54,6 +56,7 @@ conformance!(
     a_push_with_a_foreign_audit_chain_is_refused_whole,
     every_disclosure_and_admin_action_is_audited,
     pages_of_one_entry_never_split_a_change,
+    reference_data_names_the_officers_of_my_teams_as_they_are_now,
 );
 
 async fn team<S: Store>(store: &S, name: &str) -> Uuid {
@@ -679,4 +682,110 @@ async fn pages_of_one_entry_never_split_a_change<S: Store>(store: S) {
     }
     assert_eq!(small.records, whole.records);
     assert_eq!(small.conflicts, whole.conflicts);
+}
+
+/// The reference data a pull brings `token`'s device, as the server sees the device now.
+async fn reference_of<S: Store>(store: &S, token: &str) -> Provisioning {
+    let TokenCheck::Valid(device) = store.check_token(code_hash(token)).await.expect("check")
+    else {
+        panic!("a live device");
+    };
+    store
+        .pull(
+            device,
+            PullRequest {
+                epoch: None,
+                cursors: Default::default(),
+                limit: Some(10),
+                reference: true,
+            },
+        )
+        .await
+        .expect("pull")
+        .reference
+        .expect("reference data")
+}
+
+/// Each officer the reference data lists, with the teams it shows them in.
+fn listed(reference: &Provisioning) -> Vec<(Uuid, Vec<Uuid>)> {
+    let mut out: Vec<_> = reference
+        .officers
+        .iter()
+        .map(|o| {
+            let mut teams = o.team_ids.clone();
+            teams.sort();
+            (o.id, teams)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Officers are read by team (issue 13): the list follows every move, names an officer in two
+/// of my teams once, shows only my teams, and a force-wide role still sees everyone.
+async fn reference_data_names_the_officers_of_my_teams_as_they_are_now<S: Store>(store: S) {
+    let (a, b, c) = (
+        team(&store, "A").await,
+        team(&store, "B").await,
+        team(&store, "C").await,
+    );
+    let me = officer(&store, Role::Officer, &[a, b]).await;
+    let both = officer(&store, Role::Officer, &[b, a]).await;
+    let mover = officer(&store, Role::Officer, &[a]).await;
+    let other = officer(&store, Role::Officer, &[c]).await;
+    let p = phone(&store, &me).await;
+    let sorted = |mut v: Vec<Uuid>| {
+        v.sort();
+        v
+    };
+    let seen = reference_of(&store, &p.token).await;
+    let mut expected = vec![
+        (me.id, sorted(vec![a, b])),
+        (both.id, sorted(vec![a, b])),
+        (mover.id, vec![a]),
+    ];
+    expected.sort();
+    assert_eq!(listed(&seen), expected);
+    assert_eq!(
+        sorted(seen.teams.iter().map(|t| t.id).collect()),
+        sorted(vec![a, b])
+    );
+
+    store
+        .update_officer(Officer {
+            team_ids: vec![c, b],
+            ..other.clone()
+        })
+        .await
+        .expect("move other into B");
+    store
+        .update_officer(Officer {
+            team_ids: vec![c],
+            ..mover.clone()
+        })
+        .await
+        .expect("move mover out to C");
+    let mut expected = vec![
+        (me.id, sorted(vec![a, b])),
+        (both.id, sorted(vec![a, b])),
+        (other.id, vec![b]),
+    ];
+    expected.sort();
+    assert_eq!(
+        listed(&reference_of(&store, &p.token).await),
+        expected,
+        "a move shows at the next sync; another team's membership is not shown"
+    );
+
+    let auditor = officer(&store, Role::Auditor, &[a]).await;
+    let q = phone(&store, &auditor).await;
+    let mut everyone = vec![
+        (me.id, sorted(vec![a, b])),
+        (both.id, sorted(vec![a, b])),
+        (mover.id, vec![c]),
+        (other.id, sorted(vec![b, c])),
+        (auditor.id, vec![a]),
+    ];
+    everyone.sort();
+    assert_eq!(listed(&reference_of(&store, &q.token).await), everyone);
 }

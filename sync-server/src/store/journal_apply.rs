@@ -98,6 +98,7 @@ fn add_officer(db: &mut dyn Db, o: &Officer) -> Result<bool, StoreError> {
             serde_json::to_string(o).map_err(corrupt("officer"))?
         ],
     )?;
+    super::reference::set_officer_teams(db, o)?;
     super::epoch::note_teams(db, o.id, &o.team_ids)?;
     Ok(true)
 }
@@ -117,6 +118,7 @@ fn update_officer(db: &mut dyn Db, o: &Officer) -> Result<bool, StoreError> {
             serde_json::to_string(o).map_err(corrupt("officer"))?
         ],
     )?;
+    super::reference::set_officer_teams(db, o)?;
     cascade::author_teams_changed(db, o.id, &before.team_ids, &o.team_ids)?;
     super::epoch::note_teams(db, o.id, &o.team_ids)?;
     Ok(true)

@@ -44,6 +44,7 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     10 => "0010_compaction.sql",
     11 => "0011_restore_teams.sql",
     12 => "0012_restore_places.sql",
+    13 => "0013_officer_teams.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -60,6 +61,7 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     10 => "0010_compaction.sql",
     11 => "0011_restore_teams.sql",
     12 => "0012_restore_places.sql",
+    13 => "0013_officer_teams.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

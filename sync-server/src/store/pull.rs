@@ -130,7 +130,12 @@ pub fn pull(
     request: &PullRequest,
 ) -> Result<PullResponse, StoreError> {
     let epoch = meta(db, "epoch")?;
-    let all_teams = team_ids(db)?;
+    // Every team is read only for a force-wide role (the others' buckets are their own teams').
+    let all_teams = if scope::force_wide(device.officer.role) {
+        team_ids(db)?
+    } else {
+        Vec::new()
+    };
     let buckets = scope::buckets_of(&device.officer, &all_teams);
     let same_epoch = request.epoch.as_deref() == Some(epoch.as_str());
     let mut budget = i64::from(request.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE));

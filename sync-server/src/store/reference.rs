@@ -8,7 +8,7 @@
 //! no schema change. Documents stored without a status (added by hand, or imported before the
 //! status was kept) count as open unless `closed`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::{Establishment, Officer, Provisioning, Team};
@@ -140,20 +140,29 @@ pub fn put_establishments(
 /// server) and, as before statuses were kept, never sent: devices have always been sent open
 /// establishments only, so none is sent with `closed: true`.
 pub fn provisioning_for(db: &mut dyn Db, me: &Officer) -> Result<Provisioning, StoreError> {
-    let all_teams = teams(db)?;
-    let visible: BTreeSet<Uuid> = if scope::force_wide(me.role) {
-        all_teams.iter().map(|t| t.id).collect()
+    // A force-wide role sees every team; anyone else only their own, read by id and by team so
+    // a sync costs the officer's teams, not the force (issue 13).
+    let force_wide = scope::force_wide(me.role);
+    let teams = if force_wide {
+        teams(db)?
+    } else {
+        teams_by_id(db, &me.team_ids)?
+    };
+    let visible: BTreeSet<Uuid> = if force_wide {
+        teams.iter().map(|t| t.id).collect()
     } else {
         me.team_ids.iter().copied().collect()
     };
-    let officers: Vec<Officer> = all_json::<Officer>(db, "SELECT data FROM officers", "officer")?
-        .into_iter()
-        .filter(|o| o.team_ids.iter().any(|t| visible.contains(t)))
-        .map(|mut o| {
-            o.team_ids.retain(|t| visible.contains(t));
-            o
-        })
-        .collect();
+    let mut officers: Vec<Officer> = if force_wide {
+        all_json::<Officer>(db, "SELECT data FROM officers", "officer")?
+    } else {
+        officers_of(db, &visible)?
+    };
+    officers.retain(|o| o.team_ids.iter().any(|t| visible.contains(t)));
+    for o in &mut officers {
+        o.team_ids.retain(|t| visible.contains(t));
+    }
+    officers.sort_by_key(|o| o.id);
     let establishments = stored_establishments(db)?
         .into_iter()
         .filter(StoredEstablishment::offered)
@@ -161,13 +170,61 @@ pub fn provisioning_for(db: &mut dyn Db, me: &Officer) -> Result<Provisioning, S
         .collect();
     Ok(Provisioning {
         officer: me.clone(),
-        teams: all_teams
-            .into_iter()
-            .filter(|t| visible.contains(&t.id))
-            .collect(),
+        teams,
         officers,
         establishments,
     })
+}
+
+/// The teams of `ids` that exist, by name.
+fn teams_by_id(db: &mut dyn Db, ids: &[Uuid]) -> Result<Vec<Team>, StoreError> {
+    let mut out = Vec::new();
+    for id in ids.iter().collect::<BTreeSet<_>>() {
+        if let Some(row) = db.query_opt(
+            "SELECT id, name FROM teams WHERE id = ?1",
+            args![id.to_string()],
+        )? {
+            out.push(Team {
+                id: parse_id(&row.text(0)?)?,
+                name: row.text(1)?,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Every officer belonging to any of `teams`, once each.
+fn officers_of(db: &mut dyn Db, teams: &BTreeSet<Uuid>) -> Result<Vec<Officer>, StoreError> {
+    let mut by_id = BTreeMap::new();
+    for team in teams {
+        let rows = db.query(
+            "SELECT o.data FROM officer_teams t JOIN officers o ON o.id = t.officer_id
+             WHERE t.team_id = ?1",
+            args![team.to_string()],
+        )?;
+        for row in &rows {
+            let o: Officer = serde_json::from_str(&row.text(0)?).map_err(corrupt("officer"))?;
+            by_id.insert(o.id, o);
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
+/// Keeps `officer_teams` (each officer's current teams, by which reference data is read) in
+/// step with the officer's document: call it beside every write of one.
+pub fn set_officer_teams(db: &mut dyn Db, officer: &Officer) -> Result<(), StoreError> {
+    db.execute(
+        "DELETE FROM officer_teams WHERE officer_id = ?1",
+        args![officer.id.to_string()],
+    )?;
+    for team in officer.team_ids.iter().collect::<BTreeSet<_>>() {
+        db.execute(
+            "INSERT INTO officer_teams (officer_id, team_id) VALUES (?1, ?2)",
+            args![officer.id.to_string(), team.to_string()],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

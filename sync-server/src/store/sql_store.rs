@@ -261,6 +261,7 @@ impl<B: Backend> Store for SqlStore<B> {
                     serde_json::to_string(&o).map_err(corrupt("officer"))?
                 ],
             )?;
+            reference::set_officer_teams(db, &o)?;
             super::epoch::note_teams(db, o.id, &o.team_ids)?;
             audit(
                 db,
@@ -295,6 +296,7 @@ impl<B: Backend> Store for SqlStore<B> {
             if n == 0 {
                 return Err(StoreError::Invalid("unknown officer".into()));
             }
+            reference::set_officer_teams(db, &o)?;
             // Change numbers before the audit row: the writers' lock is taken before the
             // audit chain's, in every transaction, or two writers could deadlock.
             cascade::author_teams_changed(db, o.id, &before, &o.team_ids)?;
