@@ -385,7 +385,9 @@ pub struct PullResponse {
     pub entries: Vec<PullEntry>,
     /// The cursor per bucket after this page.
     pub cursors: BTreeMap<String, u64>,
-    /// Entries still to come after this page.
+    /// Entries still to come after this page: counted exactly on a page asked with reference
+    /// data (a sync's first), and on later pages only up to ten pages ahead (0 still means
+    /// nothing is left).
     pub remaining: u64,
     /// The officer, their teams, colleagues and establishments as they stand now, when asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -57,6 +57,7 @@ conformance!(
     every_disclosure_and_admin_action_is_audited,
     pages_of_one_entry_never_split_a_change,
     reference_data_names_the_officers_of_my_teams_as_they_are_now,
+    a_sync_s_first_page_counts_what_is_left_and_later_pages_count_ahead,
 );
 
 async fn team<S: Store>(store: &S, name: &str) -> Uuid {
@@ -788,4 +789,58 @@ async fn reference_data_names_the_officers_of_my_teams_as_they_are_now<S: Store>
     ];
     everyone.sort();
     assert_eq!(listed(&reference_of(&store, &q.token).await), everyone);
+}
+
+/// `remaining` (issue 13): exact on a page asked with reference data (a sync's first, for the
+/// device's progress), counted only ten pages ahead on the others (an exact count there walked
+/// every entry still to come, on every page), and 0 exactly when nothing is left.
+async fn a_sync_s_first_page_counts_what_is_left_and_later_pages_count_ahead<S: Store>(store: S) {
+    let t = team(&store, "T").await;
+    let o = officer(&store, Role::Officer, &[t]).await;
+    let mut p = phone(&store, &o).await;
+    let batch: Vec<_> = (0..30)
+        .map(|i| {
+            p.create(
+                Entity::Visit,
+                t,
+                Marking::Official,
+                json!({"narrative": format!("visit {i}")}),
+            )
+        })
+        .collect();
+    p.push(&store, batch).await;
+    let (_, epoch) = store.identity().await.expect("identity");
+    let page = |cursors: std::collections::BTreeMap<String, u64>, reference: bool| {
+        store.pull(
+            p.device.clone(),
+            PullRequest {
+                epoch: Some(epoch.clone()),
+                cursors,
+                limit: Some(2),
+                reference,
+            },
+        )
+    };
+    let first = page(Default::default(), true).await.expect("first page");
+    assert_eq!(first.entries.len(), 2);
+    assert_eq!(first.remaining, 28, "the first page counts exactly");
+    let next = page(first.cursors.clone(), false).await.expect("next page");
+    assert_eq!(next.entries.len(), 2);
+    assert_eq!(next.remaining, 20, "a later page counts ten pages ahead");
+    let mut cursors = next.cursors;
+    let mut pulled = 4;
+    loop {
+        let later = page(cursors.clone(), false).await.expect("later page");
+        pulled += later.entries.len();
+        assert_eq!(
+            later.remaining,
+            (30 - pulled).min(20) as u64,
+            "bounded, and exact once near the end"
+        );
+        cursors = later.cursors;
+        if later.remaining == 0 {
+            break;
+        }
+    }
+    assert_eq!(pulled, 30);
 }

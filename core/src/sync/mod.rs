@@ -317,6 +317,9 @@ impl Pocketbook {
         // asked for (from the cursors the server just gave) while this one is being applied,
         // so the server's work and the device's overlap.
         let mut pulled_so_far = 0;
+        // The sync's first page counts exactly what is to come; later pages count only so far
+        // ahead (to say whether there is more), so the progress total is kept from the first.
+        let mut expected_total = 0;
         let mut resyncs = 0;
         let mut in_flight: Option<
             tokio::task::JoinHandle<std::result::Result<PullResponse, CallError>>,
@@ -377,10 +380,11 @@ impl Pocketbook {
             report.conflicts += applied.conflicts;
             report.unreadable += applied.unreadable;
             pulled_so_far += entries;
+            expected_total = expected_total.max(pulled_so_far + remaining);
             progress(SyncProgress {
                 phase: SyncPhase::Pull,
                 done: pulled_so_far,
-                total: pulled_so_far + remaining,
+                total: expected_total,
             });
             if !more {
                 break;

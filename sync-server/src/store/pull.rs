@@ -27,6 +27,11 @@ const DEFAULT_PAGE: u32 = 500;
 /// Entries read from the database at a time while a page is filled (bounds the memory a page
 /// costs beyond its byte budget: this many records of at most `MAX_RECORD_BYTES`).
 const CHUNK: i64 = 128;
+/// How far past a page a continuation page counts what is left, in pages of its size: an
+/// exact count walks every entry still to come, so counting it on every page made a first
+/// sync's server work grow with the square of the store (issue 13). The first page of a sync
+/// (the one asking for reference data) is still counted exactly, for the device's progress.
+const COUNTED_AHEAD_PAGES: i64 = 10;
 
 /// The bytes an entry adds to a page: its record's fields and versions, or its conflict.
 fn entry_bytes(row: &Row) -> usize {
@@ -138,7 +143,8 @@ pub fn pull(
     };
     let buckets = scope::buckets_of(&device.officer, &all_teams);
     let same_epoch = request.epoch.as_deref() == Some(epoch.as_str());
-    let mut budget = i64::from(request.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE));
+    let page = i64::from(request.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE));
+    let mut budget = page;
     let mut entries = Vec::new();
     let mut cursors = BTreeMap::new();
     let mut remaining = 0u64;
@@ -194,12 +200,19 @@ pub fn pull(
                 }
             }
         }
-        let left = db
-            .query_one(
+        let left = if request.reference {
+            db.query_one(
                 "SELECT count(*) FROM bucket_entries WHERE bucket = ?1 AND seq > ?2",
                 args![bucket, cursor],
             )?
-            .int(0)?;
+        } else {
+            db.query_one(
+                "SELECT count(*) FROM (SELECT 1 FROM bucket_entries
+                 WHERE bucket = ?1 AND seq > ?2 LIMIT ?3) AS ahead",
+                args![bucket, cursor, page * COUNTED_AHEAD_PAGES],
+            )?
+        }
+        .int(0)?;
         remaining += counter(left);
         cursors.insert(bucket.clone(), counter(cursor));
     }
