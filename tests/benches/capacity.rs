@@ -9,9 +9,10 @@
 //! page by page, as the core does.
 //!
 //! First the goal: `--devices` (10,000) devices whose shifts arrive at random instants spread
-//! over `--window` seconds (60). Then the arrival rate is stepped up by half each step
-//! (`--step-secs` long, devices reused, each syncing on from where it stopped) until p99 passes
-//! 1 s or any request fails, to find the server's knee. Every backend in `--backends`:
+//! over `--window` seconds (60). Then, from the goal's rate, the arrival rate is stepped up by
+//! a quarter while the load is met (p99 ≤ 1 s, no request failed) or down by a quarter while
+//! it is not (`--step-secs` long, devices reused, each syncing on from where it stopped) until
+//! the answer turns: the server's knee lies between the last two rates. Every backend in `--backends`:
 //! `sqlite` (one process), `postgres` (one process), `postgres3` (three processes on one
 //! database, devices spread over them as a load balancer would).
 //!
@@ -56,7 +57,10 @@ const TEAM_SIZE: u32 = 10;
 /// The page size the core asks for.
 const PULL_PAGE: u32 = 1_000;
 /// Steps of the arrival rate at most.
-const MAX_STEPS: usize = 8;
+const MAX_STEPS: usize = 10;
+/// Each step's rate over the last: up while the load is met, down while it is not.
+const STEP_UP: f64 = 1.25;
+const STEP_DOWN: f64 = 0.75;
 
 /// The release server binary beside this bench.
 fn server_binary() -> PathBuf {
@@ -693,8 +697,19 @@ async fn backend(
         percent(goal.generator_cpu),
     );
 
+    // From the goal's rate, step up while the load is met (p99 ≤ 1 s, no error) and down while
+    // it is not, until the answer turns: the knee lies between the last two rates.
+    let met = |l: &Load| l.p99 <= 1.0 && l.errors() == 0;
+    let goal_rate = fleet.len() as f64 / window;
+    let upwards = met(&goal);
+    let factor = if upwards { STEP_UP } else { STEP_DOWN };
     let mut steps = Vec::new();
-    let mut rate = fleet.len() as f64 / window * 1.5;
+    let mut rate = goal_rate * factor;
+    let (mut passing, mut failing) = if upwards {
+        (Some(goal_rate), None)
+    } else {
+        (None, Some(goal_rate))
+    };
     let mut next = fleet.len();
     for i in 0..MAX_STEPS {
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -726,11 +741,22 @@ async fn backend(
             db_cpu(&l),
             percent(l.generator_cpu),
         ));
-        if l.p99 > 1.0 || l.errors() > 0 {
+        if met(&l) {
+            passing = Some(rate);
+        } else {
+            failing = Some(rate);
+        }
+        if met(&l) != upwards {
             break;
         }
-        rate *= 1.5;
+        rate *= factor;
     }
+    let shown = |r: Option<f64>| r.map_or_else(|| "not reached".into(), |r| format!("{r:.0}"));
+    steps.push(format!(
+        "| {name} | {processes} | knee: met at {} shifts/s, not at {} | | | | | | | | | | |",
+        shown(passing),
+        shown(failing)
+    ));
     (goal_row, steps)
 }
 
