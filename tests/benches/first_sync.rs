@@ -12,7 +12,7 @@
 //! For profiling, `FIRST_SYNC_HOLD=1` seeds, serves and prints the client's environment line
 //! instead of running it (run the client by hand, e.g. under `perf record`), and
 //! `FIRST_SYNC_SERVER_ONLY=1` also times the server's side alone (pages pulled in process).
-//! Targets on a 2-core machine: ≥ 35k records/s, ≤ 100 MB, ≤ 150 bytes per record; against
+//! Targets on a 2-core machine: ≥ 35k records/s, ≤ 100 MB, ≤ 130 bytes per record; against
 //! PouchDB at least 10× the records/s with half the memory.
 
 // Figures for a report: counts and durations turned into f64 rates lose nothing that matters.
