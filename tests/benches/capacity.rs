@@ -29,13 +29,11 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use pocketbook_core::model::{EngagementDraft, EngagementKind, EngagementTopic};
 use pocketbook_core::transport::{NoAnswer, Sending, Transport, WireRequest, WireResponse};
 use pocketbook_core::{OpenConfig, Pocketbook};
 use pocketbook_protocol::wire::{
@@ -45,8 +43,9 @@ use pocketbook_protocol::wire::{
 use pocketbook_protocol::GENESIS_HASH;
 use pocketbook_tests::bench_data::{
     bench_arg, command_cpu_seconds, cpu_seconds, peak_rss_mb, process_cpu_seconds, quantile,
+    record_shift,
 };
-use pocketbook_tests::{concern_draft, person_draft, visit_draft};
+use pocketbook_tests::process_server::server_binary;
 use rand::{Rng, SeedableRng};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -61,22 +60,6 @@ const MAX_STEPS: usize = 10;
 /// Each step's rate over the last: up while the load is met, down while it is not.
 const STEP_UP: f64 = 1.25;
 const STEP_DOWN: f64 = 0.75;
-
-/// The release server binary beside this bench.
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("bench executable");
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir")
-        .join("pocketbook-server");
-    assert!(
-        path.exists(),
-        "{} is missing: cargo build --release -p pocketbook-sync-server",
-        path.display()
-    );
-    path
-}
 
 /// The enrolment limit for setting up (enrolment is not what is measured: ten thousand
 /// devices enrol from one address here). Every other limit stays at its default.
@@ -260,28 +243,7 @@ async fn record_template(url: &str, who: &Provisioned) -> Template {
     });
     book.set_transport(recorder.clone());
     book.enroll(url, &who.code).await.expect("enrol");
-    let school = book.establishments().expect("establishments")[0].id;
-    let mut person = person_draft();
-    person.establishment_id = Some(school);
-    let child = book.add_young_person(person).expect("person").id;
-    for hours in [7, 5, 2] {
-        book.record_visit(visit_draft(child, hours)).expect("visit");
-    }
-    let mut concern = concern_draft(child, 3);
-    concern.assigned_lead = None;
-    book.raise_concern(concern).expect("concern");
-    book.record_engagement(EngagementDraft {
-        kind: EngagementKind::Assembly,
-        topics: vec![EngagementTopic::KnifeCrime],
-        establishment_id: school,
-        year_groups: vec![9, 10],
-        audience_size: 180,
-        at: Utc::now() - chrono::Duration::hours(4),
-        sweep_result: None,
-        concerns_arising: String::new(),
-        marking: None,
-    })
-    .expect("engagement");
+    record_shift(&book);
     let records: Vec<Uuid> = book
         .pending_changes()
         .expect("outbox")

@@ -20,11 +20,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use pocketbook_core::model::{EngagementDraft, EngagementKind, EngagementTopic};
 use pocketbook_core::{OpenConfig, Pocketbook};
-use pocketbook_tests::bench_data::{bench_arg, cpu_seconds, peak_rss_mb, quantile};
-use pocketbook_tests::{concern_draft, person_draft, visit_draft};
+use pocketbook_tests::bench_data::{bench_arg, cpu_seconds, peak_rss_mb, quantile, record_shift};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
@@ -107,28 +104,7 @@ async fn phone(url: &str, code: &str) -> Phone {
     })
     .expect("open");
     book.enroll(url, code).await.expect("enrol");
-    let school = book.establishments().expect("establishments")[0].id;
-    let mut person = person_draft();
-    person.establishment_id = Some(school);
-    let child = book.add_young_person(person).expect("person").id;
-    for hours in [7, 5, 2] {
-        book.record_visit(visit_draft(child, hours)).expect("visit");
-    }
-    let mut concern = concern_draft(child, 3);
-    concern.assigned_lead = None;
-    book.raise_concern(concern).expect("concern");
-    book.record_engagement(EngagementDraft {
-        kind: EngagementKind::Assembly,
-        topics: vec![EngagementTopic::KnifeCrime],
-        establishment_id: school,
-        year_groups: vec![9, 10],
-        audience_size: 180,
-        at: Utc::now() - chrono::Duration::hours(4),
-        sweep_result: None,
-        concerns_arising: String::new(),
-        marking: None,
-    })
-    .expect("engagement");
+    record_shift(&book);
     Phone { book, _dir: dir }
 }
 

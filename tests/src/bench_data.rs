@@ -256,6 +256,35 @@ impl VisitMaker {
     }
 }
 
+/// Records an officer's shift offline on an enrolled device, through the public API: a young
+/// person at the first establishment, three visits, a concern and an assembly (six mutations).
+/// The shift both server benchmarks sync.
+pub fn record_shift(book: &pocketbook_core::Pocketbook) {
+    use pocketbook_core::model::{EngagementDraft, EngagementKind, EngagementTopic};
+    let school = book.establishments().expect("establishments")[0].id;
+    let mut person = crate::person_draft();
+    person.establishment_id = Some(school);
+    let child = book.add_young_person(person).expect("person").id;
+    for hours in [7, 5, 2] {
+        book.record_visit(visit_draft(child, hours)).expect("visit");
+    }
+    let mut concern = crate::concern_draft(child, 3);
+    concern.assigned_lead = None;
+    book.raise_concern(concern).expect("concern");
+    book.record_engagement(EngagementDraft {
+        kind: EngagementKind::Assembly,
+        topics: vec![EngagementTopic::KnifeCrime],
+        establishment_id: school,
+        year_groups: vec![9, 10],
+        audience_size: 180,
+        at: Utc::now() - Duration::hours(4),
+        sweep_result: None,
+        concerns_arising: String::new(),
+        marking: None,
+    })
+    .expect("engagement");
+}
+
 /// The `q` quantile (0..=1) of durations in seconds (sorts them).
 pub fn quantile(samples: &mut [f64], q: f64) -> f64 {
     if samples.is_empty() {
