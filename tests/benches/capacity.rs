@@ -30,11 +30,10 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use pocketbook_core::transport::{NoAnswer, Sending, Transport, WireRequest, WireResponse};
 use pocketbook_core::{OpenConfig, Pocketbook};
 use pocketbook_protocol::wire::{
     AckedPosition, EnrollRequest, EnrollResponse, PullRequest, PushOutcome, PushRequest,
@@ -45,6 +44,7 @@ use pocketbook_tests::bench_data::{
     bench_arg, command_cpu_seconds, cpu_seconds, peak_rss_mb, process_cpu_seconds, quantile,
     record_shift,
 };
+use pocketbook_tests::http_transport::HttpTransport;
 use pocketbook_tests::process_server::server_binary;
 use rand::{Rng, SeedableRng};
 use serde::de::IgnoredAny;
@@ -146,46 +146,6 @@ fn provision(db: &str, teams: u32, per_team: u32, prefix: &str) -> Vec<Provision
     .collect()
 }
 
-/// A transport that sends what a real device sends over real HTTP, keeping a copy of each
-/// request.
-struct Recorder {
-    client: reqwest::Client,
-    url: String,
-    sent: Mutex<Vec<WireRequest>>,
-}
-
-impl Transport for Recorder {
-    fn send(&self, request: WireRequest) -> Sending<'_> {
-        Box::pin(async move {
-            self.sent
-                .lock()
-                .expect("recorder lock")
-                .push(request.clone());
-            let mut builder = self.client.post(format!("{}{}", self.url, request.path));
-            for (name, value) in &request.headers {
-                builder = builder.header(name, value);
-            }
-            let answer = builder
-                .body(request.body)
-                .send()
-                .await
-                .map_err(|_| NoAnswer)?;
-            let status = answer.status().as_u16();
-            let headers = answer
-                .headers()
-                .iter()
-                .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
-                .collect();
-            let body = answer.bytes().await.map_err(|_| NoAnswer)?.to_vec();
-            Ok(WireResponse {
-                status,
-                headers,
-                body,
-            })
-        })
-    }
-}
-
 /// A real device's shift push, as recorded, and the ids to rewrite in it.
 struct Template {
     /// The push body, decompressed JSON.
@@ -227,7 +187,8 @@ fn pack(body: &[u8], zstd: bool) -> Vec<u8> {
     }
 }
 
-/// Records a shift on a real encrypted device and syncs it through a [`Recorder`].
+/// Records a shift on a real encrypted device and syncs it through a recording
+/// [`HttpTransport`].
 async fn record_template(url: &str, who: &Provisioned) -> Template {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut book = Pocketbook::open(OpenConfig {
@@ -236,11 +197,7 @@ async fn record_template(url: &str, who: &Provisioned) -> Template {
         device_name: "recorded phone".into(),
     })
     .expect("open");
-    let recorder = Arc::new(Recorder {
-        client: pocketbook_tests::http_client(),
-        url: url.to_string(),
-        sent: Mutex::new(Vec::new()),
-    });
+    let recorder = Arc::new(HttpTransport::new(url));
     book.set_transport(recorder.clone());
     book.enroll(url, &who.code).await.expect("enrol");
     record_shift(&book);
@@ -253,7 +210,7 @@ async fn record_template(url: &str, who: &Provisioned) -> Template {
     let recorded_ms = pocketbook_protocol::unix_millis(Utc::now());
     let report = book.sync().await.expect("recorded sync");
     assert_eq!(report.pushed, 6, "the recorded shift pushes six mutations");
-    let sent = recorder.sent.lock().expect("recorder lock").clone();
+    let sent = recorder.sent();
     let push = sent
         .iter()
         .find(|r| r.path == "/v1/sync/push")

@@ -6,6 +6,7 @@ pub mod authz_fixture;
 pub mod bench_data;
 pub mod fake_server;
 pub mod fork_fixture;
+pub mod http_transport;
 pub mod openapi;
 pub mod pg;
 pub mod process_server;
