@@ -2,6 +2,7 @@
 //! Every call is synchronous and may touch the disk: never call it on a UI thread.
 
 mod audit;
+mod bulk_load;
 mod conflicts;
 mod device;
 mod enrolment;
@@ -29,6 +30,7 @@ pub(crate) use audit::{
     append as append_audit, events as audit_events, events_after as audit_events_after,
     events_for as audit_events_for, verify as audit_verify, AuditDraft,
 };
+pub(crate) use bulk_load::{begin as bulk_load_begin, finish as bulk_load_finish};
 pub(crate) use conflicts::{mark_resolved, open_conflicts, reopen_conflicts, resolutions_to_push};
 pub(crate) use device::DeviceState;
 pub(crate) use enrolment::{enrolled, mark_lapsed, mark_synced, save_enrolment, trust, trusted};
@@ -76,6 +78,8 @@ impl Store {
     ) -> Result<Self> {
         let mut conn = open_connection(path, key)?;
         schema::migrate_to(&mut conn, schema::CURRENT_VERSION)?;
+        // A first sync the app died during left its index to build.
+        bulk_load::finish(&conn)?;
         device::ensure(&mut conn, device_name, sources)?;
         // Records an older build set aside may be readable by this one.
         let tx = conn.transaction()?;

@@ -8,6 +8,7 @@ mod fork;
 #[cfg(test)]
 mod guard_tests;
 mod http;
+mod pull;
 pub(crate) mod pull_plan;
 pub(crate) mod push_plan;
 mod reconcile;
@@ -19,9 +20,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use pocketbook_protocol::wire::{
-    PullRequest, PullResponse, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS,
-};
+use pocketbook_protocol::wire::{PullResponse, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS};
 use pocketbook_protocol::ErrorCode;
 
 pub use crate::store::RejectedChange;
@@ -35,8 +34,6 @@ use push_plan::plan_push_answer;
 
 /// Most mutations sent in one push (halved while the server answers 413).
 const PUSH_BATCH: usize = 500;
-/// Times one sync starts a resync (`410 resync_required`) before giving up.
-const MAX_RESYNCS: u32 = 3;
 /// Entries asked for per pull page.
 const PULL_PAGE: u32 = 1_000;
 
@@ -313,83 +310,8 @@ impl Pocketbook {
             return Err(Error::LeaseExpired);
         }
 
-        // Pull, page by page; the first page also brings the reference data. The next page is
-        // asked for (from the cursors the server just gave) while this one is being applied,
-        // so the server's work and the device's overlap.
-        let mut pulled_so_far = 0;
-        // The sync's first page counts exactly what is to come; later pages count only so far
-        // ahead (to say whether there is more), so the progress total is kept from the first.
-        let mut expected_total = 0;
-        let mut resyncs = 0;
-        let mut in_flight: Option<
-            tokio::task::JoinHandle<std::result::Result<PullResponse, CallError>>,
-        > = None;
-        loop {
-            let fetched = match in_flight.take() {
-                Some(next) => next.await.map_err(|_| Error::Network {
-                    reason: "the pull was interrupted".into(),
-                })?,
-                None => {
-                    let request = self.store.read(|c| {
-                        let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
-                        Ok(PullRequest {
-                            epoch: enrolled.epoch,
-                            cursors: store::cursors(c)?,
-                            limit: Some(PULL_PAGE),
-                            reference: true,
-                        })
-                    })?;
-                    match http.post("/v1/sync/pull", &request).await {
-                        Err(CallError::EpochChanged { epoch, position }) if reconciles < 2 => {
-                            reconciles += 1;
-                            self.reconcile(&http, epoch, position, report).await?;
-                            continue;
-                        }
-                        fetched => fetched,
-                    }
-                }
-            };
-            let page: PullResponse = match fetched {
-                // History compacted past these cursors: pull the buckets again from 0.
-                Err(CallError::ResyncRequired { buckets }) if resyncs < MAX_RESYNCS => {
-                    resyncs += 1;
-                    self.store.write(|tx| store::resync::begin(tx, &buckets))?;
-                    continue;
-                }
-                fetched => fetched.map_err(flatten)?,
-            };
-            let entries = page.entries.len() as u64;
-            let remaining = page.remaining;
-            let more = remaining > 0 && entries > 0;
-            if more {
-                let next = PullRequest {
-                    epoch: Some(page.epoch.clone()),
-                    cursors: page.cursors.clone(),
-                    limit: Some(PULL_PAGE),
-                    reference: false,
-                };
-                let http = http.clone();
-                in_flight = Some(tokio::spawn(async move {
-                    http.post::<_, PullResponse>("/v1/sync/pull", &next).await
-                }));
-            }
-            let now = self.now();
-            let applied = self.store.write(|tx| apply_page(tx, page, now))?;
-            report.pulled += applied.snapshots;
-            report.removed += applied.removed;
-            report.conflicts += applied.conflicts;
-            report.unreadable += applied.unreadable;
-            pulled_so_far += entries;
-            expected_total = expected_total.max(pulled_so_far + remaining);
-            progress(SyncProgress {
-                phase: SyncPhase::Pull,
-                done: pulled_so_far,
-                total: expected_total,
-            });
-            if !more {
-                break;
-            }
-        }
+        self.pull_pages(&http, progress, report, &mut reconciles)
+            .await?;
         let now = self.now();
         self.store.write(|tx| store::mark_synced(tx, now))?;
         report.bytes_sent = http.bytes_sent.load(std::sync::atomic::Ordering::Relaxed);
