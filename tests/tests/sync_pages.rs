@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use pocketbook_core::{Error, SyncPhase};
+use pocketbook_core::{Error, SyncPhase, SyncReport};
 use pocketbook_protocol::Role;
 use pocketbook_tests::bench_data::{visit_template, VisitMaker};
 use pocketbook_tests::http_transport::HttpTransport;
@@ -49,33 +49,56 @@ async fn server_with_visits() -> (TestServer, uuid::Uuid) {
     (server, reader.id)
 }
 
+/// After each pull page a sync applied: how far it was, of how many, and whether the index
+/// of records by kind and time was in the file at that moment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Page {
+    done: u64,
+    total: u64,
+    indexed: bool,
+}
+
+/// Syncs `device`, noting each pull page as it lands.
+async fn sync_watching(device: &TestDevice) -> (pocketbook_core::Result<SyncReport>, Vec<Page>) {
+    let pages = Arc::new(Mutex::new(Vec::new()));
+    let result = {
+        let (pages, path) = (pages.clone(), device.path.clone());
+        device
+            .book
+            .sync_with_progress(move |p| {
+                if p.phase == SyncPhase::Pull {
+                    pages.lock().expect("progress").push(Page {
+                        done: p.done,
+                        total: p.total,
+                        indexed: records_index(&path).is_some(),
+                    });
+                }
+            })
+            .await
+    };
+    let pages = pages.lock().expect("progress").clone();
+    (result, pages)
+}
+
+fn visits_held(device: &TestDevice) -> usize {
+    device
+        .book
+        .visits(&Default::default())
+        .expect("visits")
+        .len()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_first_sync_of_several_pages_brings_every_record() {
     let (server, reader) = server_with_visits().await;
     let device = server.device(reader).await;
     let schema_index = records_index(&device.path).expect("a fresh store has the index");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let indexed = Arc::new(Mutex::new(Vec::new()));
-    let report = {
-        let (seen, indexed, path) = (seen.clone(), indexed.clone(), device.path.clone());
-        device
-            .book
-            .sync_with_progress(move |p| {
-                if p.phase == SyncPhase::Pull {
-                    seen.lock().expect("progress").push((p.done, p.total));
-                    indexed
-                        .lock()
-                        .expect("progress")
-                        .push(records_index(&path).is_some());
-                }
-            })
-            .await
-            .expect("sync")
-    };
+    let (report, pages) = sync_watching(&device).await;
+    let report = report.expect("sync");
     assert_eq!(
-        *indexed.lock().expect("progress"),
+        pages.iter().map(|p| p.indexed).collect::<Vec<_>>(),
         [false, false, false],
-        "the pages land without the index"
+        "three pages, landing without the index: {pages:?}"
     );
     assert_eq!(
         records_index(&device.path),
@@ -83,21 +106,13 @@ async fn a_first_sync_of_several_pages_brings_every_record() {
         "built at the end, as the schema defines it"
     );
     assert_eq!(report.pulled, RECORDS as u64);
-    assert_eq!(
-        device
-            .book
-            .visits(&Default::default())
-            .expect("visits")
-            .len(),
-        RECORDS
-    );
-    let seen = seen.lock().expect("progress").clone();
-    assert_eq!(seen.len(), 3, "three pages: {seen:?}");
+    assert_eq!(visits_held(&device), RECORDS);
     assert!(
-        seen.windows(2).all(|w| w[0].0 < w[1].0),
-        "progress only grows: {seen:?}"
+        pages.windows(2).all(|w| w[0].done < w[1].done),
+        "progress only grows: {pages:?}"
     );
-    assert_eq!(seen.last().copied(), Some((RECORDS as u64, RECORDS as u64)));
+    let last = pages.last().map(|p| (p.done, p.total));
+    assert_eq!(last, Some((RECORDS as u64, RECORDS as u64)));
     let again = device.book.sync().await.expect("second sync");
     assert_eq!(again.pulled, 0, "nothing is pulled twice");
 }
@@ -109,65 +124,35 @@ async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
     device.book.set_transport(Arc::new(
         HttpTransport::new(&server.url).losing_pulls_after(2),
     ));
-    let applied = Arc::new(Mutex::new(0));
-    let lost = {
-        let applied = applied.clone();
-        device
-            .book
-            .sync_with_progress(move |p| {
-                if p.phase == SyncPhase::Pull {
-                    *applied.lock().expect("progress") = p.done;
-                }
-            })
-            .await
-    };
+    let (lost, pages) = sync_watching(&device).await;
     assert!(matches!(lost, Err(Error::Network { .. })), "{lost:?}");
-    let applied = *applied.lock().expect("progress");
+    assert_eq!(
+        pages.len(),
+        2,
+        "two pages applied before the signal went: {pages:?}"
+    );
+    let applied = pages.last().map_or(0, |p| p.done);
     assert!((1_000..RECORDS as u64).contains(&applied), "{applied}");
     assert!(
         records_index(&device.path).is_some(),
         "a failed bulk load still builds its index"
     );
     assert_eq!(
-        device
-            .book
-            .visits(&Default::default())
-            .expect("visits")
-            .len() as u64,
+        visits_held(&device) as u64,
         applied,
         "the pages applied stay"
     );
 
     // Signal back: the store holds records, so the rest is pulled with the index kept.
-    let transport = Arc::new(HttpTransport::new(&server.url));
-    device.book.set_transport(transport.clone());
-    let indexed = Arc::new(Mutex::new(Vec::new()));
-    let report = {
-        let (indexed, path) = (indexed.clone(), device.path.clone());
-        device
-            .book
-            .sync_with_progress(move |p| {
-                if p.phase == SyncPhase::Pull {
-                    indexed
-                        .lock()
-                        .expect("progress")
-                        .push(records_index(&path).is_some());
-                }
-            })
-            .await
-            .expect("sync with signal")
-    };
+    device
+        .book
+        .set_transport(Arc::new(HttpTransport::new(&server.url)));
+    let (report, pages) = sync_watching(&device).await;
+    let report = report.expect("sync with signal");
     assert_eq!(report.pulled, RECORDS as u64 - applied);
     assert!(
-        indexed.lock().expect("progress").iter().all(|i| *i),
-        "no bulk load into a store holding records"
+        !pages.is_empty() && pages.iter().all(|p| p.indexed),
+        "no bulk load into a store holding records: {pages:?}"
     );
-    assert_eq!(
-        device
-            .book
-            .visits(&Default::default())
-            .expect("visits")
-            .len(),
-        RECORDS
-    );
+    assert_eq!(visits_held(&device), RECORDS);
 }

@@ -20,7 +20,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use pocketbook_protocol::wire::{PullResponse, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS};
+use pocketbook_protocol::wire::{
+    PullRequest, PullResponse, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS,
+};
 use pocketbook_protocol::ErrorCode;
 
 pub use crate::store::RejectedChange;
@@ -349,6 +351,18 @@ impl Pocketbook {
             })
         })
     }
+}
+
+/// A pull from the cursors held, under the epoch held; `reference` asks for the reference
+/// data too (a sync's first page).
+pub(crate) fn pull_request(conn: &rusqlite::Connection, reference: bool) -> Result<PullRequest> {
+    let enrolled = store::enrolled(conn)?.ok_or(Error::NotEnrolled)?;
+    Ok(PullRequest {
+        epoch: enrolled.epoch,
+        cursors: store::cursors(conn)?,
+        limit: Some(PULL_PAGE),
+        reference,
+    })
 }
 
 /// Applies one pulled page in the caller's transaction: its reference data, then what

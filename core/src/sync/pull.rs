@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pocketbook_protocol::wire::{PullRequest, PullResponse};
 
 use super::http::{CallError, Http};
-use super::{apply_page, flatten, SyncPhase, SyncProgress, SyncReport, PULL_PAGE};
+use super::{apply_page, flatten, pull_request, SyncPhase, SyncProgress, SyncReport, PULL_PAGE};
 use crate::error::{Error, Result};
 use crate::store;
 use crate::Pocketbook;
@@ -62,15 +62,7 @@ impl Pocketbook {
                     reason: "the pull was interrupted".into(),
                 })?,
                 None => {
-                    let request = self.store.read(|c| {
-                        let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
-                        Ok(PullRequest {
-                            epoch: enrolled.epoch,
-                            cursors: store::cursors(c)?,
-                            limit: Some(PULL_PAGE),
-                            reference: true,
-                        })
-                    })?;
+                    let request = self.store.read(|c| pull_request(c, true))?;
                     match http.post("/v1/sync/pull", &request).await {
                         Err(CallError::EpochChanged { epoch, position }) if *reconciles < 2 => {
                             *reconciles += 1;

@@ -9,12 +9,12 @@
 //! killed part way resumes at its next sync (`resume_reconcile`). Network calls are async.
 
 use pocketbook_protocol::wire::{
-    AckedPosition, PullRequest, PullResponse, PushOutcome, PushRequest, PushResponse,
+    AckedPosition, PullResponse, PushOutcome, PushRequest, PushResponse,
 };
 
 use super::http::{CallError, Http};
 use super::restore_plan::plan_restores;
-use super::{apply_page, flatten, SyncReport, PULL_PAGE, PUSH_BATCH};
+use super::{apply_page, flatten, pull_request, SyncReport, PUSH_BATCH};
 use crate::error::{Error, Result};
 use crate::store::{self, restore};
 use crate::Pocketbook;
@@ -72,15 +72,7 @@ impl Pocketbook {
         let mut reaims = 0;
         let mut first = true;
         loop {
-            let request = self.store.read(|c| {
-                let enrolled = store::enrolled(c)?.ok_or(Error::NotEnrolled)?;
-                Ok(PullRequest {
-                    epoch: enrolled.epoch,
-                    cursors: store::cursors(c)?,
-                    limit: Some(PULL_PAGE),
-                    reference: first,
-                })
-            })?;
+            let request = self.store.read(|c| pull_request(c, first))?;
             let page: PullResponse = match http.post("/v1/sync/pull", &request).await {
                 Ok(page) => page,
                 Err(CallError::EpochChanged { epoch, position }) if reaims < MAX_REAIMS => {
