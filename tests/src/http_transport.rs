@@ -1,5 +1,6 @@
 //! A transport that carries a device's requests to a real server over HTTP, keeps a copy of
-//! each, and can lose every pull after the first few: a signal lost in the middle of a sync.
+//! each, and can lose or spoil every pull after the first few: a signal lost in the middle of
+//! a sync, or an answer damaged on the way (a broken proxy, a buggy server).
 
 use std::sync::Mutex;
 
@@ -10,7 +11,18 @@ pub struct HttpTransport {
     client: reqwest::Client,
     url: String,
     sent: Mutex<Vec<WireRequest>>,
-    pulls_answered: Option<usize>,
+    pulls_answered: Option<(usize, AfterThem)>,
+}
+
+/// What becomes of the pulls after the first few.
+#[derive(Clone, Copy, Debug)]
+pub enum AfterThem {
+    /// No answer arrives.
+    Lost,
+    /// The answer arrives, its compressed body cut short (a frame that cannot be read).
+    CutShort,
+    /// The answer arrives compressed and whole, but its JSON is cut in half.
+    HalfJson,
 }
 
 impl HttpTransport {
@@ -26,7 +38,13 @@ impl HttpTransport {
 
     /// Answers only the first `n` pull requests; every later one is lost.
     pub fn losing_pulls_after(mut self, n: usize) -> Self {
-        self.pulls_answered = Some(n);
+        self.pulls_answered = Some((n, AfterThem::Lost));
+        self
+    }
+
+    /// Answers the first `n` pull requests as the server does; every later answer is spoiled.
+    pub fn spoiling_pulls_after(mut self, n: usize, how: AfterThem) -> Self {
+        self.pulls_answered = Some((n, how));
         self
     }
 
@@ -45,9 +63,11 @@ impl Transport for HttpTransport {
                 sent.push(request.clone());
                 pulls
             };
-            if request.path == "/v1/sync/pull"
-                && self.pulls_answered.is_some_and(|n| pulls_before >= n)
-            {
+            let spoil = match self.pulls_answered {
+                Some((n, how)) if request.path == "/v1/sync/pull" && pulls_before >= n => Some(how),
+                _ => None,
+            };
+            if let Some(AfterThem::Lost) = spoil {
                 return Err(NoAnswer);
             }
             let mut builder = self.client.post(format!("{}{}", self.url, request.path));
@@ -65,7 +85,15 @@ impl Transport for HttpTransport {
                 .iter()
                 .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
                 .collect();
-            let body = answer.bytes().await.map_err(|_| NoAnswer)?.to_vec();
+            let mut body = answer.bytes().await.map_err(|_| NoAnswer)?.to_vec();
+            match spoil {
+                Some(AfterThem::CutShort) => body.truncate(body.len() / 2),
+                Some(AfterThem::HalfJson) => {
+                    let json = zstd::decode_all(body.as_slice()).expect("a zstd answer");
+                    body = zstd::encode_all(&json[..json.len() / 2], 3).expect("zstd");
+                }
+                Some(AfterThem::Lost) | None => {}
+            }
             Ok(WireResponse {
                 status,
                 headers,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use pocketbook_core::{Error, SyncPhase, SyncReport};
 use pocketbook_protocol::Role;
 use pocketbook_tests::bench_data::{visit_template, VisitMaker};
-use pocketbook_tests::http_transport::HttpTransport;
+use pocketbook_tests::http_transport::{AfterThem, HttpTransport};
 use pocketbook_tests::raw_connection;
 use pocketbook_tests::server::{TestDevice, TestServer};
 use pocketbook_tests::store_fixture::{officer, phone};
@@ -155,4 +155,44 @@ async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
         "no bulk load into a store holding records: {pages:?}"
     );
     assert_eq!(visits_held(&device), RECORDS);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_later_page_that_arrives_spoiled_fails_the_sync_and_keeps_what_was_applied() {
+    // A page fetched while the one before is applied is decompressed and decoded only when
+    // its turn comes: a damaged one must still fail the sync cleanly, not half-apply.
+    let (server, reader) = server_with_visits().await;
+    for how in [AfterThem::CutShort, AfterThem::HalfJson] {
+        let mut device: TestDevice = server.device(reader).await;
+        device.book.set_transport(Arc::new(
+            HttpTransport::new(&server.url).spoiling_pulls_after(1, how),
+        ));
+        let (spoiled, pages) = sync_watching(&device).await;
+        match &spoiled {
+            Err(Error::Network { reason }) => assert!(
+                reason.contains("could not be read") || reason.contains("unreadable answer"),
+                "{how:?}: {reason}"
+            ),
+            other => panic!("{how:?}: {other:?}"),
+        }
+        assert_eq!(
+            pages.len(),
+            1,
+            "{how:?}: the first page applied, nothing of the spoiled one: {pages:?}"
+        );
+        let applied = pages[0].done;
+        assert!((900..=1_000).contains(&applied), "{how:?}: {applied}");
+        assert_eq!(visits_held(&device) as u64, applied, "{how:?}");
+        assert!(
+            records_index(&device.path).is_some(),
+            "{how:?}: the bulk load's index is built"
+        );
+
+        device
+            .book
+            .set_transport(Arc::new(HttpTransport::new(&server.url)));
+        let report = device.book.sync().await.expect("sync, answers whole");
+        assert_eq!(report.pulled, RECORDS as u64 - applied, "{how:?}");
+        assert_eq!(visits_held(&device), RECORDS, "{how:?}");
+    }
 }

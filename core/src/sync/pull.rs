@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use pocketbook_protocol::wire::{PullRequest, PullResponse};
 
-use super::http::{CallError, Http};
+use super::http::{AnswerBody, CallError, Http};
 use super::{apply_page, flatten, pull_request, SyncPhase, SyncProgress, SyncReport, PULL_PAGE};
 use crate::error::{Error, Result};
 use crate::store;
@@ -54,13 +54,17 @@ impl Pocketbook {
         let mut resyncs = 0;
         let mut first = true;
         let mut in_flight: Option<
-            tokio::task::JoinHandle<std::result::Result<PullResponse, CallError>>,
+            tokio::task::JoinHandle<std::result::Result<AnswerBody, CallError>>,
         > = None;
         loop {
             let fetched = match in_flight.take() {
-                Some(next) => next.await.map_err(|_| Error::Network {
-                    reason: "the pull was interrupted".into(),
-                })?,
+                // Fetched on another task; decoded here, on the thread that applies it.
+                Some(next) => next
+                    .await
+                    .map_err(|_| Error::Network {
+                        reason: "the pull was interrupted".into(),
+                    })?
+                    .and_then(AnswerBody::decode),
                 None => {
                     let request = self.store.read(|c| pull_request(c, true))?;
                     match http.post("/v1/sync/pull", &request).await {
@@ -94,7 +98,7 @@ impl Pocketbook {
                 };
                 let http = http.clone();
                 in_flight = Some(tokio::spawn(async move {
-                    http.post::<_, PullResponse>("/v1/sync/pull", &next).await
+                    http.post_for_body("/v1/sync/pull", &next).await
                 }));
             }
             if first && more {
