@@ -244,6 +244,13 @@ pub struct PullRequest {
     /// Whether to send the officer's current reference data (asked on a sync's first page).
     #[serde(default)]
     pub reference: bool,
+    /// Whether the device reads a snapshot's common version sent once: a snapshot may then
+    /// carry `version`, the version of every field it lists in `fields` but not in `versions`
+    /// (most fields of a record share the version of the change that wrote them, and sending it
+    /// once for each halves a page). Servers that predate it ignore it and send every version;
+    /// devices that predate it do not ask, and are sent every version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub common_version: bool,
 }
 
 /// One entry of a pull page. On the wire an object tagged by `type`; read through
@@ -327,9 +334,13 @@ pub struct RawPullEntry {
     /// A snapshot's fields.
     #[serde(default)]
     pub fields: Option<Map<String, Value>>,
-    /// A snapshot's field versions.
+    /// A snapshot's field versions (with `version`, only those that differ from it).
     #[serde(default)]
     pub versions: Option<BTreeMap<String, Version>>,
+    /// A snapshot's common version, when the device asked for it
+    /// ([`PullRequest::common_version`]): the version of every field not in `versions`.
+    #[serde(default)]
+    pub version: Option<Version>,
     /// Whether a snapshot is a tombstone.
     #[serde(default)]
     pub deleted: Option<bool>,
@@ -347,14 +358,28 @@ impl TryFrom<RawPullEntry> for PullEntry {
     fn try_from(raw: RawPullEntry) -> Result<Self, String> {
         let missing = |field: &str| format!("a {} entry needs `{field}`", raw.kind);
         Ok(match raw.kind {
-            PullEntryKind::Snapshot => PullEntry::Snapshot {
-                entity: raw.entity.ok_or_else(|| missing("entity"))?,
-                id: raw.id.ok_or_else(|| missing("id"))?,
-                fields: raw.fields.ok_or_else(|| missing("fields"))?,
-                versions: raw.versions.ok_or_else(|| missing("versions"))?,
-                deleted: raw.deleted.ok_or_else(|| missing("deleted"))?,
-                bucket: raw.bucket,
-            },
+            PullEntryKind::Snapshot => {
+                let fields = raw.fields.ok_or_else(|| missing("fields"))?;
+                let versions = match raw.version {
+                    // The common version sent once: every field not listed has it.
+                    Some(common) => {
+                        let mut versions = raw.versions.unwrap_or_default();
+                        for field in fields.keys() {
+                            versions.entry(field.clone()).or_insert(common);
+                        }
+                        versions
+                    }
+                    None => raw.versions.ok_or_else(|| missing("versions"))?,
+                };
+                PullEntry::Snapshot {
+                    entity: raw.entity.ok_or_else(|| missing("entity"))?,
+                    id: raw.id.ok_or_else(|| missing("id"))?,
+                    fields,
+                    versions,
+                    deleted: raw.deleted.ok_or_else(|| missing("deleted"))?,
+                    bucket: raw.bucket,
+                }
+            }
             PullEntryKind::Remove => PullEntry::Remove {
                 entity: raw.entity.ok_or_else(|| missing("entity"))?,
                 id: raw.id.ok_or_else(|| missing("id"))?,
@@ -464,6 +489,50 @@ mod tests {
             let back: PullEntry = serde_json::from_value(wire).unwrap();
             assert_eq!(back, entry);
         }
+    }
+
+    #[test]
+    fn a_common_version_sent_once_is_every_unlisted_field_s_version() {
+        let later = Version {
+            hlc: Hlc {
+                millis: 1_700_000_000_001,
+                counter: 0,
+            },
+            node: Uuid::from_u128(8),
+        };
+        let wire = json!({"type": "snapshot", "bucket": "b", "entity": "visit",
+            "id": Uuid::from_u128(1), "fields": {"a": 1, "b": 2, "c": 3},
+            "version": version(), "versions": {"b": later, "deleted": later},
+            "deleted": true});
+        let PullEntry::Snapshot { versions, .. } = serde_json::from_value(wire).unwrap() else {
+            panic!("a snapshot");
+        };
+        assert_eq!(
+            versions,
+            BTreeMap::from([
+                ("a".to_string(), version()),
+                ("b".to_string(), later),
+                ("c".to_string(), version()),
+                ("deleted".to_string(), later),
+            ]),
+            "listed ones kept, even those not among the fields; the rest the common one"
+        );
+        // With the common version, `versions` may be left out; without it, it may not.
+        let all_common = json!({"type": "snapshot", "bucket": "b", "entity": "visit",
+            "id": Uuid::from_u128(1), "fields": {"a": 1}, "version": version(),
+            "deleted": false});
+        let PullEntry::Snapshot { versions, .. } = serde_json::from_value(all_common).unwrap()
+        else {
+            panic!("a snapshot");
+        };
+        assert_eq!(versions, BTreeMap::from([("a".to_string(), version())]));
+        let neither = json!({"type": "snapshot", "bucket": "b", "entity": "visit",
+            "id": Uuid::from_u128(1), "fields": {"a": 1}, "deleted": false});
+        let err = serde_json::from_value::<PullEntry>(neither).unwrap_err();
+        assert!(err.to_string().contains("versions"), "{err}");
+        // A device that does not ask says nothing of it: the request is as it always was.
+        let plain = serde_json::to_value(PullRequest::default()).unwrap();
+        assert!(plain.get("common_version").is_none(), "{plain}");
     }
 
     #[test]

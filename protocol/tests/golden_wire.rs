@@ -303,6 +303,17 @@ fn golden() -> Vec<(&'static str, String)> {
                 cursors: [(team_bucket(), 12)].into(),
                 limit: Some(500),
                 reference: true,
+                common_version: false,
+            }),
+        ),
+        (
+            "pull_request_common_version",
+            text(&PullRequest {
+                epoch: Some(id(90).to_string()),
+                cursors: [(team_bucket(), 12)].into(),
+                limit: Some(500),
+                reference: false,
+                common_version: true,
             }),
         ),
         ("pull_response", text(&pull_response())),
@@ -397,6 +408,7 @@ fn every_golden_file_decodes_and_re_encodes_unchanged() {
     round_trips::<PushRequest>("push_request");
     round_trips::<PushResponse>("push_response");
     round_trips::<PullRequest>("pull_request");
+    round_trips::<PullRequest>("pull_request_common_version");
     round_trips::<PullResponse>("pull_response");
     round_trips::<ErrorBody>("error_body");
     round_trips::<ErrorBody>("error_body_clock_skew");

@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use pocketbook_protocol::limits::MAX_MUTATIONS_PER_PUSH;
 use pocketbook_protocol::wire::{
-    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushOutcome, PushRequest,
-    PushResponse, MAX_CLOCK_SKEW_MS,
+    EnrollRequest, EnrollResponse, PullRequest, PushOutcome, PushRequest, PushResponse,
+    MAX_CLOCK_SKEW_MS,
 };
 use pocketbook_protocol::ErrorCode;
 use tower_http::compression::CompressionLayer;
@@ -27,7 +27,7 @@ use crate::state::AppState;
 /// The settings [`router`] takes.
 pub use crate::state::Config;
 pub use crate::state::Transport;
-use crate::store::{EnrolAttempt, Enrolment, Store};
+use crate::store::{EnrolAttempt, Enrolment, ServedPage, Store};
 
 /// The JSON body extractor every handler uses.
 pub use crate::guard::body::Body;
@@ -244,7 +244,7 @@ async fn pull<S: Store>(
     State(app): State<AppState<S>>,
     Authed(device): Authed,
     Body(req): Body<PullRequest>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Json<ServedPage>, ApiError> {
     let id = device.device_id;
     app.guards.pull(id)?;
     // Cursors of another epoch mean a restored server: the device reconciles first.
@@ -254,7 +254,7 @@ async fn pull<S: Store>(
     let started = Instant::now();
     let response = app
         .store
-        .pull(device, req)
+        .serve_pull(device, req)
         .await
         .map_err(ApiError::from_store)?;
     app.metrics.sync_duration(SyncKind::Pull, started.elapsed());

@@ -254,6 +254,7 @@ async fn gias_import_offers_devices_only_open_establishments() {
                 cursors: Default::default(),
                 limit: None,
                 reference: true,
+                common_version: false,
             },
         )
         .await

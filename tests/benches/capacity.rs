@@ -386,6 +386,7 @@ impl Generator {
                 cursors: s.cursors.clone(),
                 limit: Some(PULL_PAGE),
                 reference,
+                common_version: true,
             };
             let body = serde_json::to_vec(&request).expect("pull json");
             let page = self.post(device, "/v1/sync/pull", &body).await?;

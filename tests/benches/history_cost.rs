@@ -126,20 +126,25 @@ impl<S: Store> Seeded<S> {
         self.writer.push(&self.store, batch).await;
         let push = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let page = self
+        // The server's work for a page: serve it and write the bytes it sends.
+        let served = self
             .store
-            .pull(
+            .serve_pull(
                 self.reader.device.clone(),
                 PullRequest {
                     epoch: Some(self.epoch.clone()),
                     cursors: self.cursors.clone(),
                     limit: Some(500),
                     reference: false,
+                    common_version: true,
                 },
             )
             .await
             .expect("pull");
+        let sent = serde_json::to_vec(&served).expect("page JSON");
         let pull = t.elapsed().as_secs_f64();
+        let page: pocketbook_protocol::wire::PullResponse =
+            serde_json::from_slice(&sent).expect("the page as a device reads it");
         assert_eq!(
             page.entries.len(),
             10,

@@ -219,6 +219,7 @@ impl Replica {
                         cursors: self.cursors.clone(),
                         limit: Some(limit),
                         reference: false,
+                        common_version: true,
                     },
                 )
                 .await

@@ -116,6 +116,28 @@ async fn every_answer_matches_the_served_openapi_document() {
         "{types:?}"
     );
     check("post", "/v1/sync/pull", status, &body);
+    // The same page to a device that reads a common version sent once.
+    let (status, body) = post(
+        &format!("{}/v1/sync/pull", server.url),
+        Some(&token),
+        "1",
+        serde_json::to_vec(&PullRequest {
+            common_version: true,
+            ..pull
+        })
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["version"].is_string()),
+        "{body}"
+    );
+    check("post", "/v1/sync/pull", status, &body);
 
     // Pushes: applied, rejected, and the errors.
     let mut clock = Clock::new(device, Hlc::default());
@@ -166,5 +188,5 @@ async fn every_answer_matches_the_served_openapi_document() {
         assert_eq!(status, expected, "{answer}");
         check("post", "/v1/sync/push", status, &answer);
     }
-    assert_eq!(checked, 9);
+    assert_eq!(checked, 10);
 }

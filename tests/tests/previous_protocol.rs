@@ -155,6 +155,18 @@ async fn an_app_of_the_previous_protocol_version_enrols_pushes_and_pulls() {
         v1::PullEntry::Snapshot { id, entity: v1::Entity::Visit, fields, .. }
             if *id == visit && fields["narrative"] == "Visited; all well."
     )));
+    // It never asked for the common version sent once, so it gets every field's own.
+    for entry in &page.entries {
+        if let v1::PullEntry::Snapshot {
+            fields, versions, ..
+        } = entry
+        {
+            assert!(
+                fields.keys().all(|f| versions.contains_key(f)),
+                "every field's version is sent to an app that did not ask: {versions:?}"
+            );
+        }
+    }
 
     let (status, refused) = post::<_, v1::PullResponse>(
         &server,

@@ -411,6 +411,7 @@ async fn pulls_page_through_buckets_and_resume_from_cursors<S: Store>(store: S) 
                 cursors: replica.cursors.clone(),
                 limit: Some(10),
                 reference: false,
+                common_version: false,
             },
         )
         .await
@@ -425,6 +426,7 @@ async fn pulls_page_through_buckets_and_resume_from_cursors<S: Store>(store: S) 
                 cursors: replica.cursors.clone(),
                 limit: Some(100),
                 reference: true,
+                common_version: false,
             },
         )
         .await
@@ -517,6 +519,7 @@ async fn lowering_a_marking_moves_a_record_between_buckets<S: Store>(store: S) {
                 cursors: Default::default(),
                 limit: Some(100),
                 reference: false,
+                common_version: false,
             },
         )
         .await
@@ -699,6 +702,7 @@ async fn reference_of<S: Store>(store: &S, token: &str) -> Provisioning {
                 cursors: Default::default(),
                 limit: Some(10),
                 reference: true,
+                common_version: false,
             },
         )
         .await
@@ -818,6 +822,7 @@ async fn a_sync_s_first_page_counts_what_is_left_and_later_pages_count_ahead<S: 
                 cursors,
                 limit: Some(2),
                 reference,
+                common_version: false,
             },
         )
     };

@@ -362,6 +362,7 @@ pub(crate) fn pull_request(conn: &rusqlite::Connection, reference: bool) -> Resu
         cursors: store::cursors(conn)?,
         limit: Some(PULL_PAGE),
         reference,
+        common_version: true,
     })
 }
 

@@ -95,6 +95,7 @@ impl Pocketbook {
                     cursors: page.cursors.clone(),
                     limit: Some(PULL_PAGE),
                     reference: false,
+                    common_version: true,
                 };
                 let http = http.clone();
                 in_flight = Some(tokio::spawn(async move {

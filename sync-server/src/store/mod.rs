@@ -29,6 +29,7 @@ mod reference;
 mod restore_apply;
 mod restore_lost;
 mod restore_places;
+mod served_page;
 pub mod sql;
 mod sql_store;
 mod sqlite;
@@ -51,6 +52,7 @@ pub use meta::{
     journal_seq, restore_pending, set_journal_seq, set_restore_pending, BrokenRow, ChainReport,
 };
 pub use postgres::{PostgresBackend, PostgresOptions, PostgresStore, Sequencing};
+pub use served_page::{ServedEntry, ServedPage};
 pub use sql_store::{Backend, SqlStore};
 pub use sqlite::{SqliteBackend, SqliteStore};
 
@@ -199,7 +201,14 @@ pub trait Store: Clone + Send + Sync + 'static {
         device_id: Uuid,
         named: Option<String>,
     ) -> impl Future<Output = Result<Option<PushRefusal>, StoreError>> + Send;
-    /// Serves one page of a pull.
+    /// Serves one page of a pull, ready to send.
+    fn serve_pull(
+        &self,
+        device: Device,
+        request: PullRequest,
+    ) -> impl Future<Output = Result<ServedPage, StoreError>> + Send;
+    /// Serves one page of a pull, decoded into the protocol's types (from the JSON a device
+    /// would receive).
     fn pull(
         &self,
         device: Device,

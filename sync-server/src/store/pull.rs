@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use pocketbook_protocol::limits::MAX_PULL_PAGE_BYTES;
 use pocketbook_protocol::sources::Sources;
-use pocketbook_protocol::wire::{PullEntry, PullEntryKind, PullRequest, PullResponse};
+use pocketbook_protocol::wire::{PullEntry, PullEntryKind, PullRequest};
 use pocketbook_protocol::Entity;
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use super::clock::now_text;
 use super::decode::{corrupt, parse_id};
 use super::meta::{audit, meta};
 use super::reference::{provisioning_for, team_ids};
+use super::served_page::{ServedEntry, ServedPage};
 use super::sql::{args, Cell, Db, Row};
 use super::Device;
 use crate::error::StoreError;
@@ -52,37 +53,43 @@ fn fits(page_bytes: usize, size: usize, page_empty: bool, budget: usize) -> bool
 
 /// One bucket entry as a pull entry, from a row of the page query (`None` when the record or
 /// conflict it names is gone).
-fn pull_entry(bucket: &str, row: &Row) -> Result<Option<PullEntry>, StoreError> {
+fn pull_entry(
+    bucket: &str,
+    row: &Row,
+    common_version: bool,
+) -> Result<Option<ServedEntry>, StoreError> {
     let (item, kind) = (row.text(0)?, row.text(1)?);
     let entity = Entity::from_wire(&row.text(2)?);
     match PullEntryKind::from_wire(&kind) {
-        PullEntryKind::Remove => Ok(Some(PullEntry::Remove {
+        PullEntryKind::Remove => Ok(Some(ServedEntry::Other(PullEntry::Remove {
             bucket: bucket.to_string(),
             entity,
             id: parse_id(&item)?,
-        })),
+        }))),
         PullEntryKind::Conflict => {
             let Some(data) = row.opt_text(7)? else {
                 return Ok(None);
             };
-            Ok(Some(PullEntry::Conflict {
+            Ok(Some(ServedEntry::Other(PullEntry::Conflict {
                 bucket: bucket.to_string(),
                 conflict: serde_json::from_str(&data).map_err(corrupt("conflict"))?,
                 resolved: row.bool(8)?,
-            }))
+            })))
         }
         PullEntryKind::Snapshot | PullEntryKind::Unknown(_) => {
             let (Some(fields), Some(versions)) = (row.opt_text(4)?, row.opt_text(5)?) else {
                 return Ok(None);
             };
-            Ok(Some(PullEntry::Snapshot {
-                bucket: bucket.to_string(),
+            ServedEntry::snapshot(
+                bucket,
                 entity,
-                id: parse_id(&item)?,
-                fields: serde_json::from_str(&fields).map_err(corrupt("record"))?,
-                versions: serde_json::from_str(&versions).map_err(corrupt("versions"))?,
-                deleted: row.bool(6)?,
-            }))
+                parse_id(&item)?,
+                fields,
+                versions,
+                row.bool(6)?,
+                common_version,
+            )
+            .map(Some)
         }
     }
 }
@@ -111,13 +118,14 @@ const ENTRIES_AT: &str = concat!(entry_columns!(), " WHERE e.bucket = ?1 AND e.s
 fn take(
     bucket: &str,
     row: &Row,
-    entries: &mut Vec<PullEntry>,
+    entries: &mut Vec<ServedEntry>,
     sent: &mut Vec<String>,
     page_bytes: &mut usize,
     size: usize,
+    common_version: bool,
 ) -> Result<(), StoreError> {
-    if let Some(entry) = pull_entry(bucket, row)? {
-        if let PullEntry::Snapshot { id, .. } = &entry {
+    if let Some(entry) = pull_entry(bucket, row, common_version)? {
+        if let ServedEntry::Snapshot { id, .. } = &entry {
             sent.push(id.to_string());
         }
         entries.push(entry);
@@ -133,7 +141,7 @@ pub fn pull(
     sources: &dyn Sources,
     device: &Device,
     request: &PullRequest,
-) -> Result<PullResponse, StoreError> {
+) -> Result<ServedPage, StoreError> {
     let epoch = meta(db, "epoch")?;
     // Every team is read only for a force-wide role (the others' buckets are their own teams').
     let all_teams = if scope::force_wide(device.officer.role) {
@@ -182,7 +190,15 @@ pub fn pull(
                     taken_at_cursor.clear();
                 }
                 taken_at_cursor.insert(row.text(0)?);
-                take(bucket, &row, &mut entries, &mut sent, &mut page_bytes, size)?;
+                take(
+                    bucket,
+                    &row,
+                    &mut entries,
+                    &mut sent,
+                    &mut page_bytes,
+                    size,
+                    request.common_version,
+                )?;
                 cursor = seq;
                 budget -= 1;
             }
@@ -195,7 +211,15 @@ pub fn pull(
             for row in rows {
                 if taken_at_cursor.insert(row.text(0)?) {
                     let size = entry_bytes(&row);
-                    take(bucket, &row, &mut entries, &mut sent, &mut page_bytes, size)?;
+                    take(
+                        bucket,
+                        &row,
+                        &mut entries,
+                        &mut sent,
+                        &mut page_bytes,
+                        size,
+                        request.common_version,
+                    )?;
                     budget -= 1;
                 }
             }
@@ -246,7 +270,7 @@ pub fn pull(
     } else {
         None
     };
-    Ok(PullResponse {
+    Ok(ServedPage {
         epoch,
         buckets,
         entries,

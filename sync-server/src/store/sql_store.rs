@@ -21,7 +21,9 @@ use super::meta::{acting_as, audit, meta};
 use super::reference::{self, team_ids};
 use super::sql::{args, Db};
 use super::{caps, cascade, pull, push, record_scan};
-use super::{Device, DeviceInfo, Enrolment, QuarantineEntry, Store, StoreCheck, TokenCheck};
+use super::{
+    Device, DeviceInfo, Enrolment, QuarantineEntry, ServedPage, Store, StoreCheck, TokenCheck,
+};
 use crate::error::{PushRefusal, StoreError};
 use crate::gias::GiasEstablishment;
 use crate::journal::{record, Action};
@@ -188,9 +190,17 @@ impl<B: Backend> Store for SqlStore<B> {
             .await
     }
 
-    async fn pull(&self, device: Device, request: PullRequest) -> Result<PullResponse, StoreError> {
+    async fn serve_pull(
+        &self,
+        device: Device,
+        request: PullRequest,
+    ) -> Result<ServedPage, StoreError> {
         self.run(move |db, sources| pull::pull(db, sources, &device, &request))
             .await
+    }
+
+    async fn pull(&self, device: Device, request: PullRequest) -> Result<PullResponse, StoreError> {
+        self.serve_pull(device, request).await?.decode()
     }
 
     async fn add_team(&self, name: String) -> Result<Team, StoreError> {

@@ -35,6 +35,7 @@ async fn raw_entries(
         cursors,
         limit: Some(1_000),
         reference: false,
+        common_version: false,
     };
     let mut entries = Vec::new();
     loop {
