@@ -271,7 +271,10 @@ pub enum PullEntry {
         /// Its fields.
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         fields: Map<String, Value>,
-        /// The version of each field.
+        /// The version of each field. On the wire, to a device that asked for the common
+        /// version once ([`PullRequest::common_version`]), a snapshot may also carry `version`
+        /// and list here only the versions that differ from it (and of keys that are not
+        /// fields); read, every field has its own again.
         versions: BTreeMap<String, Version>,
         /// Whether it is a tombstone.
         deleted: bool,

@@ -6,8 +6,8 @@
 //! from a CouchDB-protocol server (`bench/pouchdb`, express-pouchdb, both on disk) and the
 //! ratios are printed. Then the device, holding every record, is opened five times and synced
 //! eleven times each, each sync bringing ten new visits: the median of the syncs after each
-//! opening's first is the cost of an ordinary sync at that size, the first after opening (its
-//! page cache cold) is reported apart (compare `--records 1000` with `--records 1000000`;
+//! opening's first is the cost of an ordinary sync at that size, the first after opening (with
+//! SQLite's page cache empty; the system's file cache stays warm) is reported apart (compare `--records 1000` with `--records 1000000`;
 //! `FIRST_SYNC_EACH=1` prints every one).
 //!
 //! `cargo bench -p pocketbook-tests --bench first_sync [-- --records 100000 --no-peer]`

@@ -340,7 +340,6 @@ impl Http {
     }
 }
 
-/// An answer off the wire, by whichever transport carried it.
 /// How an answer's body came compressed.
 #[derive(Clone, Copy)]
 enum Packing {
@@ -377,6 +376,7 @@ impl AnswerBody {
     }
 }
 
+/// An answer off the wire, by whichever transport carried it.
 struct Answer {
     status: StatusCode,
     /// It came from the origin this client was made for (a transport is that origin).
@@ -440,8 +440,11 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
         .map_err(Error::Io)
 }
 
-/// Most bytes a compressed answer may expand to (a guard against a hostile server).
-const MAX_ANSWER_BYTES: u64 = 512 * 1024 * 1024;
+/// Most bytes a compressed answer may expand to (a guard against a hostile server): a pull
+/// page's records are at most `MAX_PULL_PAGE_BYTES` (2 MiB) of JSON, twice that with every
+/// field's version written out, plus a force-wide role's reference data; decoded, a page takes
+/// several times its JSON in memory, so the bound stays well short of what a phone can spare.
+const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
 
 fn gunzip(bytes: &[u8]) -> std::result::Result<Vec<u8>, CallError> {
     use std::io::Read;

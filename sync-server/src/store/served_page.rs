@@ -342,4 +342,46 @@ mod tests {
         let (wire, _) = as_device_reads(&json!({}), &versions);
         assert!(wire.get("version").is_none(), "{wire}");
     }
+
+    #[test]
+    fn stored_versions_it_cannot_read_plainly_are_all_sent() {
+        let fields = r#"{"a":1,"b":2}"#;
+        for versions in [
+            // An escaped name, a version that is not a string, a field named twice.
+            r#"{"\u0061":"1.0.x","b":"1.0.x"}"#,
+            r#"{"a":5,"b":"1.0.x"}"#,
+            r#"{"a":"1.0.x","a":"2.0.x","b":"2.0.x"}"#,
+        ] {
+            let served = ServedEntry::snapshot(
+                "b",
+                Entity::Visit,
+                Uuid::nil(),
+                fields.into(),
+                versions.into(),
+                false,
+                true,
+            );
+            match served {
+                Ok(ServedEntry::Snapshot {
+                    version,
+                    versions: sent,
+                    ..
+                }) if versions.contains("\\u0061") || versions.contains(":5") => {
+                    assert_eq!(version, None, "{versions}");
+                    assert_eq!(sent.get(), versions, "sent as stored");
+                }
+                Ok(ServedEntry::Snapshot {
+                    version,
+                    versions: sent,
+                    ..
+                }) => {
+                    // A name twice: the last counts, as it does for the device reading the
+                    // stored text whole.
+                    assert_eq!(version.as_deref(), Some("2.0.x"), "{versions}");
+                    assert_eq!(sent.get(), "{}");
+                }
+                other => panic!("{versions}: {other:?}"),
+            }
+        }
+    }
 }
