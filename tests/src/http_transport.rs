@@ -37,9 +37,8 @@ impl HttpTransport {
     }
 
     /// Answers only the first `n` pull requests; every later one is lost.
-    pub fn losing_pulls_after(mut self, n: usize) -> Self {
-        self.pulls_answered = Some((n, AfterThem::Lost));
-        self
+    pub fn losing_pulls_after(self, n: usize) -> Self {
+        self.spoiling_pulls_after(n, AfterThem::Lost)
     }
 
     /// Answers the first `n` pull requests as the server does; every later answer is spoiled.

@@ -114,24 +114,26 @@ const ENTRIES_AFTER: &str = concat!(
 /// Every entry of a bucket at one change number.
 const ENTRIES_AT: &str = concat!(entry_columns!(), " WHERE e.bucket = ?1 AND e.seq = ?2");
 
-/// Puts one entry on the page (and the record it names on the list of disclosures).
-fn take(
-    bucket: &str,
-    row: &Row,
-    entries: &mut Vec<ServedEntry>,
-    sent: &mut Vec<String>,
-    page_bytes: &mut usize,
-    size: usize,
+/// A page as it fills: its entries, the records it discloses and its bytes so far.
+struct Filling {
+    entries: Vec<ServedEntry>,
+    sent: Vec<String>,
+    bytes: usize,
     common_version: bool,
-) -> Result<(), StoreError> {
-    if let Some(entry) = pull_entry(bucket, row, common_version)? {
-        if let ServedEntry::Snapshot { id, .. } = &entry {
-            sent.push(id.to_string());
+}
+
+impl Filling {
+    /// Puts one entry on the page (and the record it names on the list of disclosures).
+    fn take(&mut self, bucket: &str, row: &Row, size: usize) -> Result<(), StoreError> {
+        if let Some(entry) = pull_entry(bucket, row, self.common_version)? {
+            if let ServedEntry::Snapshot { id, .. } = &entry {
+                self.sent.push(id.to_string());
+            }
+            self.entries.push(entry);
+            self.bytes += size;
         }
-        entries.push(entry);
-        *page_bytes += size;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Serves one page of a pull: the entries after the device's cursor in each of its buckets, in
@@ -153,11 +155,14 @@ pub fn pull(
     let same_epoch = request.epoch.as_deref() == Some(epoch.as_str());
     let page = i64::from(request.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE));
     let mut budget = page;
-    let mut entries = Vec::new();
+    let mut filling = Filling {
+        entries: Vec::new(),
+        sent: Vec::new(),
+        bytes: 0,
+        common_version: request.common_version,
+    };
     let mut cursors = BTreeMap::new();
     let mut remaining = 0u64;
-    let mut sent: Vec<String> = Vec::new();
-    let mut page_bytes = 0usize;
     let mut full = false;
     for bucket in &buckets {
         let mut cursor = if same_epoch {
@@ -180,7 +185,13 @@ pub fn pull(
             for row in rows {
                 let size = entry_bytes(&row);
                 let seq = row.int(3)?;
-                if seq != cursor && !fits(page_bytes, size, entries.is_empty(), MAX_PULL_PAGE_BYTES)
+                if seq != cursor
+                    && !fits(
+                        filling.bytes,
+                        size,
+                        filling.entries.is_empty(),
+                        MAX_PULL_PAGE_BYTES,
+                    )
                 {
                     full = true;
                     cut_short = false;
@@ -190,15 +201,7 @@ pub fn pull(
                     taken_at_cursor.clear();
                 }
                 taken_at_cursor.insert(row.text(0)?);
-                take(
-                    bucket,
-                    &row,
-                    &mut entries,
-                    &mut sent,
-                    &mut page_bytes,
-                    size,
-                    request.common_version,
-                )?;
+                filling.take(bucket, &row, size)?;
                 cursor = seq;
                 budget -= 1;
             }
@@ -211,15 +214,7 @@ pub fn pull(
             for row in rows {
                 if taken_at_cursor.insert(row.text(0)?) {
                     let size = entry_bytes(&row);
-                    take(
-                        bucket,
-                        &row,
-                        &mut entries,
-                        &mut sent,
-                        &mut page_bytes,
-                        size,
-                        request.common_version,
-                    )?;
+                    filling.take(bucket, &row, size)?;
                     budget -= 1;
                 }
             }
@@ -251,14 +246,14 @@ pub fn pull(
     if !stale.is_empty() {
         return Err(StoreError::ResyncRequired(stale));
     }
-    if !sent.is_empty() {
+    if !filling.sent.is_empty() {
         audit(
             db,
             sources,
             "disclose",
             Some(device.officer.id),
             Some(device.device_id),
-            json!({ "records": sent }),
+            json!({ "records": filling.sent }),
         )?;
     }
     db.execute(
@@ -273,7 +268,7 @@ pub fn pull(
     Ok(ServedPage {
         epoch,
         buckets,
-        entries,
+        entries: filling.entries,
         cursors,
         remaining,
         reference,

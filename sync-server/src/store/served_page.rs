@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 use pocketbook_protocol::wire::{PullEntry, PullResponse};
 use pocketbook_protocol::{Entity, Provisioning};
 use serde::de::IgnoredAny;
-use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -38,8 +37,9 @@ pub struct ServedPage {
     pub reference: Option<Provisioning>,
 }
 
-/// One entry of a served page.
-#[derive(Debug)]
+/// One entry of a served page: on the wire, as a [`PullEntry`] of the same entry is.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServedEntry {
     /// A record's current state, its fields and versions as stored.
     Snapshot {
@@ -52,6 +52,7 @@ pub enum ServedEntry {
         /// Its fields: the stored JSON object.
         fields: Box<RawValue>,
         /// The version every field not in `versions` has, when sent once.
+        #[serde(skip_serializing_if = "Option::is_none")]
         version: Option<String>,
         /// The version of each field (those that differ from `version`, when it is sent).
         versions: Box<RawValue>,
@@ -59,6 +60,7 @@ pub enum ServedEntry {
         deleted: bool,
     },
     /// Any other entry (a removal, a conflict), as the protocol types it.
+    #[serde(untagged)]
     Other(PullEntry),
 }
 
@@ -122,37 +124,6 @@ fn stored_object(text: String, what: &'static str) -> Result<Box<RawValue>, Stor
         return Err(StoreError::Corrupt(what));
     }
     RawValue::from_string(text).map_err(|_| StoreError::Corrupt(what))
-}
-
-impl Serialize for ServedEntry {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            // The fields in the order `PullEntry`'s derived form writes them.
-            ServedEntry::Snapshot {
-                bucket,
-                entity,
-                id,
-                fields,
-                version,
-                versions,
-                deleted,
-            } => {
-                let mut s = serializer.serialize_struct("PullEntry", 8)?;
-                s.serialize_field("type", "snapshot")?;
-                s.serialize_field("bucket", bucket)?;
-                s.serialize_field("entity", entity)?;
-                s.serialize_field("id", id)?;
-                s.serialize_field("fields", fields)?;
-                if let Some(version) = version {
-                    s.serialize_field("version", version)?;
-                }
-                s.serialize_field("versions", versions)?;
-                s.serialize_field("deleted", deleted)?;
-                s.end()
-            }
-            ServedEntry::Other(entry) => entry.serialize(serializer),
-        }
-    }
 }
 
 impl ServedPage {
