@@ -11,6 +11,9 @@
 //! `FIRST_SYNC_EACH=1` prints every one).
 //!
 //! `cargo bench -p pocketbook-tests --bench first_sync [-- --records 100000 --no-peer]`
+//! Each visit names a young person of its own (ids in time order, so every chronology link is
+//! appended); `--young-people N` draws them from N instead, as a force's records are, so the
+//! links land at random places in their index.
 //! For profiling, `FIRST_SYNC_HOLD=1` seeds, serves and prints the client's environment line
 //! instead of running it (run the client by hand, e.g. under `perf record`), and
 //! `FIRST_SYNC_SERVER_ONLY=1` also times the server's side alone (pages pulled in process).
@@ -88,6 +91,8 @@ async fn main() {
     }
     let records: u64 = bench_arg("--records").map_or(100_000, |v| v.parse().expect("--records"));
     let with_peer = !std::env::args().any(|a| a == "--no-peer");
+    let young_people: usize =
+        bench_arg("--young-people").map_or(0, |v| v.parse().expect("--young-people"));
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("server.db")).expect("server store");
     let team = store.add_team("Team A".into()).await.expect("team").id;
@@ -104,7 +109,8 @@ async fn main() {
         author.id,
         team,
         writer.device.device_id,
-    );
+    )
+    .young_people(young_people);
     let (mut seeded, mut json_bytes) = (0u64, 0u64);
     while seeded < records {
         let n = (records - seeded).min(1_000);

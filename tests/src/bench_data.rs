@@ -191,6 +191,8 @@ pub struct VisitMaker {
     millis: u64,
     seq: u64,
     bytes: usize,
+    /// The young people visits are drawn from; empty: a new one for every visit.
+    young_people: Vec<Uuid>,
 }
 
 impl VisitMaker {
@@ -205,7 +207,20 @@ impl VisitMaker {
             millis: pocketbook_protocol::unix_millis(Utc::now()),
             seq: 0,
             bytes: 600,
+            young_people: Vec::new(),
         }
+    }
+
+    /// Draws each visit's young person at random from `count` of them, as a force's records
+    /// are (many visits each), instead of a new one for every visit. A young person's id
+    /// comes from the seeded generator, so it sorts nowhere in particular: a chronology link
+    /// lands at a random place in its index, as it would on a real first sync. 0: a new one
+    /// each time (ids in time order, every link appended).
+    pub fn young_people(mut self, count: usize) -> Self {
+        self.young_people = (0..count)
+            .map(|_| uuid::Builder::from_random_bytes(self.rng.random()).into_uuid())
+            .collect();
+        self
     }
 
     /// Sets the JSON size of each visit's fields.
@@ -236,7 +251,11 @@ impl VisitMaker {
         set(&mut m, "created_by", json!(self.officer));
         set(&mut m, "team_id", json!(self.team));
         set(&mut m, "officer_ids", json!([self.officer]));
-        set(&mut m, "young_person_ids", json!([Uuid::now_v7()]));
+        let child = match self.young_people.len() {
+            0 => Uuid::now_v7(),
+            n => self.young_people[self.rng.random_range(0..n)],
+        };
+        set(&mut m, "young_person_ids", json!([child]));
         set(&mut m, "start", json!(start));
         set(
             &mut m,
@@ -361,4 +380,42 @@ pub fn bench_arg(name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The young people of `count` visits from a maker seeded with `seed`.
+    fn children(seed: u64, pool: usize, count: usize) -> Vec<Value> {
+        let mut maker = VisitMaker::new(
+            visit_template(),
+            seed,
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        )
+        .young_people(pool);
+        (0..count)
+            .map(|_| maker.next_visit().fields["young_person_ids"][0].clone())
+            .collect()
+    }
+
+    #[test]
+    fn visits_drawn_from_a_pool_share_its_young_people_and_replay_by_seed() {
+        let drawn = children(7, 3, 60);
+        let distinct: BTreeSet<String> = drawn.iter().map(Value::to_string).collect();
+        assert_eq!(distinct.len(), 3, "every one of three drawn in 60 visits");
+        assert_eq!(drawn, children(7, 3, 60), "the same seed, the same young people");
+        assert_ne!(drawn, children(8, 3, 60), "another seed, others");
+    }
+
+    #[test]
+    fn without_a_pool_every_visit_has_a_young_person_of_its_own() {
+        let drawn = children(7, 0, 60);
+        let distinct: BTreeSet<String> = drawn.iter().map(Value::to_string).collect();
+        assert_eq!(distinct.len(), 60);
+    }
 }
