@@ -408,7 +408,11 @@ mod tests {
         let drawn = children(7, 3, 60);
         let distinct: BTreeSet<String> = drawn.iter().map(Value::to_string).collect();
         assert_eq!(distinct.len(), 3, "every one of three drawn in 60 visits");
-        assert_eq!(drawn, children(7, 3, 60), "the same seed, the same young people");
+        assert_eq!(
+            drawn,
+            children(7, 3, 60),
+            "the same seed, the same young people"
+        );
         assert_ne!(drawn, children(8, 3, 60), "another seed, others");
     }
 
