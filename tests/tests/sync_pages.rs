@@ -1,8 +1,9 @@
 //! A first sync larger than one pull page: the device asks for the next page while it applies
 //! the current one, and ends holding every record, each readable as a visit, with progress
 //! reported page by page. Into an empty store it is a bulk load: the index of records by kind
-//! and time is left out while the pages land and built once at the end — also when the signal
-//! is lost part way.
+//! and time is left out while the pages land and built once at the end, and the chronology
+//! links are staged in arrival order and merged by young person at the end — also when the
+//! signal is lost part way.
 
 use std::sync::{Arc, Mutex};
 
@@ -38,7 +39,8 @@ async fn server_with_visits() -> (TestServer, uuid::Uuid) {
         author.id,
         server.team_a,
         writer.device.device_id,
-    );
+    )
+    .young_people(40);
     for _ in 0..RECORDS / 200 {
         let batch = (0..200).map(|_| maker.next_visit()).collect();
         writer.push(&server.store, batch).await;
@@ -49,13 +51,26 @@ async fn server_with_visits() -> (TestServer, uuid::Uuid) {
     (server, reader.id)
 }
 
-/// After each pull page a sync applied: how far it was, of how many, and whether the index
-/// of records by kind and time was in the file at that moment.
+/// (links in `record_people`, links staged) in the store at `path`.
+fn links(path: &std::path::Path) -> (u64, u64) {
+    raw_connection(path)
+        .query_row(
+            "SELECT (SELECT count(*) FROM record_people),
+                    (SELECT count(*) FROM record_people_staged)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("links")
+}
+
+/// After each pull page a sync applied: how far it was, of how many, whether the index of
+/// records by kind and time was in the file at that moment, and its links (indexed, staged).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Page {
     done: u64,
     total: u64,
     indexed: bool,
+    links: (u64, u64),
 }
 
 /// Syncs `device`, noting each pull page as it lands.
@@ -71,6 +86,7 @@ async fn sync_watching(device: &TestDevice) -> (pocketbook_core::Result<SyncRepo
                         done: p.done,
                         total: p.total,
                         indexed: records_index(&path).is_some(),
+                        links: links(&path),
                     });
                 }
             })
@@ -105,6 +121,15 @@ async fn a_first_sync_of_several_pages_brings_every_record() {
         Some(schema_index),
         "built at the end, as the schema defines it"
     );
+    assert!(
+        pages.iter().all(|p| p.links == (0, p.done)),
+        "every link staged while the pages land: {pages:?}"
+    );
+    assert_eq!(
+        links(&device.path),
+        (RECORDS as u64, 0),
+        "merged into the chronology's index at the end"
+    );
     assert_eq!(report.pulled, RECORDS as u64);
     assert_eq!(visits_held(&device), RECORDS);
     assert!(
@@ -138,6 +163,11 @@ async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
         "a failed bulk load still builds its index"
     );
     assert_eq!(
+        links(&device.path),
+        (applied, 0),
+        "and merges the links it staged"
+    );
+    assert_eq!(
         visits_held(&device) as u64,
         applied,
         "the pages applied stay"
@@ -155,6 +185,11 @@ async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
         "no bulk load into a store holding records: {pages:?}"
     );
     assert_eq!(visits_held(&device), RECORDS);
+    assert!(
+        pages.iter().all(|p| p.links.1 == 0),
+        "nothing staged: {pages:?}"
+    );
+    assert_eq!(links(&device.path), (RECORDS as u64, 0));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -14,10 +14,11 @@ use pocketbook_protocol::wire::{sensitive_bucket, team_bucket};
 use pocketbook_protocol::{Entity, Marking};
 
 use super::audit::time_text;
+use super::bulk_load::Links;
 use super::conflicts::save_conflict;
 use super::device::DeviceState;
 use super::enrolment::parse_time;
-use super::records::{decode_fields, link_people, unlink_people};
+use super::records::{decode_fields, unlink_people};
 use super::unreadable;
 use super::versions;
 use crate::error::{Error, Result};
@@ -90,12 +91,14 @@ pub(crate) enum Written {
 /// Writes a record's view (the server's state with pending edits on top). Takes the view:
 /// its fields are serialised once and then decoded into the record they describe (which checks
 /// their shape and gives the chronology time and people) without copying them. A view that
-/// does not decode writes nothing and comes back as [`Written::Unreadable`].
+/// does not decode writes nothing and comes back as [`Written::Unreadable`]. Its chronology
+/// links go where `links` says.
 pub(crate) fn write_view(
     conn: &Connection,
     entity: &Entity,
     id: Uuid,
     view: RecordState,
+    links: Links,
 ) -> Result<Written> {
     let routing = text_field(&view.fields, "team_id")
         .map(str::to_string)
@@ -156,7 +159,7 @@ pub(crate) fn write_view(
         )?
         .execute(row)?;
     }
-    link_people(conn, id, &people)?;
+    links.write(conn, id, &people)?;
     unreadable::release(conn, id)?;
     Ok(Written::Stored)
 }
@@ -230,7 +233,8 @@ pub(crate) struct Pulled {
 }
 
 /// Applies the planned operations of one pull page, in order. `pending` names the records
-/// with edits still in the outbox: a dropped bucket never forgets those.
+/// with edits still in the outbox: a dropped bucket never forgets those. During a bulk load
+/// the records' chronology links are staged (`store::bulk_load`).
 pub(crate) fn apply(
     conn: &Connection,
     ops: Vec<PullOp>,
@@ -238,6 +242,8 @@ pub(crate) fn apply(
     now: DateTime<Utc>,
 ) -> Result<Pulled> {
     let mut pulled = Pulled::default();
+    // A bulk load under way stages the links (asked once a page, not once a record).
+    let links = Links::now(conn)?;
     for op in ops {
         match op {
             PullOp::DropBucket { bucket } => {
@@ -272,7 +278,7 @@ pub(crate) fn apply(
                             .execute([id.to_string()])?;
                     }
                 }
-                if let Written::Unreadable(view) = write_view(conn, &entity, id, view)? {
+                if let Written::Unreadable(view) = write_view(conn, &entity, id, view, links)? {
                     unreadable::hold(conn, entity.as_str(), id, &view, now)?;
                     pulled.unreadable += 1;
                 }

@@ -245,7 +245,7 @@ pub(crate) fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -
 }
 
 /// Removes the chronology links of `record_id`: those its stored row names, so this must run
-/// before the row is overwritten or deleted. A record's links are always the young people its
+/// before the row is overwritten or deleted (and any a bulk load staged). A record's links are always the young people its
 /// stored data names (written from it, removed from it), so `record_people` needs no index by
 /// record — one page fewer on every write and every pulled record. A list by young person
 /// checks each record it returns against its decoded young people besides.
@@ -261,7 +261,7 @@ pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
              WHERE r.id = ?1 AND json_valid(r.data))",
     )?
     .execute([record_id.to_string()])?;
-    Ok(())
+    super::bulk_load::unstage_links(conn, record_id)
 }
 
 pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
@@ -430,10 +430,16 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
              ORDER BY happened_at DESC, id DESC",
             None,
         ),
+        // The person's links, with any a bulk load under way has staged; the links drive the
+        // join (CROSS JOIN keeps them the outer loop).
         Some(person) => (
-            "SELECT r.id, r.data FROM record_people p JOIN records r ON r.id = p.record_id
+            "SELECT r.id, r.data FROM
+                 (SELECT record_id FROM record_people WHERE young_person_id = ?4
+                  UNION
+                  SELECT record_id FROM record_people_staged WHERE young_person_id = ?4) p
+             CROSS JOIN records r ON r.id = p.record_id
              WHERE r.entity = ?1 AND r.deleted = 0 AND r.happened_at >= ?2
-               AND r.happened_at < ?3 AND p.young_person_id = ?4
+               AND r.happened_at < ?3
              ORDER BY r.happened_at DESC, r.id DESC",
             Some(person.to_string()),
         ),

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use pocketbook_protocol::merge::{rebase, RecordState};
 use pocketbook_protocol::{Entity, Mutation, MutationKind, RejectCode};
 
+use super::bulk_load::Links;
 use super::device::DeviceState;
 use super::pull::{write_view, Written};
 use super::records::{insert_outbox, outbox, unlink_people};
@@ -218,7 +219,7 @@ pub(crate) fn revert(
         return Ok(());
     };
     let view = rebase(Some(&ack), &pending).unwrap_or(ack);
-    if let Written::Unreadable(view) = write_view(conn, entity, id, view)? {
+    if let Written::Unreadable(view) = write_view(conn, entity, id, view, Links::Indexed)? {
         unreadable::hold(conn, entity.as_str(), id, &view, now)?;
     }
     Ok(())

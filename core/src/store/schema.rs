@@ -255,6 +255,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN audit_seq INTEGER;
     ALTER TABLE outbox ADD COLUMN audit_head TEXT;
     "#,
+    // 17: a first sync's chronology links (issue 13): during a bulk load they are appended
+    //     here, in the order the records arrive, and merged into `record_people` in order of
+    //     young person when the load ends (`store::bulk_load`): written straight into
+    //     `record_people`, each page rewrote every index leaf its links landed in.
+    r#"
+    CREATE TABLE record_people_staged (
+        record_id       TEXT NOT NULL,
+        young_person_id TEXT NOT NULL,
+        PRIMARY KEY (record_id, young_person_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build creates.

@@ -12,6 +12,7 @@ use pocketbook_protocol::merge::RecordState;
 use pocketbook_protocol::Entity;
 
 use super::audit::time_text;
+use super::bulk_load::Links;
 use super::pull::{write_view, Written};
 use super::records::unlink_people;
 use super::versions;
@@ -154,7 +155,7 @@ pub(crate) fn retry(conn: &Connection) -> Result<u64> {
             versions,
             deleted,
         };
-        if let Written::Stored = write_view(conn, &entity, id, view)? {
+        if let Written::Stored = write_view(conn, &entity, id, view, Links::Indexed)? {
             read += 1;
         }
     }
