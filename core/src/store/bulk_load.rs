@@ -4,8 +4,8 @@
 //! decrypts an index page for nearly every insert), and their chronology links go to a staging
 //! table in the order the records arrive (written straight into `record_people`, keyed by young
 //! person, a page of a thousand records rewrote a leaf for nearly every link). When the pull
-//! ends — or, if the app died during the load, when the store is next opened — the links are
-//! merged in order of young person and the index is built, each by a sort.
+//! ends — or, if the app died during the load, when the store is next opened — the index is
+//! built and the links are merged in order of young person, each by a sort.
 
 use rusqlite::{params, Connection};
 use uuid::Uuid;
@@ -24,7 +24,8 @@ const SORT_CACHE: i64 = -1024;
 /// holds about 32 MB, under what the index build's sort takes at a million records.
 const MERGE_PASS: usize = 400_000;
 
-/// How many young person ids (at most) are sampled to split the merge into passes.
+/// How many young person ids the sample that splits the merge into passes keeps: from this
+/// up to twice this once that many links are staged.
 const SAMPLE: usize = 4_096;
 
 /// Starts a bulk load if the store holds no records (nothing a query needs quickly yet):
