@@ -345,3 +345,101 @@ async fn a_conflict_resolved_on_one_device_or_by_the_server_is_closed_everywhere
         b.book.visit(first.id).unwrap().narrative
     );
 }
+
+/// The young people `record`'s chronology links name, read from the device's file.
+fn links(device: &TestDevice, record: Uuid) -> Vec<String> {
+    let raw = pocketbook_tests::raw_connection(&device.path);
+    let mut stmt = raw
+        .prepare("SELECT young_person_id FROM record_people WHERE record_id = ?1 ORDER BY 1")
+        .unwrap();
+    let rows = stmt.query_map([record.to_string()], |r| r.get(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// A chronology's record ids, sorted.
+fn chronology_of(device: &TestDevice, child: Uuid) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = device
+        .book
+        .chronology(child, "review")
+        .unwrap()
+        .iter()
+        .map(|e| e.record_id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_created_offline_are_in_their_chronologies_before_and_after_their_links_are_written(
+) {
+    let server = TestServer::start().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let a = server.device(alice.id).await;
+    let (c1, c2, c3) = (
+        add_person(&a.book, server.school),
+        add_person(&a.book, server.school),
+        add_person(&a.book, server.school),
+    );
+    let mut draft = visit_draft(c1, 3);
+    draft.young_person_ids = vec![c1, c2];
+    let both = a.book.record_visit(draft).unwrap();
+    let moved = a.book.record_visit(visit_draft(c1, 2)).unwrap();
+    a.book
+        .update_visit(
+            moved.id,
+            VisitUpdate {
+                young_person_ids: Some(vec![c3]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let gone = a.book.record_visit(visit_draft(c2, 1)).unwrap();
+    a.book.delete_visit(gone.id, "recorded twice").unwrap();
+    let concern = a.book.raise_concern(concern(c2)).unwrap();
+    let action = a
+        .book
+        .add_action(pocketbook_core::model::ActionDraft {
+            kind: pocketbook_core::model::ActionKind::Mash,
+            young_person_id: c3,
+            concern_id: None,
+            recipient: "MASH".into(),
+            justification: "Risk of significant harm".into(),
+            due: None,
+            marking: None,
+        })
+        .unwrap();
+
+    // Offline: a creation's links wait for its outbox entry to go (a change of young people
+    // writes the new ones at once); every chronology already holds what names its child.
+    assert!(links(&a, both.id).is_empty());
+    assert!(links(&a, concern.id).is_empty());
+    assert!(links(&a, action.id).is_empty());
+    assert_eq!(links(&a, moved.id), vec![c3.to_string()]);
+    let chronologies = |d: &TestDevice| [c1, c2, c3].map(|c| chronology_of(d, c));
+    let mut in_c2 = vec![both.id, concern.id];
+    in_c2.sort();
+    let mut in_c3 = vec![moved.id, action.id];
+    in_c3.sort();
+    let want = [vec![both.id], in_c2, in_c3];
+    assert_eq!(chronologies(&a), want);
+
+    // Acknowledged: each record created here is linked to the young people its row names now.
+    a.book.sync().await.unwrap();
+    assert!(a.book.pending_changes().unwrap().is_empty());
+    assert_eq!(
+        links(&a, both.id),
+        sorted(vec![c1.to_string(), c2.to_string()])
+    );
+    assert_eq!(links(&a, moved.id), vec![c3.to_string()]);
+    assert!(links(&a, gone.id).is_empty());
+    assert_eq!(links(&a, concern.id), vec![c2.to_string()]);
+    assert_eq!(links(&a, action.id), vec![c3.to_string()]);
+    assert_eq!(chronologies(&a), want);
+}

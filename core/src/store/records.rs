@@ -132,9 +132,8 @@ pub(crate) fn capture<T: Record>(
                 to_text(&changed, "record")?,
                 versions_text
             ])?;
-            if T::ENTITY != Entity::YoungPerson {
-                link_people(conn, record_id, &r.young_people())?;
-            }
+            // No chronology link yet (one page fewer): the outbox entry below stands for it
+            // until it goes, when a trigger writes the links (schema migration 18).
         }
         WriteKind::Update(old, new) => {
             let relinked =
@@ -234,6 +233,7 @@ fn set_deltas(
         .collect()
 }
 
+/// Links `record_id` into the chronologies of `people` (kept if already there).
 pub(crate) fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT OR IGNORE INTO record_people (young_person_id, record_id) VALUES (?1, ?2)",
@@ -245,10 +245,12 @@ pub(crate) fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -
 }
 
 /// Removes the chronology links of `record_id`: those its stored row names, so this must run
-/// before the row is overwritten or deleted (and any a bulk load staged). A record's links are always the young people its
-/// stored data names (written from it, removed from it), so `record_people` needs no index by
-/// record — one page fewer on every write and every pulled record. A list by young person
-/// checks each record it returns against its decoded young people besides.
+/// before the row is overwritten or deleted (and any a bulk load staged). A record's links are
+/// the young people its stored data names (written from it, removed from it) — or, for a
+/// record created here whose outbox entry has not gone yet, none until it goes — so
+/// `record_people` needs no index by record: one page fewer on every write and every pulled
+/// record. A list by young person checks each record it returns against its decoded young
+/// people besides.
 pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
     conn.prepare_cached(
         "DELETE FROM record_people WHERE record_id = ?1 AND young_person_id IN (
@@ -430,13 +432,21 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
              ORDER BY happened_at DESC, id DESC",
             None,
         ),
-        // The person's links, with any a bulk load under way has staged; the links drive the
-        // join (CROSS JOIN keeps them the outer loop).
+        // The person's links, with any a bulk load under way has staged and the records
+        // created here whose outbox entry (which stands for their links until it goes) names
+        // the person; the links drive the join (CROSS JOIN keeps them the outer loop).
         Some(person) => (
             "SELECT r.id, r.data FROM
                  (SELECT record_id FROM record_people WHERE young_person_id = ?4
                   UNION
-                  SELECT record_id FROM record_people_staged WHERE young_person_id = ?4) p
+                  SELECT record_id FROM record_people_staged WHERE young_person_id = ?4
+                  UNION
+                  SELECT o.record_id FROM outbox o
+                  WHERE o.kind = 'create' AND o.entity = ?1 AND json_valid(o.fields)
+                    AND (EXISTS (SELECT 1 FROM json_each(o.fields, '$.young_person_ids') j
+                                 WHERE j.type = 'text' AND lower(j.value) = ?4)
+                         OR (json_type(o.fields, '$.young_person_id') = 'text'
+                             AND lower(json_extract(o.fields, '$.young_person_id')) = ?4))) p
              CROSS JOIN records r ON r.id = p.record_id
              WHERE r.entity = ?1 AND r.deleted = 0 AND r.happened_at >= ?2
                AND r.happened_at < ?3

@@ -266,6 +266,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (record_id, young_person_id)
     ) WITHOUT ROWID;
     "#,
+    // 18: fewer pages per write (issue 13): a record created here gets its chronology links
+    //     when its outbox entry goes (acknowledged, held or dropped by a fork), from the young
+    //     people its row names then; until then a chronology finds it through that entry
+    //     (`records::list`). Recording a visit no longer writes a leaf of `record_people`.
+    r#"
+    CREATE TRIGGER outbox_create_links AFTER DELETE ON outbox
+    WHEN OLD.kind = 'create' AND OLD.entity <> 'young_person'
+    BEGIN
+        INSERT OR IGNORE INTO record_people (young_person_id, record_id)
+            SELECT lower(j.value), r.id FROM records r,
+                json_each(CASE WHEN json_valid(r.data) THEN r.data ELSE '{}' END,
+                          '$.young_person_ids') j
+            WHERE r.id = OLD.record_id AND r.deleted = 0 AND j.type = 'text'
+            UNION
+            SELECT lower(json_extract(r.data, '$.young_person_id')), r.id FROM records r
+            WHERE r.id = OLD.record_id AND r.deleted = 0 AND json_valid(r.data)
+              AND json_type(r.data, '$.young_person_id') = 'text';
+    END;
+    "#,
 ];
 
 /// The schema version this build creates.
