@@ -111,7 +111,7 @@ fn an_update_that_changes_nothing_writes_nothing() {
     };
     f.book.update_visit(visit.id, update).unwrap();
     assert_eq!(f.book.pending_changes().unwrap().len(), 2);
-    assert_eq!(f.count("audit_events"), 2);
+    assert_eq!(f.count("audit_trail"), 2);
 }
 
 #[test]

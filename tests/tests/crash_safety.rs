@@ -63,7 +63,7 @@ fn sigkill_at_random_instants_never_leaves_a_half_written_mutation() {
         let without_audit = scalar(
             &conn,
             "SELECT count(*) FROM records
-             WHERE id NOT IN (SELECT record_id FROM audit_events WHERE record_id IS NOT NULL)",
+             WHERE id NOT IN (SELECT record_id FROM audit_trail WHERE record_id IS NOT NULL)",
         );
         assert_eq!(
             without_audit, 0,
@@ -72,7 +72,7 @@ fn sigkill_at_random_instants_never_leaves_a_half_written_mutation() {
         let mutations = scalar(&conn, "SELECT count(*) FROM outbox");
         let mutation_events = scalar(
             &conn,
-            "SELECT count(*) FROM audit_events WHERE operation IN ('collect', 'alter', 'erase')",
+            "SELECT count(*) FROM audit_trail WHERE operation IN ('collect', 'alter', 'erase')",
         );
         assert_eq!(
             mutations, mutation_events,

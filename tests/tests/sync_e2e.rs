@@ -430,9 +430,29 @@ async fn records_created_offline_are_in_their_chronologies_before_and_after_thei
     let want = [vec![both.id], in_c2, in_c3];
     assert_eq!(chronologies(&a), want);
 
-    // Acknowledged: each record created here is linked to the young people its row names now.
+    // The writes' audit events are held in their outbox entries meanwhile.
+    let events = a.book.audit_events().unwrap();
+    let raw = pocketbook_tests::raw_connection(&a.path);
+    let held: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE event_seq IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(held >= 9, "{held} events held");
+
+    // Acknowledged: each record created here is linked to the young people its row names now,
+    // and each held event is in `audit_events`, the chain whole.
     a.book.sync().await.unwrap();
     assert!(a.book.pending_changes().unwrap().is_empty());
+    let in_table: i64 = raw
+        .query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))
+        .unwrap();
+    let after = a.book.audit_events().unwrap();
+    assert_eq!(usize::try_from(in_table).unwrap(), after.len());
+    assert_eq!(after[..events.len()], events[..]);
+    assert_eq!(a.book.verify_audit_chain().unwrap(), after.len() as u64);
     assert_eq!(
         links(&a, both.id),
         sorted(vec![c1.to_string(), c2.to_string()])

@@ -21,7 +21,7 @@ fn footprint(f: &Fixture) -> (i64, i64, i64, i64, String) {
     (
         f.count("records"),
         f.count("outbox"),
-        f.count("audit_events"),
+        f.count("audit_trail"),
         f.count("record_people"),
         device,
     )

@@ -34,6 +34,31 @@ pub(crate) fn append(
     draft: AuditDraft,
     at: DateTime<Utc>,
 ) -> Result<u64> {
+    let event = stamp(device, draft, at);
+    conn.prepare_cached(
+        "INSERT INTO audit_events (seq, operation, officer_id, device_id, at, entity, record_id,
+                                   justification, recipient, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        event.seq,
+        op_name(event.operation),
+        event.officer_id.to_string(),
+        event.device_id.to_string(),
+        time_text(event.at),
+        event.entity.as_ref().map(Entity::as_str),
+        event.record_id.map(|id| id.to_string()),
+        event.justification,
+        event.recipient,
+        event.prev_hash,
+        event.hash
+    ])?;
+    Ok(event.seq)
+}
+
+/// The next event of the chain, hashed, with `device` advanced past it; the caller stores it
+/// in the same transaction (`append`, or a local write's outbox entry, which holds it).
+pub(crate) fn stamp(device: &mut DeviceState, draft: AuditDraft, at: DateTime<Utc>) -> AuditEvent {
     let seq = device.audit_seq + 1;
     let mut event = AuditEvent {
         seq,
@@ -49,31 +74,13 @@ pub(crate) fn append(
         hash: String::new(),
     };
     event.hash = event.compute_hash();
-    let at = time_text(at);
-    conn.prepare_cached(
-        "INSERT INTO audit_events (seq, operation, officer_id, device_id, at, entity, record_id,
-                                   justification, recipient, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        seq,
-        op_name(event.operation),
-        event.officer_id.to_string(),
-        event.device_id.to_string(),
-        at,
-        event.entity.as_ref().map(Entity::as_str),
-        event.record_id.map(|id| id.to_string()),
-        event.justification,
-        event.recipient,
-        event.prev_hash,
-        event.hash
-    ])?;
     device.audit_seq = seq;
-    device.audit_head = event.hash;
-    Ok(seq)
+    device.audit_head = event.hash.clone();
+    event
 }
 
-fn op_name(op: AuditOperation) -> &'static str {
+/// The name an operation is stored under.
+pub(crate) fn op_name(op: AuditOperation) -> &'static str {
     match op {
         AuditOperation::Collect => "collect",
         AuditOperation::Alter => "alter",
@@ -134,8 +141,10 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AuditEvent>> {
     })())
 }
 
+/// The whole chain: the events in `audit_events` and those local writes' outbox entries hold
+/// (schema migration 19).
 const SELECT_EVENTS: &str = "SELECT seq, operation, officer_id, device_id, at, entity, record_id,
-                                    justification, recipient, prev_hash, hash FROM audit_events";
+                                    justification, recipient, prev_hash, hash FROM audit_trail";
 
 /// Every event of this device, oldest first.
 pub(crate) fn events(conn: &Connection) -> Result<Vec<AuditEvent>> {

@@ -158,9 +158,10 @@ impl DeviceState {
         self.tick(now)
     }
 
-    /// Writes the row back (inside the caller's transaction) and clears the outbox entries'
-    /// copies of the audit head (the row holds it now). A local write need not save; anything
-    /// that drops or renumbers outbox entries must, before it does.
+    /// Writes the row back (inside the caller's transaction) and marks the outbox entries'
+    /// copies of the counters as taken in (`audit_seq` cleared: the row holds them now;
+    /// `audit_head` stays, the hash of the event an entry holds). A local write need not save;
+    /// anything that drops or renumbers outbox entries must, before it does.
     pub(crate) fn save(&self, conn: &Connection) -> Result<()> {
         let last = self.clock.last();
         conn.prepare_cached(
@@ -176,10 +177,8 @@ impl DeviceState {
             self.audit_head,
             self.clock_offset_ms
         ])?;
-        conn.prepare_cached(
-            "UPDATE outbox SET audit_seq = NULL, audit_head = NULL WHERE audit_seq IS NOT NULL",
-        )?
-        .execute([])?;
+        conn.prepare_cached("UPDATE outbox SET audit_seq = NULL WHERE audit_seq IS NOT NULL")?
+            .execute([])?;
         Ok(())
     }
 }

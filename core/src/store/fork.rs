@@ -42,7 +42,7 @@ pub(crate) fn acked_position(conn: &Connection) -> Result<AckedPosition> {
     let (seq, audit_seq) = row.unwrap_or((0, 0));
     let head: Option<String> = conn
         .query_row(
-            "SELECT hash FROM audit_events WHERE seq = ?1",
+            "SELECT hash FROM audit_trail WHERE seq = ?1",
             [audit_seq],
             |r| r.get(0),
         )
@@ -247,6 +247,13 @@ fn rechain_audit(
         )?;
     }
     conn.execute("DELETE FROM audit_events", [])?;
+    // And those pending entries hold: each is chained again below, into `audit_events`.
+    conn.execute(
+        "UPDATE outbox SET event_seq = NULL, event_operation = NULL, event_officer_id = NULL,
+                           event_device_id = NULL, event_at = NULL, event_prev_hash = NULL
+         WHERE event_seq IS NOT NULL",
+        [],
+    )?;
     device.audit_seq = 0;
     device.audit_head = GENESIS_HASH.to_string();
     let officer_id = match officer(conn)? {

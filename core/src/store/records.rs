@@ -1,5 +1,5 @@
-//! Change capture (DESIGN §4): a record write stores the record with a version per field, one
-//! outbox entry and one audit event, all in the caller's transaction. Also the generic reads.
+//! Change capture (DESIGN §4): a record write stores the record with a version per field and
+//! one outbox entry holding its audit event, in the caller's transaction. Also the generic reads.
 
 use std::collections::BTreeMap;
 
@@ -11,10 +11,10 @@ use uuid::Uuid;
 use pocketbook_protocol::merge::{self, FieldRule, DELETED_FIELD, TOMBSTONE_FIELDS};
 use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, SetDelta, Version};
 
-use super::audit::{append, time_text, AuditDraft};
+use super::audit::{op_name, stamp, time_text, AuditDraft};
 use super::device::DeviceState;
 use crate::error::{Error, Result};
-use crate::model::{AuditOperation, Record};
+use crate::model::{AuditEvent, AuditOperation, Record};
 
 /// A record as stored: its value and the version of each field.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ fn to_text<S: serde::Serialize>(value: &S, what: &'static str) -> Result<String>
     serde_json::to_string(value).map_err(|_| Error::Corrupt { what })
 }
 
-/// Captures one mutation: record row, field versions, one outbox entry and one audit event.
+/// Captures one mutation: record row, field versions, one outbox entry with its audit event.
 /// Returns `false` (and writes nothing) when an update changes no field.
 pub(crate) fn capture<T: Record>(
     conn: &Connection,
@@ -195,10 +195,7 @@ pub(crate) fn capture<T: Record>(
         versions: None,
         conflicts: None,
     };
-    insert_outbox(conn, &mutation)?;
-    device.next_seq += 1;
-    append(
-        conn,
+    let event = stamp(
         device,
         AuditDraft {
             operation,
@@ -209,12 +206,12 @@ pub(crate) fn capture<T: Record>(
             recipient: None,
         },
         now,
-    )?;
-    // The device row is not saved (one page fewer per write): the outbox entry carries the
-    // counters and the audit chain's new head, which `DeviceState::load` takes in. The entry's
-    // page is already being written.
-    conn.prepare_cached("UPDATE outbox SET audit_seq = ?2, audit_head = ?3 WHERE seq = ?1")?
-        .execute(params![mutation.seq, device.audit_seq, device.audit_head])?;
+    );
+    // One row for the mutation and its audit event, which moves to `audit_events` when the
+    // entry goes. The device row is not saved either: the entry carries the counters and the
+    // audit chain's new head, which `DeviceState::load` takes in.
+    insert_outbox(conn, &mutation, Some(&event))?;
+    device.next_seq += 1;
     Ok(true)
 }
 
@@ -266,7 +263,13 @@ pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
     super::bulk_load::unstage_links(conn, record_id)
 }
 
-pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
+/// Adds `m` to the outbox; `event`, a local write's audit event, is held in the same row (and
+/// is the chain's new head) until the entry goes.
+pub(crate) fn insert_outbox(
+    conn: &Connection,
+    m: &Mutation,
+    event: Option<&AuditEvent>,
+) -> Result<()> {
     let kind = match m.kind {
         MutationKind::Create => "create",
         MutationKind::Update => "update",
@@ -275,8 +278,11 @@ pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
     };
     conn.prepare_cached(
         "INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base,
-                             sets, version, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                             sets, version, reason, audit_seq, audit_head, event_seq,
+                             event_operation, event_officer_id, event_device_id, event_at,
+                             event_prev_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?12, ?14, ?15, ?16,
+                 ?17, ?18)",
     )?
     .execute(params![
         m.seq,
@@ -289,7 +295,14 @@ pub(crate) fn insert_outbox(conn: &Connection, m: &Mutation) -> Result<()> {
         to_text(&m.base, "outbox base")?,
         to_text(&m.sets, "outbox set changes")?,
         m.version.to_string(),
-        m.reason
+        m.reason,
+        event.map(|e| e.seq),
+        event.map(|e| e.hash.as_str()),
+        event.map(|e| op_name(e.operation)),
+        event.map(|e| e.officer_id.to_string()),
+        event.map(|e| e.device_id.to_string()),
+        event.map(|e| time_text(e.at)),
+        event.map(|e| e.prev_hash.as_str()),
     ])?;
     Ok(())
 }

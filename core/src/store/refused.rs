@@ -116,7 +116,7 @@ pub(crate) fn release(conn: &Connection, generation: u32) -> Result<u64> {
     for (old_seq, text) in rows {
         let mut m: Mutation = serde_json::from_str(&text).map_err(|_| corrupt())?;
         m.seq = device.next_seq;
-        insert_outbox(conn, &m)?;
+        insert_outbox(conn, &m, None)?;
         device.next_seq += 1;
         conn.prepare_cached("DELETE FROM rejected WHERE seq = ?1")?
             .execute([old_seq])?;

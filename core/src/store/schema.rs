@@ -285,6 +285,36 @@ pub(crate) const MIGRATIONS: &[&str] = &[
               AND json_type(r.data, '$.young_person_id') = 'text';
     END;
     "#,
+    // 19: fewer pages per write (issue 13): a local write's audit event is held in its outbox
+    //     entry (the `event_` columns; its entity and record are the entry's, its hash the
+    //     `audit_head` the entry already carried) and moves to `audit_events` when the entry
+    //     goes, so a write adds one row, not two. `audit_trail` is the whole chain, both
+    //     places, which every read of the audit trail goes through.
+    r#"
+    ALTER TABLE outbox ADD COLUMN event_seq INTEGER;
+    ALTER TABLE outbox ADD COLUMN event_operation TEXT;
+    ALTER TABLE outbox ADD COLUMN event_officer_id TEXT;
+    ALTER TABLE outbox ADD COLUMN event_device_id TEXT;
+    ALTER TABLE outbox ADD COLUMN event_at TEXT;
+    ALTER TABLE outbox ADD COLUMN event_prev_hash TEXT;
+    CREATE VIEW audit_trail AS
+        SELECT seq, operation, officer_id, device_id, at, entity, record_id, justification,
+               recipient, prev_hash, hash
+        FROM audit_events
+        UNION ALL
+        SELECT event_seq, event_operation, event_officer_id, event_device_id, event_at, entity,
+               record_id, NULL, NULL, event_prev_hash, audit_head
+        FROM outbox WHERE event_seq IS NOT NULL;
+    CREATE TRIGGER outbox_audit_event AFTER DELETE ON outbox
+    WHEN OLD.event_seq IS NOT NULL
+    BEGIN
+        INSERT INTO audit_events (seq, operation, officer_id, device_id, at, entity, record_id,
+                                  justification, recipient, prev_hash, hash)
+        VALUES (OLD.event_seq, OLD.event_operation, OLD.event_officer_id, OLD.event_device_id,
+                OLD.event_at, OLD.entity, OLD.record_id, NULL, NULL, OLD.event_prev_hash,
+                OLD.audit_head);
+    END;
+    "#,
 ];
 
 /// The schema version this build creates.
