@@ -264,12 +264,20 @@ pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
 }
 
 /// Adds `m` to the outbox; `event`, a local write's audit event, is held in the same row (and
-/// is the chain's new head) until the entry goes.
+/// is the chain's new head) until the entry goes. The row keeps the event's entity and record
+/// once, as the entry's: it must be about `m`'s record.
 pub(crate) fn insert_outbox(
     conn: &Connection,
     m: &Mutation,
     event: Option<&AuditEvent>,
 ) -> Result<()> {
+    if event
+        .is_some_and(|e| e.record_id != Some(m.record_id) || e.entity.as_ref() != Some(&m.entity))
+    {
+        return Err(Error::Corrupt {
+            what: "audit event of another record",
+        });
+    }
     let kind = match m.kind {
         MutationKind::Create => "create",
         MutationKind::Update => "update",
