@@ -165,6 +165,18 @@ pub fn raw_connection(path: &Path) -> rusqlite::Connection {
     conn
 }
 
+/// The young people `record`'s chronology links name in the store at `path`, in order.
+pub fn chronology_links(path: &Path, record: Uuid) -> Vec<String> {
+    let raw = raw_connection(path);
+    let mut stmt = raw
+        .prepare("SELECT young_person_id FROM record_people WHERE record_id = ?1 ORDER BY 1")
+        .expect("links query");
+    let rows = stmt
+        .query_map([record.to_string()], |r| r.get(0))
+        .expect("links");
+    rows.map(|r| r.expect("link")).collect()
+}
+
 /// A valid young-person draft.
 pub fn person_draft() -> YoungPersonDraft {
     YoungPersonDraft {

@@ -348,12 +348,7 @@ async fn a_conflict_resolved_on_one_device_or_by_the_server_is_closed_everywhere
 
 /// The young people `record`'s chronology links name, read from the device's file.
 fn links(device: &TestDevice, record: Uuid) -> Vec<String> {
-    let raw = pocketbook_tests::raw_connection(&device.path);
-    let mut stmt = raw
-        .prepare("SELECT young_person_id FROM record_people WHERE record_id = ?1 ORDER BY 1")
-        .unwrap();
-    let rows = stmt.query_map([record.to_string()], |r| r.get(0)).unwrap();
-    rows.map(Result::unwrap).collect()
+    pocketbook_tests::chronology_links(&device.path, record)
 }
 
 fn sorted(mut ids: Vec<String>) -> Vec<String> {

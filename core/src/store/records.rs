@@ -133,7 +133,7 @@ pub(crate) fn capture<T: Record>(
                 versions_text
             ])?;
             // No chronology link yet (one page fewer): the outbox entry below stands for it
-            // until it goes, when a trigger writes the links (schema migration 18).
+            // until it goes, when a trigger writes the links (schema migrations 18 and 20).
         }
         WriteKind::Update(old, new) => {
             let relinked =
@@ -251,13 +251,7 @@ pub(crate) fn link_people(conn: &Connection, record_id: Uuid, people: &[Uuid]) -
 pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
     conn.prepare_cached(
         "DELETE FROM record_people WHERE record_id = ?1 AND young_person_id IN (
-             SELECT lower(j.value) FROM records r,
-                 json_each(CASE WHEN json_valid(r.data) THEN r.data ELSE '{}' END,
-                           '$.young_person_ids') j
-             WHERE r.id = ?1
-             UNION ALL
-             SELECT lower(json_extract(r.data, '$.young_person_id')) FROM records r
-             WHERE r.id = ?1 AND json_valid(r.data))",
+             SELECT young_person_id FROM record_named_people WHERE record_id = ?1)",
     )?
     .execute([record_id.to_string()])?;
     super::bulk_load::unstage_links(conn, record_id)
@@ -454,7 +448,7 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
             None,
         ),
         // The person's links, with any a bulk load under way has staged and the records
-        // created here whose outbox entry (which stands for their links until it goes) names
+        // created here whose outbox entry still stands for their links and whose row names
         // the person; the links drive the join (CROSS JOIN keeps them the outer loop).
         Some(person) => (
             "SELECT r.id, r.data FROM
@@ -463,11 +457,9 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
                   SELECT record_id FROM record_people_staged WHERE young_person_id = ?4
                   UNION
                   SELECT o.record_id FROM outbox o
-                  WHERE o.kind = 'create' AND o.entity = ?1 AND json_valid(o.fields)
-                    AND (EXISTS (SELECT 1 FROM json_each(o.fields, '$.young_person_ids') j
-                                 WHERE j.type = 'text' AND lower(j.value) = ?4)
-                         OR (json_type(o.fields, '$.young_person_id') = 'text'
-                             AND lower(json_extract(o.fields, '$.young_person_id')) = ?4))) p
+                  WHERE o.kind = 'create' AND o.entity = ?1
+                    AND EXISTS (SELECT 1 FROM record_named_people n
+                                WHERE n.record_id = o.record_id AND n.young_person_id = ?4)) p
              CROSS JOIN records r ON r.id = p.record_id
              WHERE r.entity = ?1 AND r.deleted = 0 AND r.happened_at >= ?2
                AND r.happened_at < ?3
