@@ -210,7 +210,12 @@ pub(crate) fn capture<T: Record>(
     // One row for the mutation and its audit event, which moves to `audit_events` when the
     // entry goes. The device row is not saved either: the entry carries the counters and the
     // audit chain's new head, which `DeviceState::load` takes in.
-    insert_outbox(conn, &mutation, Some(&event))?;
+    // A creation's fields are the row just written: the entry points at it (migration 21).
+    let fields = match &write {
+        WriteKind::Create(_) => EntryFields::InRecord,
+        WriteKind::Update(..) | WriteKind::Delete(_) => EntryFields::InEntry,
+    };
+    insert_outbox(conn, &mutation, Some(&event), fields)?;
     device.next_seq += 1;
     Ok(true)
 }
@@ -257,6 +262,20 @@ pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
     super::bulk_load::unstage_links(conn, record_id)
 }
 
+/// Where an outbox entry's fields are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EntryFields {
+    /// In the entry.
+    InEntry,
+    /// In the record's row, which the caller has just written with exactly these fields (a
+    /// creation): the entry holds `''` until the row's data changes or the row goes, when a
+    /// trigger copies the data into it (schema migration 21).
+    InRecord,
+}
+
+/// The value of `outbox.fields` that means "the record's row holds them".
+const FIELDS_IN_RECORD: &str = "";
+
 /// Adds `m` to the outbox; `event`, a local write's audit event, is held in the same row (and
 /// is the chain's new head) until the entry goes. The row keeps the event's entity and record
 /// once, as the entry's: it must be about `m`'s record.
@@ -264,6 +283,7 @@ pub(crate) fn insert_outbox(
     conn: &Connection,
     m: &Mutation,
     event: Option<&AuditEvent>,
+    fields: EntryFields,
 ) -> Result<()> {
     if event
         .is_some_and(|e| e.record_id != Some(m.record_id) || e.entity.as_ref() != Some(&m.entity))
@@ -293,7 +313,10 @@ pub(crate) fn insert_outbox(
         kind,
         m.team_id.to_string(),
         m.marking.as_str(),
-        to_text(&m.fields, "outbox fields")?,
+        match fields {
+            EntryFields::InEntry => to_text(&m.fields, "outbox fields")?,
+            EntryFields::InRecord => FIELDS_IN_RECORD.to_string(),
+        },
         to_text(&m.base, "outbox base")?,
         to_text(&m.sets, "outbox set changes")?,
         m.version.to_string(),
@@ -312,11 +335,13 @@ pub(crate) fn insert_outbox(
 /// The outbox, oldest first: the mutations not yet acknowledged by the server.
 pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
     let mut stmt = conn.prepare(
-        "SELECT seq, entity, record_id, kind, team_id, marking, fields, base, version, sets,
-                reason
-         FROM outbox ORDER BY seq",
+        "SELECT o.seq, o.entity, o.record_id, o.kind, o.team_id, o.marking,
+                CASE WHEN o.fields = ?1 THEN r.data ELSE o.fields END, o.base, o.version,
+                o.sets, o.reason
+         FROM outbox o LEFT JOIN records r ON o.fields = ?1 AND r.id = o.record_id
+         ORDER BY o.seq",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map([FIELDS_IN_RECORD], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -324,7 +349,9 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
             r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
+            // None: the entry points at a row that is not there (the triggers make it so
+            // only on a damaged file).
+            r.get::<_, Option<String>>(6)?,
             r.get::<_, String>(7)?,
             r.get::<_, String>(8)?,
             r.get::<_, String>(9)?,
@@ -351,7 +378,7 @@ pub(crate) fn outbox(conn: &Connection) -> Result<Vec<Mutation>> {
             },
             team_id: Uuid::parse_str(&team).map_err(|_| corrupt())?,
             marking: marking.parse::<Marking>().map_err(|_| corrupt())?,
-            fields: serde_json::from_str(&fields).map_err(|_| corrupt())?,
+            fields: serde_json::from_str(&fields.ok_or_else(corrupt)?).map_err(|_| corrupt())?,
             base: serde_json::from_str(&base).map_err(|_| corrupt())?,
             sets: serde_json::from_str(&sets).map_err(|_| corrupt())?,
             version: version.parse().map_err(|_| corrupt())?,
@@ -507,3 +534,7 @@ pub(crate) fn versions_of(
         serde_json::from_str(&data).map_err(|_| Error::Corrupt { what: "record" })?;
     super::versions::decode(&versions, fields.keys())
 }
+
+#[cfg(test)]
+#[path = "records_tests.rs"]
+mod tests;

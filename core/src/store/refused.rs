@@ -16,7 +16,7 @@ use pocketbook_protocol::{Entity, Mutation, MutationKind, RejectCode};
 use super::bulk_load::Links;
 use super::device::DeviceState;
 use super::pull::{write_view, Written};
-use super::records::{insert_outbox, outbox, unlink_people};
+use super::records::{insert_outbox, outbox, unlink_people, EntryFields};
 use super::{unreadable, versions};
 use crate::error::{Error, Result};
 
@@ -116,7 +116,7 @@ pub(crate) fn release(conn: &Connection, generation: u32) -> Result<u64> {
     for (old_seq, text) in rows {
         let mut m: Mutation = serde_json::from_str(&text).map_err(|_| corrupt())?;
         m.seq = device.next_seq;
-        insert_outbox(conn, &m, None)?;
+        insert_outbox(conn, &m, None, EntryFields::InEntry)?;
         device.next_seq += 1;
         conn.prepare_cached("DELETE FROM rejected WHERE seq = ?1")?
             .execute([old_seq])?;

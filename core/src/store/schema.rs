@@ -338,6 +338,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             WHERE record_id = OLD.record_id AND deleted = 0;
     END;
     "#,
+    // 21: fewer bytes per write (issue 13): a creation's outbox entry holds its fields as ''
+    //     ("what the record's row holds") while the row is as the creation wrote it, so a
+    //     write stores its fields once. Before the row's data changes or the row goes, these
+    //     triggers write the data into the entry, so an entry always says what was created
+    //     (`records::outbox` reads the row for an entry that still points at it).
+    r#"
+    CREATE TRIGGER records_update_keeps_pending_creation BEFORE UPDATE OF data ON records
+    BEGIN
+        UPDATE outbox SET fields = OLD.data WHERE record_id = OLD.id AND fields = '';
+    END;
+    CREATE TRIGGER records_delete_keeps_pending_creation BEFORE DELETE ON records
+    BEGIN
+        UPDATE outbox SET fields = OLD.data WHERE record_id = OLD.id AND fields = '';
+    END;
+    "#,
 ];
 
 /// The schema version this build creates.
