@@ -120,7 +120,23 @@ pub enum ApiError {
     },
     /// A storage failure (details logged, not sent).
     #[error("internal storage error")]
-    Storage(#[from] StoreError),
+    Storage(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    /// A store's failure as an answer. No pooled database connection within the pool's
+    /// timeout (every one busy with other requests, or none could be opened) is `503 busy`
+    /// with `Retry-After`, as at the in-flight cap: the device backs off and comes back,
+    /// where a `500` would end its sync. The cause is logged either way.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Pool(cause) => {
+                tracing::warn!(error = %cause, "no database connection in time: answered busy");
+                ApiError::Busy
+            }
+            e => ApiError::Storage(e),
+        }
+    }
 }
 
 /// Why a whole push is refused (nothing of it applied).
@@ -202,7 +218,7 @@ impl ApiError {
     pub fn from_store(e: StoreError) -> ApiError {
         match e {
             StoreError::ResyncRequired(buckets) => ApiError::ResyncRequired { buckets },
-            e => ApiError::Storage(e),
+            e => ApiError::from(e),
         }
     }
 
@@ -305,5 +321,63 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+
+    use super::{ApiError, StoreError};
+
+    /// A database that never gives a connection, for a pool that must time out.
+    struct Unreachable;
+
+    impl r2d2::ManageConnection for Unreachable {
+        type Connection = ();
+        type Error = std::io::Error;
+        fn connect(&self) -> Result<(), std::io::Error> {
+            Err(std::io::Error::other("refused"))
+        }
+        fn is_valid(&self, (): &mut ()) -> Result<(), std::io::Error> {
+            Ok(())
+        }
+        fn has_broken(&self, (): &mut ()) -> bool {
+            false
+        }
+    }
+
+    async fn body_code(response: axum::response::Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        body["code"].as_str().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn no_pooled_connection_in_time_is_busy_with_retry_after_not_a_500() {
+        let pool = r2d2::Pool::builder()
+            .max_size(1)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_millis(50))
+            .build_unchecked(Unreachable);
+        let timed_out = || StoreError::Pool(pool.get().map(|_| ()).unwrap_err());
+        for error in [
+            ApiError::from(timed_out()),
+            ApiError::from_store(timed_out()),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()["retry-after"], "1");
+            assert_eq!(body_code(response).await, "busy");
+        }
+        // Any other storage failure is still a 500 whose details stay in the log.
+        let response = ApiError::from(StoreError::Corrupt("record")).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body_code(response).await, "internal");
     }
 }
