@@ -121,7 +121,8 @@ pub(crate) fn capture<T: Record>(
         WriteKind::Create(r) => {
             conn.prepare_cached(
                 "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
-                                      versions) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)",
+                                      versions, pending_creation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, 1)",
             )?
             .execute(params![
                 record_id.to_string(),
@@ -134,6 +135,7 @@ pub(crate) fn capture<T: Record>(
             ])?;
             // No chronology link yet (one page fewer): the outbox entry below stands for it
             // until it goes, when a trigger writes the links (schema migrations 18 and 20).
+            // The row is marked as what its creation's entry points at (migration 22).
         }
         WriteKind::Update(old, new) => {
             let relinked =
@@ -267,9 +269,10 @@ pub(crate) fn unlink_people(conn: &Connection, record_id: Uuid) -> Result<()> {
 pub(crate) enum EntryFields {
     /// In the entry.
     InEntry,
-    /// In the record's row, which the caller has just written with exactly these fields (a
-    /// creation): the entry holds `''` until the row's data changes or the row goes, when a
-    /// trigger copies the data into it (schema migration 21).
+    /// In the record's row, which the caller has just written with exactly these fields and
+    /// marked `pending_creation` (a creation): the entry holds `''` until the row's data
+    /// changes or the row goes, when a trigger copies the data into it (schema migrations 21
+    /// and 22).
     InRecord,
 }
 

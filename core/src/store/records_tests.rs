@@ -173,3 +173,71 @@ fn an_entry_pointing_at_a_missing_row_is_reported_as_damage() {
         Err(crate::Error::Corrupt { .. })
     ));
 }
+
+/// Whether the row of `id` is marked as what its creation's entry points at.
+fn marked(conn: &Connection, id: Uuid) -> crate::Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT pending_creation FROM records WHERE id = ?1",
+        [id.to_string()],
+        |r| r.get(0),
+    )?)
+}
+
+#[test]
+fn the_row_is_marked_until_its_creation_entry_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book, time) = device(&dir);
+    let person = young_person(&book);
+    let id = visit(&book, person, &time);
+    assert_eq!(book.store.read(|c| marked(c, id)).unwrap(), Some(1));
+    book.update_visit(
+        id,
+        VisitUpdate {
+            place: Some("School office".into()),
+            ..VisitUpdate::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(book.store.read(|c| marked(c, id)).unwrap(), Some(1));
+    // The entries go, as an acknowledgement drops them: the mark goes with the creation's.
+    book.store
+        .write(|tx| {
+            tx.execute("DELETE FROM outbox", [])?;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(book.store.read(|c| marked(c, id)).unwrap(), None);
+}
+
+#[test]
+fn upgrading_marks_the_rows_pending_creations_point_at() {
+    use crate::store::schema;
+    let mut conn = Connection::open_in_memory().unwrap();
+    schema::migrate_to(&mut conn, 21).unwrap();
+    conn.execute_batch(
+        r#"INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
+           VALUES ('v1', 'visit', 't', 'OFFICIAL', '2026-01-02', 0, '{"place":"a"}', '{}'),
+                  ('v2', 'visit', 't', 'OFFICIAL', '2026-01-02', 0, '{"place":"b"}', '{}');
+           INSERT INTO outbox (seq, entity, record_id, kind, team_id, marking, fields, base,
+                               version)
+           VALUES (1, 'visit', 'v1', 'create', 't', 'OFFICIAL', '', '{}', 'x'),
+                  (2, 'visit', 'v2', 'create', 't', 'OFFICIAL', '{"place":"b"}', '{}', 'x');"#,
+    )
+    .unwrap();
+    schema::migrate_to(&mut conn, 22).unwrap();
+    let mark = |id: &str| {
+        conn.query_row(
+            "SELECT pending_creation FROM records WHERE id = ?1",
+            [id],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .unwrap()
+    };
+    assert_eq!([mark("v1"), mark("v2")], [Some(1), None]);
+    conn.execute("UPDATE records SET data = '{}' WHERE id = 'v1'", [])
+        .unwrap();
+    let kept: String = conn
+        .query_row("SELECT fields FROM outbox WHERE seq = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, r#"{"place":"a"}"#);
+}

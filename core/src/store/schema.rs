@@ -353,6 +353,34 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         UPDATE outbox SET fields = OLD.data WHERE record_id = OLD.id AND fields = '';
     END;
     "#,
+    // 22: the triggers of 21 scanned the outbox (it has no index by record) for every rewrite
+    //     of a held record, 2 ms a record with 10,000 writes unsent. A creation now marks its
+    //     row (`pending_creation`, set by its own insert: no page more), the triggers look
+    //     only at a marked row, and the mark goes with the creation's entry. Rows whose
+    //     creation points at them already are marked here.
+    r#"
+    ALTER TABLE records ADD COLUMN pending_creation INTEGER;
+    UPDATE records SET pending_creation = 1
+        WHERE id IN (SELECT record_id FROM outbox WHERE kind = 'create' AND fields = '');
+    DROP TRIGGER records_update_keeps_pending_creation;
+    DROP TRIGGER records_delete_keeps_pending_creation;
+    CREATE TRIGGER records_update_keeps_pending_creation BEFORE UPDATE OF data ON records
+    WHEN OLD.pending_creation IS NOT NULL
+    BEGIN
+        UPDATE outbox SET fields = OLD.data WHERE record_id = OLD.id AND fields = '';
+    END;
+    CREATE TRIGGER records_delete_keeps_pending_creation BEFORE DELETE ON records
+    WHEN OLD.pending_creation IS NOT NULL
+    BEGIN
+        UPDATE outbox SET fields = OLD.data WHERE record_id = OLD.id AND fields = '';
+    END;
+    CREATE TRIGGER outbox_creation_unmarks_its_row AFTER DELETE ON outbox
+    WHEN OLD.kind = 'create'
+    BEGIN
+        UPDATE records SET pending_creation = NULL
+        WHERE id = OLD.record_id AND pending_creation IS NOT NULL;
+    END;
+    "#,
 ];
 
 /// The schema version this build creates.
@@ -403,13 +431,17 @@ mod tests {
 
     /// Rows as version 1 stored them: a young person, a visit about them and an action.
     const V1_ROWS: &str = r#"
-        INSERT INTO records VALUES ('yp1', 'young_person', 't', 'OFFICIAL', '2026-01-01', 0,
+        INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
+        VALUES ('yp1', 'young_person', 't', 'OFFICIAL', '2026-01-01', 0,
             '{"first_name":"A"}', '{}');
-        INSERT INTO records VALUES ('v1', 'visit', 't', 'OFFICIAL', '2026-01-02', 0,
+        INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
+        VALUES ('v1', 'visit', 't', 'OFFICIAL', '2026-01-02', 0,
             '{"young_person_ids":["yp1"]}', '{}');
-        INSERT INTO records VALUES ('a1', 'action', 't', 'OFFICIAL', '2026-01-03', 0,
+        INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
+        VALUES ('a1', 'action', 't', 'OFFICIAL', '2026-01-03', 0,
             '{"young_person_id":"yp1"}', '{}');
-        INSERT INTO records VALUES ('v2', 'visit', 't', 'OFFICIAL', '2026-01-04', 1, '{}', '{}');
+        INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
+        VALUES ('v2', 'visit', 't', 'OFFICIAL', '2026-01-04', 1, '{}', '{}');
     "#;
 
     #[test]
