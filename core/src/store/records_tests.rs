@@ -43,6 +43,18 @@ fn creation(book: &crate::Pocketbook, id: Uuid) -> Mutation {
     found.into_iter().next().unwrap()
 }
 
+/// Edits the visit's place, as an officer would.
+fn set_place(book: &crate::Pocketbook, id: Uuid, place: &str) {
+    book.update_visit(
+        id,
+        VisitUpdate {
+            place: Some(place.into()),
+            ..VisitUpdate::default()
+        },
+    )
+    .unwrap();
+}
+
 fn fields(m: &Mutation) -> Map<String, Value> {
     m.fields.clone().into_iter().collect()
 }
@@ -70,14 +82,7 @@ fn an_edit_before_the_sync_leaves_the_creation_as_it_was() {
     let person = young_person(&book);
     let id = visit(&book, person, &time);
     let created = creation(&book, id);
-    book.update_visit(
-        id,
-        VisitUpdate {
-            place: Some("School office".into()),
-            ..VisitUpdate::default()
-        },
-    )
-    .unwrap();
+    set_place(&book, id, "School office");
     // The entry now holds the creation's fields itself; the row has moved on.
     let kept = book.store.read(|c| stored_fields(c, id)).unwrap();
     assert_ne!(kept, "");
@@ -91,14 +96,7 @@ fn an_edit_before_the_sync_leaves_the_creation_as_it_was() {
     assert_eq!(edit.kind, MutationKind::Update);
     assert_eq!(edit.fields.keys().collect::<Vec<_>>(), ["place"]);
     // A second edit leaves the kept fields alone.
-    book.update_visit(
-        id,
-        VisitUpdate {
-            place: Some("Library".into()),
-            ..VisitUpdate::default()
-        },
-    )
-    .unwrap();
+    set_place(&book, id, "Library");
     assert_eq!(book.store.read(|c| stored_fields(c, id)).unwrap(), kept);
     assert_eq!(creation(&book, id), created);
 }
@@ -190,14 +188,7 @@ fn the_row_is_marked_until_its_creation_entry_goes() {
     let person = young_person(&book);
     let id = visit(&book, person, &time);
     assert_eq!(book.store.read(|c| marked(c, id)).unwrap(), Some(1));
-    book.update_visit(
-        id,
-        VisitUpdate {
-            place: Some("School office".into()),
-            ..VisitUpdate::default()
-        },
-    )
-    .unwrap();
+    set_place(&book, id, "School office");
     assert_eq!(book.store.read(|c| marked(c, id)).unwrap(), Some(1));
     // The entries go, as an acknowledgement drops them: the mark goes with the creation's.
     book.store
