@@ -15,7 +15,8 @@
 //! appended); `--young-people N` draws them from N instead, as a force's records are, so the
 //! links land at random places in their index.
 //! For profiling, `FIRST_SYNC_HOLD=1` seeds, serves and prints the client's environment line
-//! instead of running it (run the client by hand, e.g. under `perf record`), and
+//! instead of running it (run the client by hand, e.g. under `perf record`; it prints one line
+//! for each of [`HELD_CODES`] enrolment codes, each good for one fresh device), and
 //! `FIRST_SYNC_SERVER_ONLY=1` also times the server's side alone (pages pulled in process).
 //! Targets on a 2-core machine: ≥ 35k records/s, ≤ 100 MB, ≤ 130 bytes per record; against
 //! PouchDB at least 10× the records/s with half the memory.
@@ -39,6 +40,8 @@ const CLIENT_ENV: &str = "POCKETBOOK_FIRST_SYNC_CLIENT";
 /// Where the client keeps its store (so the bench can sync it again afterwards); a temporary
 /// directory of its own when unset.
 const CLIENT_DB_ENV: &str = "POCKETBOOK_FIRST_SYNC_DB";
+/// Enrolment codes `FIRST_SYNC_HOLD=1` prints: one client run each, against the same server.
+const HELD_CODES: usize = 12;
 /// Times the device's store is opened, once it holds everything, for syncs of ten new changes.
 const OPENINGS: usize = 5;
 /// Syncs of ten new changes timed after the first one following each opening.
@@ -156,8 +159,16 @@ async fn main() {
     }
 
     if std::env::var("FIRST_SYNC_HOLD").is_ok() {
-        // For profiling: run the client by hand with this spec, e.g. under perf.
+        // For profiling: run the client by hand with one of these specs, e.g. under perf.
         println!("{CLIENT_ENV}='{url} {code}'");
+        for _ in 1..HELD_CODES {
+            let code = new_code();
+            store
+                .add_code(reader.id, code_hash(&code), 3600)
+                .await
+                .expect("code");
+            println!("{CLIENT_ENV}='{url} {code}'");
+        }
         tokio::time::sleep(std::time::Duration::from_secs(900)).await;
         return;
     }

@@ -169,10 +169,10 @@ impl Http {
     }
 
     /// As [`Http::post`], but hands back the successful answer as received (still compressed),
-    /// for a caller that decodes it where it is used: a pull page is fetched on another task
-    /// and decompressed and decoded on the thread that applies it, so the memory a page is
-    /// decoded in is memory that thread's allocator reuses (for the next page, and for a bulk
-    /// load's index sort) rather than memory held by another thread's.
+    /// for a caller that decodes it elsewhere: a pull page is fetched on a task of the runtime
+    /// and decompressed and decoded on the pull's decoding thread (`page_decoder`), one thread
+    /// for the whole pull, so the memory pages are decoded in is reused page after page rather
+    /// than left in the arenas of whichever runtime threads fetched them.
     pub(crate) async fn post_for_body<Req: Serialize>(
         &self,
         path: &str,
@@ -365,6 +365,24 @@ pub(crate) struct AnswerBody {
 }
 
 impl AnswerBody {
+    /// An answer as a server sends it uncompressed.
+    #[cfg(test)]
+    pub(crate) fn uncompressed(json: &[u8]) -> Self {
+        AnswerBody {
+            raw: json.to_vec(),
+            packing: Packing::None,
+        }
+    }
+
+    /// An answer as a server sends it compressed with zstd.
+    #[cfg(test)]
+    pub(crate) fn zstd(json: &[u8]) -> Self {
+        AnswerBody {
+            raw: zstd_pack(json).unwrap_or_default(),
+            packing: Packing::Zstd,
+        }
+    }
+
     /// Decompresses the answer and decodes it as the type the caller expects.
     pub(crate) fn decode<T: DeserializeOwned>(self) -> std::result::Result<T, CallError> {
         let json = self.packing.unpack(self.raw)?;

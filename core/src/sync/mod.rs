@@ -8,6 +8,7 @@ mod fork;
 #[cfg(test)]
 mod guard_tests;
 mod http;
+mod page_decoder;
 mod pull;
 pub(crate) mod pull_plan;
 pub(crate) mod push_plan;

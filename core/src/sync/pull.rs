@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use pocketbook_protocol::wire::{PullRequest, PullResponse};
 
-use super::http::{AnswerBody, CallError, Http};
+use super::http::{CallError, Http};
+use super::page_decoder::PageDecoder;
 use super::{apply_page, flatten, pull_request, SyncPhase, SyncProgress, SyncReport, PULL_PAGE};
 use crate::error::{Error, Result};
 use crate::store;
@@ -54,17 +55,16 @@ impl Pocketbook {
         let mut resyncs = 0;
         let mut first = true;
         let mut in_flight: Option<
-            tokio::task::JoinHandle<std::result::Result<AnswerBody, CallError>>,
+            tokio::task::JoinHandle<std::result::Result<PullResponse, CallError>>,
         > = None;
+        // Started with the first page that has more to come; ends with the pull.
+        let mut decoder: Option<Arc<PageDecoder<PullResponse>>> = None;
         loop {
             let fetched = match in_flight.take() {
-                // Fetched on another task; decoded here, on the thread that applies it.
-                Some(next) => next
-                    .await
-                    .map_err(|_| Error::Network {
-                        reason: "the pull was interrupted".into(),
-                    })?
-                    .and_then(AnswerBody::decode),
+                // Fetched on another task and decoded on the decoding thread.
+                Some(next) => next.await.map_err(|_| Error::Network {
+                    reason: "the pull was interrupted".into(),
+                })?,
                 None => {
                     let request = self.store.read(|c| pull_request(c, true))?;
                     match http.post("/v1/sync/pull", &request).await {
@@ -98,8 +98,15 @@ impl Pocketbook {
                     common_version: true,
                 };
                 let http = http.clone();
+                let decoder = match &decoder {
+                    Some(decoder) => decoder.clone(),
+                    None => decoder
+                        .insert(Arc::new(PageDecoder::start().map_err(Error::Io)?))
+                        .clone(),
+                };
                 in_flight = Some(tokio::spawn(async move {
-                    http.post_for_body("/v1/sync/pull", &next).await
+                    let body = http.post_for_body("/v1/sync/pull", &next).await?;
+                    decoder.decode(body).await
                 }));
             }
             if first && more {
