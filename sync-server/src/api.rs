@@ -18,6 +18,7 @@ use pocketbook_protocol::wire::{
 };
 use pocketbook_protocol::ErrorCode;
 use tower_http::compression::CompressionLayer;
+use uuid::Uuid;
 
 use crate::auth::{Authed, Protocol, PushAuthed};
 use crate::error::ApiError;
@@ -192,6 +193,17 @@ fn lease_end<S: Store>(app: &AppState<S>) -> i64 {
     i64::try_from(end).unwrap_or(i64::MAX)
 }
 
+/// Renews a device's lease after a push or a sync's last page, in a transaction of its own.
+/// What it follows stands whether or not this works: a push is committed by then, and
+/// answering an error would tell the device it was not (a `503` after a pool timeout asks it
+/// to send it again). A renewal that fails leaves the lease as it was — shorter, never
+/// longer — and the next sync renews it; it is logged.
+async fn renew_lease<S: Store>(app: &AppState<S>, device: Uuid) {
+    if let Err(e) = app.store.renew_lease(device, lease_end(app)).await {
+        tracing::warn!(device = %device, error = %e, "lease not renewed");
+    }
+}
+
 async fn push<S: Store>(
     State(app): State<AppState<S>>,
     PushAuthed { device, lapsed }: PushAuthed,
@@ -231,7 +243,7 @@ async fn push<S: Store>(
             }
             app.metrics.mutations(applied, merged, rejected, conflicts);
             if !lapsed {
-                app.store.renew_lease(id, lease_end(&app)).await?;
+                renew_lease(&app, id).await;
             }
             tracing::info!(device = %id, mutations = n, acked = response.acked_seq, lapsed, "push");
             Ok(Json(response))
@@ -261,7 +273,7 @@ async fn pull<S: Store>(
     // A sync pulls pages until none remain; its last page renews the lease (one write a sync,
     // not one a page).
     if response.remaining == 0 {
-        app.store.renew_lease(id, lease_end(&app)).await?;
+        renew_lease(&app, id).await;
     }
     tracing::info!(device = %id, entries = response.entries.len(), remaining = response.remaining, "pull");
     Ok(Json(response))

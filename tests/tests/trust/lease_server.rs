@@ -175,3 +175,60 @@ async fn a_revoked_device_answers_revoked_not_lease_expired_and_stays_revoked() 
         "re-authentication does not lift a revocation"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_stands_and_is_answered_when_renewing_the_lease_after_it_fails() {
+    let (server, time) = server().await;
+    let alice = server
+        .officer("Alice", Role::Officer, &[server.team_a])
+        .await;
+    let device = server.device(alice.id).await;
+    let mut draft = pocketbook_tests::person_draft();
+    draft.establishment_id = Some(server.school);
+    let child = device.book.add_young_person(draft).unwrap().id;
+    let visit = device
+        .book
+        .record_visit(pocketbook_tests::visit_draft(child, 2))
+        .unwrap()
+        .id;
+
+    // From now on the server's database refuses any lease renewal, as it would one that found
+    // no pooled connection in time, after the push had committed.
+    let db = rusqlite::Connection::open(server.dir().join("server.db")).unwrap();
+    let lease = |db: &rusqlite::Connection| -> Option<i64> {
+        db.query_row("SELECT lease_until FROM devices", [], |r| r.get(0))
+            .unwrap()
+    };
+    let enrolled_until = lease(&db);
+    db.execute_batch(
+        "CREATE TRIGGER no_renewal BEFORE UPDATE OF lease_until ON devices
+         BEGIN SELECT RAISE(ABORT, 'no renewal'); END",
+    )
+    .unwrap();
+    time.advance(Duration::days(1));
+    let report = device.book.sync().await.expect("the sync goes through");
+    assert_eq!(
+        (report.pushed, report.rejected),
+        (2, 0),
+        "the young person and the visit"
+    );
+    assert!(
+        device.book.pending_changes().unwrap().is_empty(),
+        "acknowledged"
+    );
+    let held: i64 = db
+        .query_row(
+            "SELECT count(*) FROM records WHERE id = ?1",
+            [visit.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(held, 1, "the server holds the visit");
+    assert_eq!(lease(&db), enrolled_until, "the lease stays as it was");
+
+    // Once renewals work again, the next sync renews it.
+    db.execute_batch("DROP TRIGGER no_renewal").unwrap();
+    time.advance(Duration::days(1));
+    device.book.sync().await.unwrap();
+    assert!(lease(&db) > enrolled_until, "renewed");
+}
