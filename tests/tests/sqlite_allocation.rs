@@ -6,26 +6,17 @@
 //! build's in-memory sort takes per row. One test in its own binary: it reads the process's
 //! peak resident memory, which nothing else may move meanwhile.
 
+#![cfg(target_os = "linux")]
+
+use pocketbook_tests::bench_data::peak_rss_mb;
+
 /// Rows sorted: enough that the sort's memory stands well clear of anything else.
-const ROWS: usize = 200_000;
+const ROWS: u32 = 200_000;
 /// The key's length: with the record's header, the row id and the sorter's own 16 bytes, 54
 /// or 55 bytes asked for each row — a 64-byte block of glibc's without a prefix (at most 56
 /// bytes fit one), an 80-byte one with it.
 const KEY_LEN: usize = 33;
 
-/// The process's peak resident memory, in bytes.
-#[cfg(target_os = "linux")]
-fn peak_rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
-    kib * 1024
-}
-
-#[cfg(target_os = "linux")]
 #[test]
 fn an_index_builds_sort_takes_no_size_prefix_per_row() {
     let dir = tempfile::tempdir().unwrap();
@@ -48,15 +39,15 @@ fn an_index_builds_sort_takes_no_size_prefix_per_row() {
     }
     tx.commit().unwrap();
 
-    let before = peak_rss_bytes();
+    let before = peak_rss_mb("self").unwrap();
     conn.execute_batch("CREATE INDEX t_by_k ON t (k)").unwrap();
-    let per_row = (peak_rss_bytes() - before) / ROWS as u64;
+    let per_row = (peak_rss_mb("self").unwrap() - before) * 1024.0 * 1024.0 / f64::from(ROWS);
 
     // 64 bytes a row without the prefix (and a little for the rest of the statement), 80
     // with it.
     assert!(
-        (56..72).contains(&per_row),
-        "the index build's sort took {per_row} bytes a row: is SQLite built with \
+        (56.0..72.0).contains(&per_row),
+        "the index build's sort took {per_row:.0} bytes a row: is SQLite built with \
          HAVE_MALLOC_USABLE_SIZE (.cargo/config.toml)?"
     );
 }
