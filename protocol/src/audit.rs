@@ -119,10 +119,7 @@ impl AuditEvent {
         };
         // Serialising plain fields to a Vec cannot fail.
         let bytes = serde_json::to_vec(&hashed).unwrap_or_default();
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex::encode(Sha256::digest(&bytes))
     }
 }
 

@@ -18,10 +18,7 @@ pub fn mutation_digest(m: &Mutation) -> String {
         map.remove("version");
         map.remove("base");
     }
-    Sha256::digest(canonical(&value).as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(canonical(&value).as_bytes()))
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ pub struct Conflict {
 /// The id of the conflict for a losing version of a field.
 pub fn conflict_id(record_id: Uuid, field: &str, losing: Version) -> String {
     let digest = Sha256::digest(format!("{record_id}/{field}/{losing}").as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..16])
 }
 
 /// Names a conflict whose losing value is the record's value of a field raised by a rank win

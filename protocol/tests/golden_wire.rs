@@ -414,3 +414,22 @@ fn every_golden_file_decodes_and_re_encodes_unchanged() {
     round_trips::<ErrorBody>("error_body_clock_skew");
     round_trips::<ErrorBody>("error_body_upgrade_required");
 }
+
+/// The hashes both sides compute and compare (the audit chain, a mutation's digest, a
+/// conflict's id): pinned, so a change in how they are written out breaks here and not between
+/// a device and a server of different builds.
+#[test]
+fn the_audit_hash_the_mutation_digest_and_the_conflict_id_are_what_they_were() {
+    assert_eq!(
+        audit_event().compute_hash(),
+        "b1c50ca9956f76e64cb05174a58de3ce883908cb99fcccc5a28d7b0825ac738b"
+    );
+    assert_eq!(
+        pocketbook_protocol::digest::mutation_digest(&create_visit()),
+        "d3999f3a0a26a9387ee2b10e0e0c8cf37005bca0f6786163ea6a24b2359c6243"
+    );
+    assert_eq!(
+        pocketbook_protocol::merge::conflict_id(id(40), "narrative", version(5, 1, 2)),
+        "1c6fa850b49414679a3c73e6340611b6"
+    );
+}

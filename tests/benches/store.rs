@@ -1,7 +1,8 @@
 //! Store benchmarks (a bench binary; CI compiles it, `cargo bench` runs it):
 //! 1. recording a visit — record, field versions, outbox entry and audit event, encrypted, in
 //!    one transaction — against a bare rusqlite insert of the same row into an encrypted
-//!    database with the same pragmas, one transaction each;
+//!    database with the same pragmas, one transaction each, the two sides timed in turn in
+//!    blocks of writes;
 //! 2. opening an encrypted store that holds 100k records.
 //!
 //! `cargo bench -p pocketbook-tests --bench store [-- --records N --writes N]`
@@ -59,6 +60,11 @@ fn arg(name: &str, default: usize) -> usize {
 /// dirties.
 const WAL_FRAME: usize = 4096 + 24;
 const PAGE_PROBE_WRITES: usize = 50;
+/// Timed writes each side makes in turn.
+const BLOCK: usize = 250;
+
+/// A visit's row as the bare side inserts it: id, team, time, data, versions.
+type BareRow = (String, String, String, String, String);
 
 /// Pages each of `PAGE_PROBE_WRITES` writes dirties, in all and by table: the store's WAL is
 /// emptied, the writes run (well under the 1,000-frame automatic checkpoint, so every frame
@@ -137,42 +143,35 @@ fn main() {
         .expect("person")
         .id;
     let warm = 200;
-    // Pages dirtied per write, after the store has some records.
-    for _ in 0..warm {
-        book.record_visit(visit_draft(person, 1))
-            .expect("record visit");
-    }
-    let (our_pages, our_split) = pages_per_write(&dir.path().join("write.db"), |_| {
-        book.record_visit(visit_draft(person, 1))
-            .expect("record visit");
-    });
-    let mut ours = Vec::with_capacity(writes);
-    let mut rows: Vec<(String, String, String, String, String)> = Vec::with_capacity(writes);
-    for i in 0..writes + warm {
-        let draft = visit_draft(person, 1);
-        let t = Instant::now();
-        book.record_visit(draft).expect("record visit");
-        if i >= warm {
-            ours.push(t.elapsed());
-        }
-    }
-    // The bare side inserts exactly the rows the store wrote: same ids, data and versions.
-    {
-        let raw = pocketbook_tests::raw_connection(&dir.path().join("write.db"));
-        let mut stmt = raw
-            .prepare("SELECT id, team_id, happened_at, data, versions FROM records WHERE entity = 'visit' ORDER BY id")
-            .expect("select rows");
-        let found = stmt
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .expect("query rows");
-        for row in found {
-            rows.push(row.expect("row"));
-        }
-    }
+    let raw = pocketbook_tests::raw_connection(&dir.path().join("write.db"));
     let bare = bare_connection(&dir.path().join("bare.db"));
-    let bare_insert = |row: &(String, String, String, String, String)| {
+    // The bare side inserts exactly the rows the store wrote: same ids, data and versions.
+    let record = |ids: &mut Vec<String>| {
+        let t = Instant::now();
+        let visit = book
+            .record_visit(visit_draft(person, 1))
+            .expect("record visit");
+        let elapsed = t.elapsed();
+        ids.push(visit.id.to_string());
+        elapsed
+    };
+    let rows_of = |ids: &[String]| -> Vec<BareRow> {
+        let mut stmt = raw
+            .prepare_cached(
+                "SELECT id, team_id, happened_at, data, versions FROM records WHERE id = ?1",
+            )
+            .expect("select row");
+        ids.iter()
+            .map(|id| {
+                stmt.query_row([id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .expect("row written")
+            })
+            .collect()
+    };
+    let bare_insert = |row: &BareRow| {
+        let t = Instant::now();
         let (id, team, happened, data, versions) = row;
         let tx = bare.unchecked_transaction().expect("begin");
         tx.execute(
@@ -182,23 +181,45 @@ fn main() {
         )
         .expect("bare insert");
         tx.commit().expect("commit");
+        t.elapsed()
     };
-    // The same page count on the bare side, over its first rows after `warm`.
-    let probe = warm + PAGE_PROBE_WRITES;
-    for row in &rows[..warm] {
+    // Pages dirtied per write, after each store has `warm` records: the same rows both sides.
+    let mut ids = Vec::new();
+    for _ in 0..warm {
+        record(&mut ids);
+    }
+    let (our_pages, our_split) = pages_per_write(&dir.path().join("write.db"), |_| {
+        record(&mut ids);
+    });
+    let probed = rows_of(&ids);
+    for row in &probed[..warm] {
         bare_insert(row);
     }
     let (bare_pages, bare_split) = pages_per_write(&dir.path().join("bare.db"), |i| {
-        bare_insert(&rows[warm + i])
+        bare_insert(&probed[warm + i]);
     });
-    for row in &rows[probe..probe + warm] {
-        bare_insert(row);
-    }
+    // Timed: the two sides in turn, a block of writes each, so whatever the machine does
+    // meanwhile falls on both alike; each block of the bare side inserts the rows the block of
+    // `record_visit` before it wrote. A first round of `warm` writes each is not timed.
+    let mut ours = Vec::with_capacity(writes);
     let mut bare_times = Vec::with_capacity(writes);
-    for row in &rows[probe + warm..] {
-        let t = Instant::now();
-        bare_insert(row);
-        bare_times.push(t.elapsed());
+    let mut done = 0;
+    let mut warming = true;
+    while done < writes {
+        let block = if warming {
+            warm
+        } else {
+            BLOCK.min(writes - done)
+        };
+        let mut ids = Vec::with_capacity(block);
+        let times: Vec<Duration> = (0..block).map(|_| record(&mut ids)).collect();
+        let bare_block: Vec<Duration> = rows_of(&ids).iter().map(bare_insert).collect();
+        if !warming {
+            ours.extend(times);
+            bare_times.extend(bare_block);
+            done += block;
+        }
+        warming = false;
     }
     let ours = Stats::new(ours);
     let bare_stats = Stats::new(bare_times);

@@ -45,6 +45,7 @@ pub const SQLITE: &[Migration] = steps!("sqlite":
     11 => "0011_restore_teams.sql",
     12 => "0012_restore_places.sql",
     13 => "0013_officer_teams.sql",
+    14 => "0014_bucket_entries_covering.sql",
 );
 
 /// The PostgreSQL steps; the table `schema_migrations` holds a row for each applied.
@@ -62,6 +63,7 @@ pub const POSTGRES: &[Migration] = steps!("postgres":
     11 => "0011_restore_teams.sql",
     12 => "0012_restore_places.sql",
     13 => "0013_officer_teams.sql",
+    14 => "0014_bucket_entries_covering.sql",
 );
 
 /// A database connection the runner can migrate: the small glue each backend provides. The

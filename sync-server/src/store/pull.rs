@@ -305,3 +305,28 @@ mod tests {
         assert_eq!(entry_bytes(&row), 120);
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    /// The plan SQLite chooses for `sql` on a migrated, empty database.
+    fn plan_of(sql: &str) -> String {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::store::migrations::migrate(&mut conn).unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let steps = stmt
+            .query_map(["team:a", "0", "100"], |r| r.get::<_, String>(3))
+            .unwrap();
+        steps.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn a_pull_reads_a_buckets_entries_from_the_index_alone() {
+        let plan = plan_of(ENTRIES_AFTER);
+        assert!(
+            plan.contains("SEARCH e USING COVERING INDEX bucket_entries_by_seq"),
+            "{plan}"
+        );
+    }
+}
