@@ -4,17 +4,13 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use uuid::Uuid;
 
-use crate::model::{
-    Establishment, EstablishmentKind, Officer, PromptedBy, Role, SupportGiven, Team, VisitDraft,
-    VisitFilter, VisitKind, VisitOutcome, VisitUpdate, YoungPersonDraft,
-};
-use crate::{store, Error, OpenConfig, Pocketbook, Provisioning, SeededSources, StoreKey};
+use crate::model::{Establishment, EstablishmentKind, VisitFilter, VisitUpdate};
+use crate::test_support::{enrolled_device, visit, young_person_named as child, ME};
+use crate::{store, Error, Pocketbook, SeededSources};
 
-const TEAM: Uuid = Uuid::from_u128(0x7ea);
-const ME: Uuid = Uuid::from_u128(1);
 const LEASE_SECONDS: u64 = 3_600;
 
 struct Device {
@@ -26,43 +22,18 @@ struct Device {
 /// An enrolled device (enrolment written as `enroll` writes it) with seeded time.
 fn device() -> Device {
     let dir = tempfile::tempdir().unwrap();
-    let time = Arc::new(SeededSources::new(11, Utc::now()));
-    let book = Pocketbook::open_with_sources(
-        OpenConfig {
-            db_path: dir.path().join("book.db"),
-            key: StoreKey::from_bytes(&[9u8; 32]).unwrap(),
-            device_name: "lease test".into(),
-        },
-        time.clone(),
-    )
-    .unwrap();
-    book.provision(&Provisioning {
-        officer: Officer {
-            id: ME,
-            name: "PC Test".into(),
-            shoulder_number: "1".into(),
-            role: Role::Officer,
-            team_ids: vec![TEAM],
-        },
-        teams: vec![Team {
-            id: TEAM,
-            name: "Team".into(),
-        }],
-        officers: vec![],
-        establishments: vec![Establishment {
-            id: Uuid::from_u128(0xe1),
-            urn: "100000".into(),
-            name: "School".into(),
-            kind: EstablishmentKind::Secondary,
-            ward: None,
-            dsl_contact: None,
-            dedicated_officer: None,
-            priority: 0,
-            closed: false,
-        }],
-    })
-    .unwrap();
-    enrol(&book, &time);
+    let school = Establishment {
+        id: Uuid::from_u128(0xe1),
+        urn: "100000".into(),
+        name: "School".into(),
+        kind: EstablishmentKind::Secondary,
+        ward: None,
+        dsl_contact: None,
+        dedicated_officer: None,
+        priority: 0,
+        closed: false,
+    };
+    let (book, time) = enrolled_device(&dir, 11, vec![school], LEASE_SECONDS);
     Device {
         _dir: dir,
         book,
@@ -72,59 +43,7 @@ fn device() -> Device {
 
 /// What enrolment and re-enrolment write: a token and a fresh lease.
 fn enrol(book: &Pocketbook, time: &SeededSources) {
-    use pocketbook_protocol::sources::Sources;
-    let now = time.now();
-    book.store
-        .write(|tx| {
-            store::save_enrolment(
-                tx,
-                now,
-                "https://sync.example",
-                "token",
-                Uuid::from_u128(0x5e),
-                LEASE_SECONDS,
-            )
-        })
-        .unwrap();
-}
-
-fn child(book: &Pocketbook, first: &str, last: &str) -> Uuid {
-    book.add_young_person(YoungPersonDraft {
-        first_name: first.into(),
-        last_name: last.into(),
-        date_of_birth: chrono::NaiveDate::from_ymd_opt(2012, 4, 3),
-        age_band: None,
-        establishment_id: None,
-        year_group: None,
-        carers: vec![],
-        flags: vec![],
-    })
-    .unwrap()
-    .id
-}
-
-fn visit(book: &Pocketbook, person: Uuid, time: &SeededSources) -> Uuid {
-    use pocketbook_protocol::sources::Sources;
-    let start = time.now() - Duration::hours(1);
-    book.record_visit(VisitDraft {
-        kind: VisitKind::WelfareCheck,
-        prompted_by: PromptedBy::School,
-        young_person_ids: vec![person],
-        officer_ids: vec![],
-        start,
-        end: start + Duration::minutes(30),
-        place: "Home".into(),
-        location: None,
-        present: vec![],
-        outcome: VisitOutcome::AdviceGiven,
-        support_given: vec![SupportGiven::Food],
-        signposted_to: vec![],
-        narrative: "Seen at home".into(),
-        follow_up: None,
-        marking: None,
-    })
-    .unwrap()
-    .id
+    crate::test_support::enrol(book, time, LEASE_SECONDS);
 }
 
 fn narrate(text: &str) -> VisitUpdate {

@@ -8,6 +8,8 @@ mod events;
 mod lease;
 #[cfg(test)]
 mod lease_tests;
+#[cfg(test)]
+mod test_support;
 pub use pocketbook_model as model;
 mod ops;
 mod store;

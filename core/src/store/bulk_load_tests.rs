@@ -4,8 +4,8 @@
 //! passes, read by the chronology meanwhile, and removed with their record.
 
 use super::*;
-use crate::store::fork::tests::{device, visit, young_person};
 use crate::store::{schema, StoreKey};
+use crate::test_support::{device, visit, young_person};
 
 fn index_sql(conn: &Connection) -> Option<String> {
     conn.query_row(

@@ -7,9 +7,9 @@ use rusqlite::Connection;
 use pocketbook_protocol::Hlc;
 
 use super::DeviceState;
-use crate::store::fork::tests::{device, visit, young_person};
 use crate::store::{self, audit_verify};
 use crate::sync::push_plan::PushOp;
+use crate::test_support::{device, visit, young_person};
 
 /// (next_seq, audit_seq, clock millis, clock counter) as the row holds them.
 fn row(conn: &Connection) -> crate::Result<(i64, i64, i64, i64)> {

@@ -2,103 +2,14 @@
 //! dropped, the rest renumbered and re-stamped under the new node with its clock readings and
 //! bases, the audit chain re-chained after `forked_from`, and the store waits for enrolment.
 
-use std::sync::Arc;
-
-use chrono::{Duration, Utc};
 use pocketbook_protocol::sources::Sources;
 use pocketbook_protocol::wire::AckedPosition;
 use pocketbook_protocol::{Entity, GENESIS_HASH};
 use uuid::Uuid;
 
-use crate::model::{
-    AuditOperation, Officer, PromptedBy, Role, SupportGiven, Team, VisitDraft, VisitFilter,
-    VisitKind, VisitOutcome, VisitUpdate, YoungPersonDraft,
-};
-use crate::{store, Error, OpenConfig, Pocketbook, Provisioning, SeededSources, StoreKey};
-
-const TEAM: Uuid = Uuid::from_u128(0x7ea);
-
-pub(crate) fn device(dir: &tempfile::TempDir) -> (Pocketbook, Arc<SeededSources>) {
-    let time = Arc::new(SeededSources::new(12, Utc::now()));
-    let book = Pocketbook::open_with_sources(
-        OpenConfig {
-            db_path: dir.path().join("book.db"),
-            key: StoreKey::from_bytes(&[12u8; 32]).unwrap(),
-            device_name: "fork test".into(),
-        },
-        time.clone(),
-    )
-    .unwrap();
-    book.provision(&Provisioning {
-        officer: Officer {
-            id: Uuid::from_u128(1),
-            name: "PC Test".into(),
-            shoulder_number: "1".into(),
-            role: Role::Officer,
-            team_ids: vec![TEAM],
-        },
-        teams: vec![Team {
-            id: TEAM,
-            name: "Team".into(),
-        }],
-        officers: vec![],
-        establishments: vec![],
-    })
-    .unwrap();
-    let now = time.now();
-    book.store
-        .write(|tx| {
-            store::save_enrolment(
-                tx,
-                now,
-                "https://sync.example",
-                "token",
-                Uuid::from_u128(0x5e),
-                3_600,
-            )
-        })
-        .unwrap();
-    (book, time)
-}
-
-/// A young person on the fixture's store.
-pub(crate) fn young_person(book: &Pocketbook) -> Uuid {
-    book.add_young_person(YoungPersonDraft {
-        first_name: "Amira".into(),
-        last_name: "Example".into(),
-        date_of_birth: chrono::NaiveDate::from_ymd_opt(2012, 4, 3),
-        age_band: None,
-        establishment_id: None,
-        year_group: None,
-        carers: vec![],
-        flags: vec![],
-    })
-    .unwrap()
-    .id
-}
-
-pub(crate) fn visit(book: &Pocketbook, person: Uuid, time: &SeededSources) -> Uuid {
-    let start = time.now() - Duration::hours(1);
-    book.record_visit(VisitDraft {
-        kind: VisitKind::WelfareCheck,
-        prompted_by: PromptedBy::School,
-        young_person_ids: vec![person],
-        officer_ids: vec![],
-        start,
-        end: start + Duration::minutes(30),
-        place: "Home".into(),
-        location: None,
-        present: vec![],
-        outcome: VisitOutcome::AdviceGiven,
-        support_given: vec![SupportGiven::Food],
-        signposted_to: vec![],
-        narrative: "Seen at home".into(),
-        follow_up: None,
-        marking: None,
-    })
-    .unwrap()
-    .id
-}
+use crate::model::{AuditOperation, VisitFilter, VisitUpdate};
+use crate::test_support::{device, visit, young_person};
+use crate::{store, Error};
 
 #[test]
 fn a_fork_keeps_what_the_server_holds_and_restamps_the_rest_under_a_new_id() {

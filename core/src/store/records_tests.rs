@@ -10,8 +10,8 @@ use uuid::Uuid;
 use pocketbook_protocol::{Mutation, MutationKind};
 
 use crate::model::VisitUpdate;
-use crate::store::fork::tests::{device, visit, young_person};
 use crate::store::{self};
+use crate::test_support::{device, visit, young_person};
 
 /// What the outbox table itself holds as the fields of `id`'s creation.
 fn stored_fields(conn: &Connection, id: Uuid) -> crate::Result<String> {

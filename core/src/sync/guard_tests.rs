@@ -14,13 +14,9 @@ use pocketbook_protocol::wire::{PullEntry, PullResponse, PushOutcome, PushRespon
 use pocketbook_protocol::{Entity, Hlc, Mutation, RejectCode, Version};
 
 use super::{apply_answer, apply_page};
-use crate::model::{
-    Officer, PromptedBy, Role, SupportGiven, Team, VisitDraft, VisitFilter, VisitKind,
-    VisitOutcome, VisitUpdate, VulnerabilityFlag, YoungPersonDraft,
-};
-use crate::{store, OpenConfig, Pocketbook, Provisioning, StoreKey, SystemSources};
-
-const TEAM: Uuid = Uuid::from_u128(0x7ea);
+use crate::model::{VisitDraft, VisitFilter, VisitUpdate, VulnerabilityFlag, YoungPersonDraft};
+use crate::test_support::TEAM;
+use crate::{store, OpenConfig, Pocketbook, StoreKey, SystemSources};
 
 struct Device {
     _dir: tempfile::TempDir,
@@ -44,22 +40,8 @@ fn device() -> Device {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("book.db");
     let book = open(&path);
-    book.provision(&Provisioning {
-        officer: Officer {
-            id: Uuid::from_u128(1),
-            name: "PC Test".into(),
-            shoulder_number: "1".into(),
-            role: Role::Officer,
-            team_ids: vec![TEAM],
-        },
-        teams: vec![Team {
-            id: TEAM,
-            name: "Team".into(),
-        }],
-        officers: vec![],
-        establishments: vec![],
-    })
-    .unwrap();
+    book.provision(&crate::test_support::provisioning(vec![]))
+        .unwrap();
     Device {
         _dir: dir,
         path,
@@ -83,24 +65,7 @@ fn person(book: &Pocketbook) -> Uuid {
 }
 
 fn visit_draft(person: Uuid, narrative: &str) -> VisitDraft {
-    let start = Utc::now() - Duration::hours(2);
-    VisitDraft {
-        kind: VisitKind::WelfareCheck,
-        prompted_by: PromptedBy::School,
-        young_person_ids: vec![person],
-        officer_ids: vec![],
-        start,
-        end: start + Duration::minutes(40),
-        place: "Home".into(),
-        location: None,
-        present: vec![],
-        outcome: VisitOutcome::AdviceGiven,
-        support_given: vec![SupportGiven::Food],
-        signposted_to: vec![],
-        narrative: narrative.into(),
-        follow_up: None,
-        marking: None,
-    }
+    crate::test_support::visit_draft(person, Utc::now() - Duration::hours(2), narrative)
 }
 
 fn narrate(text: &str) -> VisitUpdate {
