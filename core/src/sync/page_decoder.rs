@@ -38,13 +38,16 @@ impl<T: DeserializeOwned + Send + 'static> PageDecoder<T> {
     /// Decodes `body` on the thread; waits without blocking the runtime.
     pub(crate) async fn decode(&self, body: AnswerBody) -> Result<T, CallError> {
         let (answer, decoded) = oneshot::channel();
-        let gone = || {
-            CallError::Other(Error::Network {
-                reason: "the pull was interrupted".into(),
-            })
-        };
+        let gone = || CallError::Other(interrupted());
         self.jobs.send((body, answer)).map_err(|_| gone())?;
         decoded.await.map_err(|_| gone())?
+    }
+}
+
+/// What a pull whose fetching or decoding went away before it answered fails with.
+pub(crate) fn interrupted() -> Error {
+    Error::Network {
+        reason: "the pull was interrupted".into(),
     }
 }
 

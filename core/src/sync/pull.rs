@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pocketbook_protocol::wire::{PullRequest, PullResponse};
 
 use super::http::{CallError, Http};
-use super::page_decoder::PageDecoder;
+use super::page_decoder::{interrupted, PageDecoder};
 use super::{apply_page, flatten, pull_request, SyncPhase, SyncProgress, SyncReport, PULL_PAGE};
 use crate::error::{Error, Result};
 use crate::store;
@@ -62,9 +62,7 @@ impl Pocketbook {
         loop {
             let fetched = match in_flight.take() {
                 // Fetched on another task and decoded on the decoding thread.
-                Some(next) => next.await.map_err(|_| Error::Network {
-                    reason: "the pull was interrupted".into(),
-                })?,
+                Some(next) => next.await.map_err(|_| interrupted())?,
                 None => {
                     let request = self.store.read(|c| pull_request(c, true))?;
                     match http.post("/v1/sync/pull", &request).await {
