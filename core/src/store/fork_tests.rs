@@ -8,7 +8,7 @@ use pocketbook_protocol::{Entity, GENESIS_HASH};
 use uuid::Uuid;
 
 use crate::model::{AuditOperation, VisitFilter, VisitUpdate};
-use crate::test_support::{device, visit, young_person};
+use crate::test_support::{device, enrol, visit, young_person};
 use crate::{store, Error};
 
 #[test]
@@ -134,17 +134,6 @@ fn a_fork_keeps_what_the_server_holds_and_restamps_the_rest_under_a_new_id() {
         Some((3, new_id))
     );
     // Enrolment of the new id ends the wait.
-    book.store
-        .write(|tx| {
-            store::save_enrolment(
-                tx,
-                now,
-                "https://sync.example",
-                "t2",
-                Uuid::from_u128(0x5e),
-                60,
-            )
-        })
-        .unwrap();
+    enrol(&book, &time, 60);
     book.store.read(store::refuse_while_forked).unwrap();
 }

@@ -304,11 +304,6 @@ mod tests {
         ]);
         assert_eq!(entry_bytes(&row), 120);
     }
-}
-
-#[cfg(test)]
-mod plan_tests {
-    use super::*;
 
     /// The plan SQLite chooses for `sql` on a migrated, empty database.
     fn plan_of(sql: &str) -> String {
