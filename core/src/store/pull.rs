@@ -23,7 +23,7 @@ use super::unreadable;
 use super::versions;
 use crate::error::{Error, Result};
 use crate::model::{Action, Addendum, Concern, Engagement, Record, Visit, YoungPerson};
-use crate::sync::pull_plan::PullOp;
+use crate::sync::pull_plan::{PullOp, View};
 
 /// The cursor of every bucket held.
 pub(crate) fn cursors(conn: &Connection) -> Result<BTreeMap<String, u64>> {
@@ -75,6 +75,58 @@ fn projection(
     }
 }
 
+/// What the store's row of a record says besides its fields: its team, marking, when it
+/// happened and whom it concerns.
+struct Placed {
+    team: String,
+    marking: Marking,
+    happened_at: DateTime<Utc>,
+    people: Vec<Uuid>,
+}
+
+/// A live record's placing read straight from the text of its fields (the record's id laid in
+/// front of them); `None` when they do not read as the kind it claims to be.
+fn placed_from_text(entity: &Entity, id: Uuid, fields: &str) -> Option<Placed> {
+    fn of<T: Record>(text: &str, people: bool) -> Option<Placed> {
+        let record: T = serde_json::from_str(text).ok()?;
+        Some(Placed {
+            team: record.meta().team_id.to_string(),
+            marking: record.meta().marking,
+            happened_at: record.happened_at(),
+            people: if people {
+                record.young_people()
+            } else {
+                Vec::new()
+            },
+        })
+    }
+    let text = with_id(id, fields)?;
+    match entity {
+        Entity::YoungPerson => of::<YoungPerson>(&text, false),
+        Entity::Visit => of::<Visit>(&text, true),
+        Entity::Concern => of::<Concern>(&text, true),
+        Entity::Addendum => of::<Addendum>(&text, true),
+        Entity::Action => of::<Action>(&text, true),
+        Entity::Engagement => of::<Engagement>(&text, true),
+        Entity::Unknown(_) => None,
+    }
+}
+
+/// The text of a JSON object with `"id"` laid in as its first member (a record's fields do
+/// not carry its id; the model does). `None` when `fields` is not an object's text.
+fn with_id(id: Uuid, fields: &str) -> Option<String> {
+    let members = fields.strip_prefix('{')?;
+    let mut text = String::with_capacity(fields.len() + 48);
+    text.push_str("{\"id\":\"");
+    text.push_str(&id.to_string());
+    text.push('"');
+    if !members.trim_start().starts_with('}') {
+        text.push(',');
+    }
+    text.push_str(members);
+    Some(text)
+}
+
 fn text_field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     fields.get(name).and_then(Value::as_str)
 }
@@ -88,12 +140,48 @@ pub(crate) enum Written {
     Unreadable(RecordState),
 }
 
-/// Writes a record's view (the server's state with pending edits on top). Takes the view:
-/// its fields are serialised once and then decoded into the record they describe (which checks
-/// their shape and gives the chronology time and people) without copying them. A view that
-/// does not decode writes nothing and comes back as [`Written::Unreadable`]. Its chronology
-/// links go where `links` says.
+/// Writes a record's view (the server's state, with pending edits on top when there are any).
+/// A live record as the server sent it is written from the text it came in: read once into
+/// the record it describes (which checks its shape and gives its team, marking, chronology
+/// time and people) and stored as it is. Anything else — or a sent record that does not read
+/// that way — is read into maps first. A view that does not decode writes nothing and comes
+/// back as [`Written::Unreadable`]. Its chronology links go where `links` says.
 pub(crate) fn write_view(
+    conn: &Connection,
+    entity: &Entity,
+    id: Uuid,
+    view: View,
+    links: Links,
+) -> Result<Written> {
+    let view = match view {
+        View::Sent(sent) if !sent.deleted => match placed_from_text(entity, id, sent.fields_text())
+        {
+            Some(placed) => {
+                let versions = versions::encode_sent(sent.common(), sent.listed())?;
+                store_row(
+                    conn,
+                    entity,
+                    id,
+                    &placed,
+                    false,
+                    sent.fields_text(),
+                    &versions,
+                    links,
+                )?;
+                return Ok(Written::Stored);
+            }
+            None => sent.into_state()?,
+        },
+        View::Sent(sent) => sent.into_state()?,
+        View::Merged(state) => state,
+    };
+    write_state(conn, entity, id, view, links)
+}
+
+/// Writes a record's state read into maps: its fields serialised once and then decoded into
+/// the record they describe without copying them. A state that does not decode writes nothing
+/// and comes back as [`Written::Unreadable`].
+pub(crate) fn write_state(
     conn: &Connection,
     entity: &Entity,
     id: Uuid,
@@ -130,12 +218,35 @@ pub(crate) fn write_view(
             deleted,
         }));
     };
+    let placed = Placed {
+        team,
+        marking,
+        happened_at,
+        people,
+    };
+    store_row(conn, entity, id, &placed, deleted, &data, &versions, links)?;
+    Ok(Written::Stored)
+}
+
+/// Inserts or replaces a record's row and its chronology links, and lets go of any unreadable
+/// copy of it.
+#[allow(clippy::too_many_arguments)]
+fn store_row(
+    conn: &Connection,
+    entity: &Entity,
+    id: Uuid,
+    placed: &Placed,
+    deleted: bool,
+    data: &str,
+    versions: &str,
+    links: Links,
+) -> Result<()> {
     let row = params![
         id.to_string(),
         entity.as_str(),
-        team,
-        marking.as_str(),
-        time_text(happened_at),
+        placed.team,
+        placed.marking.as_str(),
+        time_text(placed.happened_at),
         deleted,
         data,
         versions
@@ -159,9 +270,8 @@ pub(crate) fn write_view(
         )?
         .execute(row)?;
     }
-    links.write(conn, id, &people)?;
-    unreadable::release(conn, id)?;
-    Ok(Written::Stored)
+    links.write(conn, id, &placed.people)?;
+    unreadable::release(conn, id)
 }
 
 /// Forgets a record that left scope, unless another bucket still holds it or `keep` (an edit
@@ -346,3 +456,6 @@ pub(crate) fn apply(
     }
     Ok(pulled)
 }
+
+#[cfg(test)]
+mod tests;

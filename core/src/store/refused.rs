@@ -15,7 +15,7 @@ use pocketbook_protocol::{Entity, Mutation, MutationKind, RejectCode};
 
 use super::bulk_load::Links;
 use super::device::DeviceState;
-use super::pull::{write_view, Written};
+use super::pull::{write_state, Written};
 use super::records::{insert_outbox, outbox, unlink_people, EntryFields};
 use super::{unreadable, versions};
 use crate::error::{Error, Result};
@@ -219,7 +219,7 @@ pub(crate) fn revert(
         return Ok(());
     };
     let view = rebase(Some(&ack), &pending).unwrap_or(ack);
-    if let Written::Unreadable(view) = write_view(conn, entity, id, view, Links::Indexed)? {
+    if let Written::Unreadable(view) = write_state(conn, entity, id, view, Links::Indexed)? {
         unreadable::hold(conn, entity.as_str(), id, &view, now)?;
     }
     Ok(())

@@ -14,12 +14,13 @@ use uuid::Uuid;
 use std::collections::BTreeMap;
 
 use pocketbook_protocol::merge::{Conflict, RecordState};
-use pocketbook_protocol::wire::{AckedPosition, PullEntry, PullResponse, RefusedMutation};
+use pocketbook_protocol::wire::{AckedPosition, PullEntry, RefusedMutation};
 use pocketbook_protocol::{Entity, Marking, Mutation, RejectCode};
 
 use super::device::DeviceState;
 use super::versions;
 use crate::error::{Error, Result};
+use crate::sync::pulled_page::{PulledEntry, PulledPage};
 use crate::sync::restore_plan::HeldRecord;
 
 fn corrupt() -> Error {
@@ -112,28 +113,20 @@ pub(crate) fn begin(conn: &Connection, epoch: &str, position: &AckedPosition) ->
 
 /// Notes the server's state of each record of a reconciling page (before it is applied), and
 /// each conflict it holds.
-pub(crate) fn note_server(conn: &Connection, page: &PullResponse) -> Result<()> {
+pub(crate) fn note_server(conn: &Connection, page: &PulledPage) -> Result<()> {
     let mut stmt = conn.prepare_cached("UPDATE reconcile_records SET server = ?2 WHERE id = ?1")?;
     let mut held_conflict = conn.prepare_cached("DELETE FROM reconcile_conflicts WHERE id = ?1")?;
     for entry in &page.entries {
-        if let PullEntry::Conflict { conflict, .. } = entry {
-            held_conflict.execute([&conflict.id])?;
-        }
-        if let PullEntry::Snapshot {
-            id,
-            fields,
-            versions,
-            deleted,
-            ..
-        } = entry
-        {
-            let server = RecordState {
-                fields: fields.clone(),
-                versions: versions.clone(),
-                deleted: *deleted,
-            };
-            let text = serde_json::to_string(&server).map_err(|_| corrupt())?;
-            stmt.execute(params![id.to_string(), text])?;
+        match entry {
+            PulledEntry::Other(PullEntry::Conflict { conflict, .. }) => {
+                held_conflict.execute([&conflict.id])?;
+            }
+            PulledEntry::Snapshot(snapshot) => {
+                let server = snapshot.state.clone().into_state()?;
+                let text = serde_json::to_string(&server).map_err(|_| corrupt())?;
+                stmt.execute(params![snapshot.id.to_string(), text])?;
+            }
+            PulledEntry::Other(_) => {}
         }
     }
     Ok(())
@@ -463,7 +456,7 @@ mod tests {
                 assert_eq!(notes, [&json!("acked"), &json!("acked before the edit")]);
                 assert_eq!(acked_seq(tx)?, 4);
                 // The pull tells what the server holds.
-                let page = PullResponse {
+                let page = pocketbook_protocol::wire::PullResponse {
                     epoch: "new".into(),
                     buckets: vec![],
                     entries: vec![PullEntry::Snapshot {
@@ -478,7 +471,7 @@ mod tests {
                     remaining: 0,
                     reference: None,
                 };
-                note_server(tx, &page)?;
+                note_server(tx, &page.try_into()?)?;
                 let held = held_records(tx)?;
                 assert!(held[0].server.is_some() && held[1].server.is_none());
                 let plan = crate::sync::restore_plan::plan_restores(&held, &lost_conflicts(tx)?, 4);

@@ -13,7 +13,7 @@ use pocketbook_protocol::Entity;
 
 use super::audit::time_text;
 use super::bulk_load::Links;
-use super::pull::{write_view, Written};
+use super::pull::{write_state, Written};
 use super::records::unlink_people;
 use super::versions;
 use crate::error::{Error, Result};
@@ -155,7 +155,7 @@ pub(crate) fn retry(conn: &Connection) -> Result<u64> {
             versions,
             deleted,
         };
-        if let Written::Stored = write_view(conn, &entity, id, view, Links::Indexed)? {
+        if let Written::Stored = write_state(conn, &entity, id, view, Links::Indexed)? {
             read += 1;
         }
     }

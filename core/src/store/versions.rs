@@ -39,6 +39,23 @@ pub(crate) fn encode(versions: &BTreeMap<String, Version>) -> Result<String> {
     })
 }
 
+/// Writes the versions of a record as a server sent them: the common version (every field not
+/// listed has it) and those listed. Stored as sent, they read back as [`encode`]'s form of the
+/// same versions does; from a server that lists every version, they are compacted.
+pub(crate) fn encode_sent(
+    common: Option<Version>,
+    listed: &BTreeMap<String, Version>,
+) -> Result<String> {
+    let Some(common) = common else {
+        return encode(listed);
+    };
+    let mut out: BTreeMap<&str, Version> = listed.iter().map(|(f, v)| (f.as_str(), *v)).collect();
+    out.insert(DEFAULT_KEY, common);
+    serde_json::to_string(&out).map_err(|_| Error::Corrupt {
+        what: "field versions",
+    })
+}
+
 /// Reads the stored form back, giving every one of `fields` not listed the common version.
 pub(crate) fn decode<'a>(
     text: &str,
@@ -86,5 +103,23 @@ mod tests {
             decode(&encode(&BTreeMap::new()).unwrap(), &fields).unwrap(),
             BTreeMap::new()
         );
+    }
+
+    #[test]
+    fn versions_as_sent_read_back_as_every_field_s_own() {
+        let fields: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let every: BTreeMap<String, Version> = [
+            ("a".to_string(), v(1)),
+            ("b".to_string(), v(1)),
+            ("c".to_string(), v(2)),
+            ("deleted".to_string(), v(3)),
+        ]
+        .into();
+        let listed: BTreeMap<String, Version> =
+            [("c".to_string(), v(2)), ("deleted".to_string(), v(3))].into();
+        let sent = encode_sent(Some(v(1)), &listed).unwrap();
+        assert_eq!(decode(&sent, &fields).unwrap(), every);
+        // From a server that lists every version: compacted as a local write's are.
+        assert_eq!(encode_sent(None, &every).unwrap(), encode(&every).unwrap());
     }
 }

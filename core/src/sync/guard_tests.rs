@@ -135,7 +135,7 @@ fn pull(book: &Pocketbook, entries: Vec<PullEntry>) -> store::Pulled {
         reference: None,
     };
     book.store
-        .write(|tx| apply_page(tx, page, Utc::now()))
+        .write(|tx| apply_page(tx, page.try_into()?, Utc::now()))
         .unwrap()
 }
 

@@ -11,6 +11,7 @@ mod http;
 mod page_decoder;
 mod pull;
 pub(crate) mod pull_plan;
+pub(crate) mod pulled_page;
 pub(crate) mod push_plan;
 mod reconcile;
 pub(crate) mod restore_plan;
@@ -21,9 +22,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use pocketbook_protocol::wire::{
-    PullRequest, PullResponse, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS,
-};
+use pocketbook_protocol::wire::{PullRequest, PushRequest, PushResponse, MAX_CLOCK_SKEW_MS};
 use pocketbook_protocol::ErrorCode;
 
 pub use crate::store::RejectedChange;
@@ -33,6 +32,7 @@ use crate::store;
 use crate::{ChangeOrigin, CoreEvent, Pocketbook};
 use http::{CallError, Http};
 use pull_plan::{plan_pull, PullContext, PullMode};
+use pulled_page::PulledPage;
 use push_plan::plan_push_answer;
 
 /// Most mutations sent in one push (halved while the server answers 413).
@@ -371,7 +371,7 @@ pub(crate) fn pull_request(conn: &rusqlite::Connection, reference: bool) -> Resu
 /// `plan_pull` decides from the device's state.
 pub(crate) fn apply_page(
     tx: &rusqlite::Connection,
-    page: PullResponse,
+    page: PulledPage,
     now: DateTime<Utc>,
 ) -> Result<store::Pulled> {
     if let Some(reference) = &page.reference {
@@ -401,7 +401,7 @@ pub(crate) fn apply_page(
             clock_ceiling_ms,
             resyncing: &resyncing,
         },
-    );
+    )?;
     store::apply_pull(tx, ops, &pending_ids, now)
 }
 

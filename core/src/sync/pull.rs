@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
-use pocketbook_protocol::wire::{PullRequest, PullResponse};
+use pocketbook_protocol::wire::PullRequest;
 
 use super::http::{CallError, Http};
 use super::page_decoder::{interrupted, PageDecoder};
+use super::pulled_page::PulledPage;
 use super::{apply_page, flatten, pull_request, SyncPhase, SyncProgress, SyncReport, PULL_PAGE};
 use crate::error::{Error, Result};
 use crate::store;
@@ -55,10 +56,10 @@ impl Pocketbook {
         let mut resyncs = 0;
         let mut first = true;
         let mut in_flight: Option<
-            tokio::task::JoinHandle<std::result::Result<PullResponse, CallError>>,
+            tokio::task::JoinHandle<std::result::Result<PulledPage, CallError>>,
         > = None;
         // Started with the first page that has more to come; ends with the pull.
-        let mut decoder: Option<Arc<PageDecoder<PullResponse>>> = None;
+        let mut decoder: Option<Arc<PageDecoder<PulledPage>>> = None;
         loop {
             let fetched = match in_flight.take() {
                 // Fetched on another task and decoded on the decoding thread.
@@ -75,7 +76,7 @@ impl Pocketbook {
                     }
                 }
             };
-            let page: PullResponse = match fetched {
+            let page: PulledPage = match fetched {
                 // History compacted past these cursors: pull the buckets again from 0.
                 Err(CallError::ResyncRequired { buckets }) if resyncs < MAX_RESYNCS => {
                     resyncs += 1;

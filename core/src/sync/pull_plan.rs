@@ -6,9 +6,12 @@
 use std::collections::BTreeSet;
 
 use pocketbook_protocol::merge::{rebase, Conflict, RecordState};
-use pocketbook_protocol::wire::{PullEntry, PullResponse};
+use pocketbook_protocol::wire::PullEntry;
 use pocketbook_protocol::{Entity, Mutation, Version};
 use uuid::Uuid;
+
+use super::pulled_page::{PulledEntry, PulledPage, PulledSnapshot, SentState};
+use crate::error::Result;
 
 /// How a page relates to what the device already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +52,15 @@ impl PullMode {
     }
 }
 
+/// What a record is written as.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum View {
+    /// The server's state as it was sent (no edit of the record is pending).
+    Sent(SentState),
+    /// The server's state with the device's pending edits laid over it.
+    Merged(RecordState),
+}
+
 /// One thing a page does to the store.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum PullOp {
@@ -68,7 +80,7 @@ pub(crate) enum PullOp {
         /// Its id.
         id: Uuid,
         /// What to write.
-        view: RecordState,
+        view: View,
         /// The server's state, kept while edits of the record are pending (`None` when none
         /// are: the view is the server's state).
         acknowledged: Option<RecordState>,
@@ -157,8 +169,9 @@ pub(crate) struct PullContext<'a> {
 
 /// Plans the operations that apply `page`, in the order they must run. The mode decides
 /// whether the device takes on the page's epoch; a restored server's reconciliation and a
-/// resync's final sweep will also hang on it.
-pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<PullOp> {
+/// resync's final sweep will also hang on it. Fails only when a snapshot that must be read
+/// (one with edits pending, or of a kind this build does not know) does not read.
+pub(crate) fn plan_pull(page: PulledPage, device: PullContext<'_>) -> Result<Vec<PullOp>> {
     let pending_ids: BTreeSet<Uuid> = device.pending.iter().map(|m| m.record_id).collect();
     let still_held: BTreeSet<&String> = page.buckets.iter().collect();
     let mut ops: Vec<PullOp> = device
@@ -181,51 +194,33 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
             }
         }
         let op = match entry {
-            PullEntry::Snapshot {
+            PulledEntry::Snapshot(PulledSnapshot {
                 bucket,
                 entity: Entity::Unknown(entity),
                 id,
-                fields,
-                versions,
-                deleted,
-            } => PullOp::HoldUnreadable {
+                state,
+            }) => PullOp::HoldUnreadable {
                 bucket,
                 entity,
                 id,
-                view: RecordState {
-                    fields,
-                    versions,
-                    deleted,
-                },
+                view: state.into_state()?,
             },
-            PullEntry::Unknown { .. } => PullOp::Skip,
-            PullEntry::Snapshot {
+            PulledEntry::Snapshot(PulledSnapshot {
                 bucket,
                 entity,
                 id,
-                fields,
-                versions,
-                deleted,
-            } => {
+                state,
+            }) => {
                 let ceiling = device.clock_ceiling_ms;
-                newest = newest.max(
-                    versions
-                        .values()
-                        .copied()
-                        .filter(|v| v.hlc.millis <= ceiling)
-                        .max(),
-                );
-                let server = RecordState {
-                    fields,
-                    versions,
-                    deleted,
-                };
+                newest = newest.max(state.versions().filter(|v| v.hlc.millis <= ceiling).max());
+                let deleted = state.deleted;
                 let (view, acknowledged) = if pending_ids.contains(&id) {
+                    let server = state.into_state()?;
                     let mine = device.pending.iter().filter(|m| m.record_id == id);
                     let view = rebase(Some(&server), mine).unwrap_or_else(|| server.clone());
-                    (view, Some(server))
+                    (View::Merged(view), Some(server))
                 } else {
-                    (server, None)
+                    (View::Sent(state), None)
                 };
                 PullOp::WriteRecord {
                     bucket,
@@ -236,14 +231,18 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
                     erase_conflicts: deleted,
                 }
             }
-            PullEntry::Remove { bucket, id, .. } => PullOp::LeaveBucket {
+            PulledEntry::Other(PullEntry::Remove { bucket, id, .. }) => PullOp::LeaveBucket {
                 bucket,
                 id,
                 keep: pending_ids.contains(&id),
             },
-            PullEntry::Conflict {
+            PulledEntry::Other(PullEntry::Conflict {
                 conflict, resolved, ..
-            } => PullOp::SaveConflict { conflict, resolved },
+            }) => PullOp::SaveConflict { conflict, resolved },
+            // A newer server's kind of entry (a snapshot is never `Other`).
+            PulledEntry::Other(PullEntry::Unknown { .. } | PullEntry::Snapshot { .. }) => {
+                PullOp::Skip
+            }
         };
         ops.push(op);
     }
@@ -263,17 +262,17 @@ pub(crate) fn plan_pull(page: PullResponse, device: PullContext<'_>) -> Vec<Pull
         ops.push(PullOp::SetEpoch(page.epoch));
     }
     ops.extend(newest.map(PullOp::MergeClock));
-    ops
+    Ok(ops)
 }
 
 /// The bucket and id an entry tells a resync pass the server still holds: a record's snapshot
 /// (tombstones included) or a conflict; `None` for a removal or an entry this build cannot read.
-fn resync_item(entry: &PullEntry) -> Option<(&String, String)> {
+fn resync_item(entry: &PulledEntry) -> Option<(&String, String)> {
     match entry {
-        PullEntry::Snapshot { bucket, id, .. } => Some((bucket, id.to_string())),
-        PullEntry::Conflict {
+        PulledEntry::Snapshot(PulledSnapshot { bucket, id, .. }) => Some((bucket, id.to_string())),
+        PulledEntry::Other(PullEntry::Conflict {
             bucket, conflict, ..
-        } => Some((bucket, conflict.id.clone())),
+        }) => Some((bucket, conflict.id.clone())),
         _ => None,
     }
 }

@@ -8,11 +8,10 @@
 //! (to be quarantined again); then the sync goes on as usual. Each step commits before the next, so a device
 //! killed part way resumes at its next sync (`resume_reconcile`). Network calls are async.
 
-use pocketbook_protocol::wire::{
-    AckedPosition, PullResponse, PushOutcome, PushRequest, PushResponse,
-};
+use pocketbook_protocol::wire::{AckedPosition, PushOutcome, PushRequest, PushResponse};
 
 use super::http::{CallError, Http};
+use super::pulled_page::PulledPage;
 use super::restore_plan::plan_restores;
 use super::{apply_page, flatten, pull_request, SyncReport, PUSH_BATCH};
 use crate::error::{Error, Result};
@@ -73,7 +72,7 @@ impl Pocketbook {
         let mut first = true;
         loop {
             let request = self.store.read(|c| pull_request(c, first))?;
-            let page: PullResponse = match http.post("/v1/sync/pull", &request).await {
+            let page: PulledPage = match http.post("/v1/sync/pull", &request).await {
                 Ok(page) => page,
                 Err(CallError::EpochChanged { epoch, position }) if reaims < MAX_REAIMS => {
                     reaims += 1;

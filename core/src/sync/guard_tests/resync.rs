@@ -18,7 +18,7 @@ fn page(entries: Vec<PullEntry>, cursor: u64, remaining: u64) -> PullResponse {
 
 fn apply(book: &Pocketbook, page: PullResponse) -> store::Pulled {
     book.store
-        .write(|tx| apply_page(tx, page, Utc::now()))
+        .write(|tx| apply_page(tx, page.try_into()?, Utc::now()))
         .unwrap()
 }
 

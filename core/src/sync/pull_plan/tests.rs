@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use pocketbook_protocol::wire::PullResponse;
 use pocketbook_protocol::{Hlc, Marking, MutationKind};
 use serde_json::{json, Map, Value};
 
@@ -30,7 +31,7 @@ fn snapshot(bucket: &str, id: u128, fields: Value, at: u64) -> PullEntry {
     }
 }
 
-fn page(buckets: &[&str], entries: Vec<PullEntry>) -> PullResponse {
+fn page(buckets: &[&str], entries: Vec<PullEntry>) -> PulledPage {
     PullResponse {
         epoch: "e1".into(),
         buckets: buckets.iter().map(|b| b.to_string()).collect(),
@@ -38,6 +39,16 @@ fn page(buckets: &[&str], entries: Vec<PullEntry>) -> PullResponse {
         cursors: buckets.iter().map(|b| (b.to_string(), 7)).collect(),
         remaining: 0,
         reference: None,
+    }
+    .try_into()
+    .unwrap()
+}
+
+/// A written view read into maps.
+fn state(view: &View) -> RecordState {
+    match view {
+        View::Sent(sent) => sent.clone().into_state().unwrap(),
+        View::Merged(state) => state.clone(),
     }
 }
 
@@ -59,7 +70,7 @@ fn edit(id: u128, fields: Value, at: u64) -> Mutation {
     }
 }
 
-fn plan(page: PullResponse, held: &[&str], pending: &[Mutation]) -> Vec<PullOp> {
+fn plan(page: PulledPage, held: &[&str], pending: &[Mutation]) -> Vec<PullOp> {
     let held: BTreeSet<String> = held.iter().map(|b| b.to_string()).collect();
     plan_pull(
         page,
@@ -71,6 +82,7 @@ fn plan(page: PullResponse, held: &[&str], pending: &[Mutation]) -> Vec<PullOp> 
             resyncing: &BTreeSet::new(),
         },
     )
+    .unwrap()
 }
 
 #[test]
@@ -87,7 +99,7 @@ fn a_snapshot_is_written_as_sent_when_nothing_is_pending() {
         panic!("{ops:?}")
     };
     assert_eq!(bucket, "team:a");
-    assert_eq!(view.fields["n"], json!("x"));
+    assert_eq!(state(view).fields["n"], json!("x"));
     assert_eq!(
         &ops[1..],
         [
@@ -119,6 +131,7 @@ fn still_pending_edits_are_laid_over_the_servers_state() {
     let PullOp::WriteRecord { view, .. } = &ops[0] else {
         panic!("{ops:?}")
     };
+    let view = state(view);
     assert_eq!(view.fields["n"], json!("mine"));
     assert_eq!(view.fields["m"], json!("kept"));
     assert_eq!(view.versions["n"], v(9));
@@ -160,6 +173,52 @@ fn a_removal_keeps_a_record_with_a_pending_edit_and_forgets_one_without() {
             },
         ]
     );
+}
+
+#[test]
+fn a_snapshot_sent_with_its_common_version_once_is_written_as_sent_or_read_when_edits_are_pending()
+{
+    // As a server sends it: the fields in its order, the common version once.
+    let sent = || -> PulledPage {
+        let text = format!(
+            r#"{{"epoch": "e1", "buckets": ["team:a"], "cursors": {{"team:a": 3}},
+                "remaining": 0, "entries": [{{"type": "snapshot", "bucket": "team:a",
+                "entity": "visit", "id": "{}", "fields": {{"n":"theirs","m":"kept"}},
+                "version": "{}", "versions": {{"m": "{}"}}, "deleted": false}}]}}"#,
+            Uuid::from_u128(1),
+            v(5),
+            v(4)
+        );
+        serde_json::from_str(&text).unwrap()
+    };
+    let as_sent = plan(sent(), &["team:a"], &[]);
+    let PullOp::WriteRecord {
+        view: View::Sent(view),
+        acknowledged: None,
+        ..
+    } = &as_sent[0]
+    else {
+        panic!("{as_sent:?}")
+    };
+    assert_eq!(view.fields_text(), r#"{"n":"theirs","m":"kept"}"#);
+    assert_eq!(as_sent.last(), Some(&PullOp::MergeClock(v(5))));
+
+    let pending = [edit(1, json!({"n": "mine"}), 9)];
+    let merged = plan(sent(), &["team:a"], &pending);
+    let PullOp::WriteRecord {
+        view: View::Merged(view),
+        acknowledged: Some(server),
+        ..
+    } = &merged[0]
+    else {
+        panic!("{merged:?}")
+    };
+    assert_eq!(
+        (view.versions["n"], view.versions["m"]),
+        (v(9), v(4)),
+        "the edit's version over the server's own"
+    );
+    assert_eq!((server.versions["n"], server.versions["m"]), (v(5), v(4)));
 }
 
 #[test]
@@ -300,6 +359,7 @@ fn only_a_page_of_a_new_epoch_sets_the_devices_epoch() {
                 resyncing: &BTreeSet::new(),
             },
         )
+        .unwrap()
     };
     assert_eq!(
         with_mode(PullMode::NewEpoch),
@@ -309,7 +369,7 @@ fn only_a_page_of_a_new_epoch_sets_the_devices_epoch() {
     assert_eq!(with_mode(PullMode::BucketFromZero), []);
 }
 
-fn plan_resync(page: PullResponse, mode: PullMode, resyncing: &[&str]) -> Vec<PullOp> {
+fn plan_resync(page: PulledPage, mode: PullMode, resyncing: &[&str]) -> Vec<PullOp> {
     let held: BTreeSet<String> = ["team:a", "team:b"].iter().map(|b| b.to_string()).collect();
     let resyncing: BTreeSet<String> = resyncing.iter().map(|b| b.to_string()).collect();
     plan_pull(
@@ -322,6 +382,7 @@ fn plan_resync(page: PullResponse, mode: PullMode, resyncing: &[&str]) -> Vec<Pu
             resyncing: &resyncing,
         },
     )
+    .unwrap()
 }
 
 fn remove(bucket: &str, id: u128) -> PullEntry {
