@@ -6,8 +6,10 @@
 //! build does not know is read into a [`RecordState`].
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::Deserialize;
+use serde::de::{MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -191,9 +193,13 @@ impl TryFrom<RawEntry> for PulledEntry {
         }
         let missing = |field: &str| format!("a snapshot entry needs `{field}`");
         let fields = raw.fields.ok_or_else(|| missing("fields"))?;
-        // Valid JSON that opens with a brace is an object: it reads into a map when needed.
+        // Valid JSON that opens with a brace is an object; it must also read into a map, as
+        // every reader of a stored record reads it (and as the wire's own entry is read).
         if !fields.get().starts_with('{') {
             return Err("a snapshot's fields are an object".into());
+        }
+        if !reads_as_values(fields.get()) {
+            return Err("a snapshot's fields do not read as JSON values".into());
         }
         let listed = match (raw.version, raw.versions) {
             (Some(_), listed) => listed.unwrap_or_default(),
@@ -211,6 +217,69 @@ impl TryFrom<RawEntry> for PulledEntry {
             },
             bucket: raw.bucket,
         }))
+    }
+}
+
+/// Whether `text` reads into JSON values as a map of fields would read it, building nothing:
+/// every number within range, every string whole (no lone surrogate escape), nesting within
+/// `serde_json`'s limit. [`RawValue`] checks only the syntax, and a model skips unknown members
+/// of its nested parts unread, so without this a server could have a record stored that every
+/// later read of it refuses.
+fn reads_as_values(text: &str) -> bool {
+    serde_json::from_str::<Readable>(text).is_ok()
+}
+
+/// Any JSON value, read through as [`Value`] would be and dropped.
+struct Readable;
+
+impl<'de> Deserialize<'de> for Readable {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(ReadableVisitor)
+    }
+}
+
+/// Visits a [`Readable`]: accepts every kind of value, reading arrays and objects through.
+struct ReadableVisitor;
+
+impl<'de> Visitor<'de> for ReadableVisitor {
+    type Value = Readable;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Readable, A::Error> {
+        while seq.next_element::<Readable>()?.is_some() {}
+        Ok(Readable)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Readable, A::Error> {
+        while map.next_entry::<Readable, Readable>()?.is_some() {}
+        Ok(Readable)
     }
 }
 
@@ -333,5 +402,39 @@ mod tests {
         ] {
             assert!(entry(bad.clone()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn fields_that_would_not_read_into_a_map_refuse_the_entry_as_the_wire_refuses_it() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        for fields in [
+            r#"{"carers":[{"name":"A","x":1e400}]}"#.to_string(),
+            r#"{"narrative":"ok","extra":{"s":"\ud800"}}"#.to_string(),
+            format!(r#"{{"nested":{deep}}}"#),
+        ] {
+            // What RawValue alone lets through.
+            assert!(
+                serde_json::from_str::<Box<RawValue>>(&fields).is_ok(),
+                "{fields}"
+            );
+            let text = format!(
+                r#"{{"type":"snapshot","bucket":"b","entity":"visit","id":"{}",
+                    "fields":{fields},"version":{},"deleted":false}}"#,
+                Uuid::nil(),
+                serde_json::to_string(&v(1)).unwrap()
+            );
+            assert!(
+                serde_json::from_str::<PulledEntry>(&text).is_err(),
+                "{fields}"
+            );
+            assert!(
+                serde_json::from_str::<PullEntry>(&text).is_err(),
+                "{fields}"
+            );
+        }
+        // Anything a map reads, read through: escapes, numbers, nesting, duplicates, nulls.
+        let fine = r#"{"a":"\u00e9\ud83d\ude00\n","b":[1,-2,3.5e10,null,true],"c":{"d":{}},"a":0}"#;
+        assert!(reads_as_values(fine));
+        assert!(serde_json::from_str::<Map<String, Value>>(fine).is_ok());
     }
 }

@@ -33,14 +33,31 @@ fn visit_fields(person: Uuid) -> Map<String, Value> {
 
 /// A snapshot's state as a server that sends the common version once sends it.
 fn sent(fields: &Map<String, Value>, common: Version, listed: Value) -> SentState {
-    let entry = json!({
-        "type": "snapshot", "bucket": "team:x", "entity": "visit", "id": Uuid::nil(),
-        "fields": fields, "version": common, "versions": listed, "deleted": false,
-    });
-    match serde_json::from_value(entry) {
+    sent_text(&serde_json::to_string(fields).unwrap(), common, listed)
+}
+
+/// The same, its fields exactly the text `fields` (as the server wrote them).
+fn sent_text(fields: &str, common: Version, listed: Value) -> SentState {
+    let entry = format!(
+        r#"{{"type":"snapshot","bucket":"team:x","entity":"visit","id":"{}","fields":{fields},
+            "version":{},"versions":{listed},"deleted":false}}"#,
+        Uuid::nil(),
+        serde_json::to_string(&common).unwrap(),
+    );
+    match serde_json::from_str(&entry) {
         Ok(PulledEntry::Snapshot(snapshot)) => snapshot.state,
         other => panic!("{other:?}"),
     }
+}
+
+/// The text of a record's fields as stored.
+fn data(conn: &Connection, id: Uuid) -> String {
+    conn.query_row(
+        "SELECT data FROM records WHERE id = ?1",
+        [id.to_string()],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 /// What the store reads of a record's row: team, marking, time, fields, every field's version.
@@ -81,7 +98,13 @@ fn a_record_written_as_sent_is_the_row_the_same_record_read_into_maps_makes() {
     let person = young_person(&book);
     let fields = visit_fields(person);
     let (as_sent, as_maps) = (Uuid::from_u128(0xa), Uuid::from_u128(0xb));
-    let state = sent(&fields, v(7), json!({"narrative": v(9), "deleted": v(3)}));
+    // Not as serde_json would write it (spaces and new lines, a character escaped): the row
+    // keeps this text only if it was written from it.
+    let text = serde_json::to_string_pretty(&fields)
+        .unwrap()
+        .replace("Seen at home", "Seen at h\\u006fme");
+    let listed = json!({"narrative": v(9), "deleted": v(3)});
+    let state = sent_text(&text, v(7), listed);
     book.store
         .write(|tx| {
             let mapped = state.clone().into_state()?;
@@ -99,8 +122,11 @@ fn a_record_written_as_sent_is_the_row_the_same_record_read_into_maps_makes() {
                 write_state(tx, &Entity::Visit, as_maps, mapped, Links::Indexed)?,
                 Written::Stored
             ));
+            assert_eq!(data(tx, as_sent), text, "stored as sent");
+            assert_ne!(data(tx, as_maps), text);
             let (sent_row, mapped_row) = (row(tx, as_sent), row(tx, as_maps));
             assert_eq!(sent_row, mapped_row);
+            assert_eq!(sent_row.3["narrative"], json!("Seen at home"));
             assert_eq!(sent_row.0, TEAM.to_string());
             assert_eq!(sent_row.3["from_a_newer_app"], json!({"kept": true}));
             let narrative = sent_row.4.iter().find(|(f, _)| f == "narrative");

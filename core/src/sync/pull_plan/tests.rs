@@ -99,6 +99,7 @@ fn a_snapshot_is_written_as_sent_when_nothing_is_pending() {
         panic!("{ops:?}")
     };
     assert_eq!(bucket, "team:a");
+    assert!(matches!(view, View::Sent(_)), "{view:?}");
     assert_eq!(state(view).fields["n"], json!("x"));
     assert_eq!(
         &ops[1..],
