@@ -6,6 +6,7 @@ mod bulk_load;
 mod conflicts;
 mod device;
 mod enrolment;
+mod fields_text;
 mod fork;
 mod key;
 mod left_scope;

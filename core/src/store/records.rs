@@ -13,6 +13,7 @@ use pocketbook_protocol::{Entity, Marking, Mutation, MutationKind, SetDelta, Ver
 
 use super::audit::{op_name, stamp, time_text, AuditDraft};
 use super::device::DeviceState;
+use super::fields_text::{fields_text, FieldsText};
 use crate::error::{Error, Result};
 use crate::model::{AuditEvent, AuditOperation, Record};
 
@@ -70,8 +71,14 @@ pub(crate) fn capture<T: Record>(
     };
     // An update is laid over the stored raw fields, so what this build does not know stays.
     let mut updated: Option<Map<String, Value>> = None;
+    // A creation's fields go to its row as text, written in one pass; its outbox entry points
+    // at the row (`EntryFields::InRecord`), so they are not also made a map.
+    let mut created: Option<FieldsText> = None;
     let changed: Map<String, Value> = match &write {
-        WriteKind::Create(r) => fields_of(*r)?,
+        WriteKind::Create(r) => {
+            created = Some(fields_text(*r).map_err(|_| Error::Corrupt { what: "record" })?);
+            Map::new()
+        }
         WriteKind::Update(old, new) => {
             let before = fields_of(&old.record)?;
             let full = super::overlay::overlay(&T::ENTITY, &old.raw, &before, fields_of(*new)?);
@@ -89,7 +96,11 @@ pub(crate) fn capture<T: Record>(
         // A tombstone keeps only the versions of what it keeps (as the server's does).
         versions.retain(|k, _| TOMBSTONE_FIELDS.contains(&k.as_str()));
     }
-    if changed.is_empty() {
+    let names: Vec<&str> = match &created {
+        Some(created) => created.names.iter().map(String::as_str).collect(),
+        None => changed.keys().map(String::as_str).collect(),
+    };
+    if names.is_empty() {
         return Ok(false);
     }
     // What a refusal of this edit would fall back to.
@@ -103,22 +114,29 @@ pub(crate) fn capture<T: Record>(
         }
     }
     // A field that had no version (every field of a create) is left out of `base`.
-    let base: BTreeMap<String, Option<Version>> = changed
-        .keys()
-        .filter_map(|k| versions.get(k).map(|v| (k.clone(), Some(*v))))
+    let base: BTreeMap<String, Option<Version>> = names
+        .iter()
+        .filter_map(|k| versions.get(*k).map(|v| ((*k).to_string(), Some(*v))))
         .collect();
     let version = device.tick_above(now, base.values().flatten().copied())?;
-    for key in changed.keys() {
-        versions.insert(key.clone(), version);
-    }
     let (kind, operation) = match &write {
         WriteKind::Create(_) => (MutationKind::Create, AuditOperation::Collect),
         WriteKind::Update(..) => (MutationKind::Update, AuditOperation::Alter),
         WriteKind::Delete(_) => (MutationKind::Delete, AuditOperation::Erase),
     };
-    let versions_text = super::versions::encode(&versions)?;
+    let versions_text = if created.is_some() && !names.contains(&DELETED_FIELD) {
+        // Every field of a new record has this write's version: the common one, written once
+        // (what `encode` makes of a map giving each field that version).
+        super::versions::encode_sent(Some(version), &BTreeMap::new())?
+    } else {
+        for key in &names {
+            versions.insert((*key).to_string(), version);
+        }
+        super::versions::encode(&versions)?
+    };
     match &write {
         WriteKind::Create(r) => {
+            let data = created.as_ref().ok_or(Error::Corrupt { what: "record" })?;
             conn.prepare_cached(
                 "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
                                       versions, pending_creation)
@@ -130,7 +148,7 @@ pub(crate) fn capture<T: Record>(
                 meta.team_id.to_string(),
                 meta.marking.as_str(),
                 time_text(r.happened_at()),
-                to_text(&changed, "record")?,
+                data.text,
                 versions_text
             ])?;
             // No chronology link yet (one page fewer): the outbox entry below stands for it
@@ -190,6 +208,7 @@ pub(crate) fn capture<T: Record>(
         kind,
         team_id: meta.team_id,
         marking: meta.marking,
+        // A creation's are in its row, which its entry points at: none here.
         fields: changed.into_iter().collect(),
         base,
         sets,

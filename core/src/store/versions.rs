@@ -122,4 +122,15 @@ mod tests {
         // From a server that lists every version: compacted as a local write's are.
         assert_eq!(encode_sent(None, &every).unwrap(), encode(&every).unwrap());
     }
+
+    #[test]
+    fn a_creation_s_one_version_is_written_as_encode_writes_every_field_at_it() {
+        // What `capture` writes for a new record without building the map.
+        let every: BTreeMap<String, Version> =
+            ["a", "b", "c"].map(|f| (f.to_string(), v(4))).into();
+        let common_only = encode_sent(Some(v(4)), &BTreeMap::new()).unwrap();
+        assert_eq!(common_only, encode(&every).unwrap());
+        let fields: Vec<String> = every.keys().cloned().collect();
+        assert_eq!(decode(&common_only, &fields).unwrap(), every);
+    }
 }
