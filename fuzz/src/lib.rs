@@ -19,6 +19,7 @@ use pocketbook_protocol::{Mutation, MutationKind};
 use pocketbook_sync_server::guard::body::{decode, inflate, Encoding};
 use pocketbook_sync_server::validate::{check_record, judge_fields, push_body_refusal};
 use serde::Deserialize;
+use uuid::Uuid;
 
 /// A fixed "now" for the record rules, so a corpus entry always meets the same rules.
 fn now() -> DateTime<Utc> {
@@ -166,7 +167,8 @@ impl Transport for PageServer {
 /// Decoding and applying a pull page to a scratch encrypted store, through the core's own
 /// client (its decoding, planners and store). Promises checked: whatever the page holds, the
 /// sync ends with an answer or a typed error, never a panic, and the store stays whole:
-/// it lists its records, its conflicts and its sync status, and its audit chain verifies.
+/// it lists its records, its conflicts and its sync status, its audit chain verifies, and each
+/// record of the page it kept reads back by its id.
 pub fn pull_page(data: &[u8]) {
     let Ok(dir) = tempfile::tempdir() else {
         return;
@@ -198,4 +200,44 @@ pub fn pull_page(data: &[u8]) {
         .expect("the store says where sync stands");
     book.verify_audit_chain()
         .expect("the audit chain verifies after any page");
+    // Every record of the page the store kept reads back by its id, through the map every
+    // later edit, reconciliation and fork reads a stored row as: a snapshot is refused, held
+    // raw or stored readable — never stored as text a later read refuses.
+    for (entity, id) in snapshots_in(data) {
+        let read = match entity.as_str() {
+            "visit" => book.visit(id).map(drop),
+            "concern" => book.concern(id).map(drop),
+            "young_person" => book.young_person(id).map(drop),
+            _ => Ok(()),
+        };
+        assert!(
+            !matches!(read, Err(pocketbook_core::Error::Corrupt { .. })),
+            "a {entity} the store kept does not read back"
+        );
+    }
+}
+
+/// The kind and id of each snapshot `data` names, if it is a page whose entries are objects
+/// (read past every other member unchecked: a number out of range, say, must not hide them).
+fn snapshots_in(data: &[u8]) -> Vec<(String, Uuid)> {
+    #[derive(Deserialize)]
+    struct Page {
+        #[serde(default)]
+        entries: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        entity: Option<String>,
+        id: Option<String>,
+    }
+    let Ok(page) = serde_json::from_slice::<Page>(data) else {
+        return Vec::new();
+    };
+    page.entries
+        .into_iter()
+        .filter(|e| e.kind.as_deref() == Some("snapshot"))
+        .filter_map(|e| Some((e.entity?, Uuid::parse_str(&e.id?).ok()?)))
+        .collect()
 }

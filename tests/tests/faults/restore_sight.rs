@@ -91,8 +91,10 @@ async fn sight_rules_on<S: Store + Epochs>(store: S) {
     alice_view.pull_all(&store, &a.device, 100).await;
     assert!(alice_view.records.contains_key(&seen.record_id));
 
-    // Alice's phone set the place before the restore: a version the restored server lacks.
-    let before = now_ms();
+    // Alice's phone set the place before the restore, after Bob's visit was made: a version
+    // the restored server lacks. (Bob's phone stamps a millisecond ahead of its clock, so on a
+    // fast run the wall clock alone could still be at or below his version.)
+    let before = now_ms().max(seen.version.hlc.millis + 1);
     let epoch = store.new_epoch().await.expect("new epoch");
     let opened = now_ms();
     // After the restore Bob raises his visit: Alice no longer sees it.
