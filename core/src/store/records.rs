@@ -124,10 +124,9 @@ pub(crate) fn capture<T: Record>(
         WriteKind::Update(..) => (MutationKind::Update, AuditOperation::Alter),
         WriteKind::Delete(_) => (MutationKind::Delete, AuditOperation::Erase),
     };
-    let versions_text = if created.is_some() && !names.contains(&DELETED_FIELD) {
-        // Every field of a new record has this write's version: the common one, written once
-        // (what `encode` makes of a map giving each field that version).
-        super::versions::encode_sent(Some(version), &BTreeMap::new())?
+    let versions_text = if created.is_some() {
+        // Every field of a new record has this write's version.
+        super::versions::encode_all_at(names.iter().copied(), version)?
     } else {
         for key in &names {
             versions.insert((*key).to_string(), version);
@@ -136,7 +135,7 @@ pub(crate) fn capture<T: Record>(
     };
     match &write {
         WriteKind::Create(r) => {
-            let data = created.as_ref().ok_or(Error::Corrupt { what: "record" })?;
+            let created = created.as_ref().ok_or(Error::Corrupt { what: "record" })?;
             conn.prepare_cached(
                 "INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data,
                                       versions, pending_creation)
@@ -148,7 +147,7 @@ pub(crate) fn capture<T: Record>(
                 meta.team_id.to_string(),
                 meta.marking.as_str(),
                 time_text(r.happened_at()),
-                data.text,
+                created.text,
                 versions_text
             ])?;
             // No chronology link yet (one page fewer): the outbox entry below stands for it

@@ -39,6 +39,30 @@ pub(crate) fn encode(versions: &BTreeMap<String, Version>) -> Result<String> {
     })
 }
 
+/// Writes the versions of `fields` when every one has `version` (a new record's): what
+/// [`encode`] makes of the map giving each that version, without building the map.
+pub(crate) fn encode_all_at<'a>(
+    fields: impl IntoIterator<Item = &'a str>,
+    version: Version,
+) -> Result<String> {
+    let out: BTreeMap<&str, Version> = fields
+        .into_iter()
+        .map(|field| {
+            (
+                if field == EXPLICIT {
+                    EXPLICIT
+                } else {
+                    DEFAULT_KEY
+                },
+                version,
+            )
+        })
+        .collect();
+    serde_json::to_string(&out).map_err(|_| Error::Corrupt {
+        what: "field versions",
+    })
+}
+
 /// Writes the versions of a record as a server sent them: the common version (every field not
 /// listed has it) and those listed. Stored as sent, they read back as [`encode`]'s form of the
 /// same versions does; from a server that lists every version, they are compacted.
@@ -124,13 +148,19 @@ mod tests {
     }
 
     #[test]
-    fn a_creation_s_one_version_is_written_as_encode_writes_every_field_at_it() {
-        // What `capture` writes for a new record without building the map.
-        let every: BTreeMap<String, Version> =
-            ["a", "b", "c"].map(|f| (f.to_string(), v(4))).into();
-        let common_only = encode_sent(Some(v(4)), &BTreeMap::new()).unwrap();
-        assert_eq!(common_only, encode(&every).unwrap());
-        let fields: Vec<String> = every.keys().cloned().collect();
-        assert_eq!(decode(&common_only, &fields).unwrap(), every);
+    fn every_field_at_one_version_is_written_as_encode_writes_the_map() {
+        for names in [
+            &["a", "b", "c"][..],
+            &["a", "deleted", "b"],
+            &["deleted"],
+            &[],
+        ] {
+            let every: BTreeMap<String, Version> =
+                names.iter().map(|f| (f.to_string(), v(4))).collect();
+            let text = encode_all_at(names.iter().copied(), v(4)).unwrap();
+            assert_eq!(text, encode(&every).unwrap(), "{names:?}");
+            let fields: Vec<String> = every.keys().cloned().collect();
+            assert_eq!(decode(&text, &fields).unwrap(), every, "{names:?}");
+        }
     }
 }
