@@ -1,7 +1,8 @@
 //! A first sync larger than one pull page: the device asks for the next page while it applies
 //! the current one, and ends holding every record, each readable as a visit, with progress
-//! reported page by page. Into an empty store it is a bulk load: the index of records by kind
-//! and time is left out while the pages land and built once at the end, and the chronology
+//! reported page by page. Into an empty store it is a bulk load: the table of records by kind
+//! and time is left empty while the pages land (its entries staged by record) and filled by
+//! one ordered insert at the end, and the chronology
 //! links are staged in arrival order and merged by young person at the end — also when the
 //! signal is lost part way.
 
@@ -17,15 +18,23 @@ use pocketbook_tests::store_fixture::{officer, phone};
 
 const RECORDS: usize = 2_600;
 
-/// The definition of the index of records by kind and time in the store at `path`, if any.
-fn records_index(path: &std::path::Path) -> Option<String> {
+/// The definition of the schema's trigger that keeps the table of records by kind and time, in
+/// the store at `path`, if it is in place (a bulk load swaps it for a staging one).
+fn schema_trigger(path: &std::path::Path) -> Option<String> {
     raw_connection(path)
         .query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'records_by_entity'",
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'records_timed'",
             [],
             |r| r.get(0),
         )
         .ok()
+}
+
+/// The entries in `records_by_time` in the store at `path`.
+fn entries(path: &std::path::Path) -> u64 {
+    raw_connection(path)
+        .query_row("SELECT count(*) FROM records_by_time", [], |r| r.get(0))
+        .expect("entries")
 }
 
 /// A server holding `RECORDS` visits of team A, and an officer of that team to pull them.
@@ -63,13 +72,15 @@ fn links(path: &std::path::Path) -> (u64, u64) {
         .expect("links")
 }
 
-/// After each pull page a sync applied: how far it was, of how many, whether the index of
-/// records by kind and time was in the file at that moment, and its links (indexed, staged).
+/// After each pull page a sync applied: how far it was, of how many, whether the schema's
+/// triggers of the table of records by kind and time were in place at that moment, its
+/// entries and the links (indexed, staged).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Page {
     done: u64,
     total: u64,
     indexed: bool,
+    entries: u64,
     links: (u64, u64),
 }
 
@@ -85,7 +96,8 @@ async fn sync_watching(device: &TestDevice) -> (pocketbook_core::Result<SyncRepo
                     pages.lock().expect("progress").push(Page {
                         done: p.done,
                         total: p.total,
-                        indexed: records_index(&path).is_some(),
+                        indexed: schema_trigger(&path).is_some(),
+                        entries: entries(&path),
                         links: links(&path),
                     });
                 }
@@ -108,19 +120,24 @@ fn visits_held(device: &TestDevice) -> usize {
 async fn a_first_sync_of_several_pages_brings_every_record() {
     let (server, reader) = server_with_visits().await;
     let device = server.device(reader).await;
-    let schema_index = records_index(&device.path).expect("a fresh store has the index");
+    let schema_trigger_sql = schema_trigger(&device.path).expect("a fresh store has it");
     let (report, pages) = sync_watching(&device).await;
     let report = report.expect("sync");
     assert_eq!(
         pages.iter().map(|p| p.indexed).collect::<Vec<_>>(),
         [false, false, false],
-        "three pages, landing without the index: {pages:?}"
+        "three pages, landing without the triggers: {pages:?}"
     );
     assert_eq!(
-        records_index(&device.path),
-        Some(schema_index),
-        "built at the end, as the schema defines it"
+        schema_trigger(&device.path),
+        Some(schema_trigger_sql),
+        "put back at the end, as the schema defines it"
     );
+    assert!(
+        pages.iter().all(|p| p.entries == 0),
+        "the table left empty while the pages land: {pages:?}"
+    );
+    assert_eq!(entries(&device.path), RECORDS as u64, "filled at the end");
     assert!(
         pages.iter().all(|p| p.links == (0, p.done)),
         "every link staged while the pages land: {pages:?}"
@@ -143,7 +160,7 @@ async fn a_first_sync_of_several_pages_brings_every_record() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
+async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_table_whole() {
     let (server, reader) = server_with_visits().await;
     let mut device: TestDevice = server.device(reader).await;
     device.book.set_transport(Arc::new(
@@ -159,9 +176,10 @@ async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
     let applied = pages.last().map_or(0, |p| p.done);
     assert!((1_000..RECORDS as u64).contains(&applied), "{applied}");
     assert!(
-        records_index(&device.path).is_some(),
-        "a failed bulk load still builds its index"
+        schema_trigger(&device.path).is_some(),
+        "a failed bulk load still puts the schema's triggers back"
     );
+    assert_eq!(entries(&device.path), applied, "and fills the table");
     assert_eq!(
         links(&device.path),
         (applied, 0),
@@ -173,7 +191,7 @@ async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
         "the pages applied stay"
     );
 
-    // Signal back: the store holds records, so the rest is pulled with the index kept.
+    // Signal back: the store holds records, so the rest is pulled with the triggers kept.
     device
         .book
         .set_transport(Arc::new(HttpTransport::new(&server.url)));
@@ -184,6 +202,11 @@ async fn a_first_sync_that_loses_its_signal_part_way_leaves_the_index_built() {
         !pages.is_empty() && pages.iter().all(|p| p.indexed),
         "no bulk load into a store holding records: {pages:?}"
     );
+    assert!(
+        pages.iter().all(|p| p.entries > applied),
+        "each page's records entered as they land: {pages:?}"
+    );
+    assert_eq!(entries(&device.path), RECORDS as u64);
     assert_eq!(visits_held(&device), RECORDS);
     assert!(
         pages.iter().all(|p| p.links.1 == 0),
@@ -219,9 +242,10 @@ async fn a_later_page_that_arrives_spoiled_fails_the_sync_and_keeps_what_was_app
         assert!((900..=1_000).contains(&applied), "{how:?}: {applied}");
         assert_eq!(visits_held(&device) as u64, applied, "{how:?}");
         assert!(
-            records_index(&device.path).is_some(),
-            "{how:?}: the bulk load's index is built"
+            schema_trigger(&device.path).is_some(),
+            "{how:?}: the bulk load's triggers are put back"
         );
+        assert_eq!(entries(&device.path), applied, "{how:?}");
 
         device
             .book

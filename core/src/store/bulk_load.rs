@@ -1,35 +1,76 @@
 //! A first sync of many pages loaded as a bulk load: into a store holding no records, the
-//! pulled records go without the index of records by kind and time (every pulled record would
-//! otherwise update it at a random place, which at a million records reads, verifies and
-//! decrypts an index page for nearly every insert), and their chronology links go to a staging
-//! table in the order the records arrive (written straight into `record_people`, keyed by young
-//! person, a page of a thousand records rewrote a leaf for nearly every link). When the pull
-//! ends — or, if the app died during the load, when the store is next opened — the index is
-//! built and the links are merged in order of young person, each by a sort.
+//! records' entries in the table of records by kind and time go to a staging table keyed by
+//! record (record ids are time-ordered, so they arrive about in order; written
+//! straight into `records_by_time`, every pulled record would land at a random place, which at
+//! a million records reads, verifies and decrypts a page for nearly every insert), and their
+//! chronology links to a staging table in the order the records arrive (written straight into
+//! `record_people`, keyed by young person, a page of a thousand records rewrote a leaf for
+//! nearly every link). When the pull ends — or, if the app died during the load, when the
+//! store is next opened — the entries are moved in one ordered insert (which, unlike
+//! `CREATE INDEX`, leaves room in each leaf for the records later pulls add) and the links are
+//! merged in order of young person, each by a sort.
 
 use rusqlite::{params, Connection};
 use uuid::Uuid;
 
+use super::schema::records_by_time_triggers;
 use crate::error::Result;
 
-/// The index a bulk load leaves out; the same definition as the schema's (migration 1).
-const RECORDS_BY_ENTITY: &str =
-    "CREATE INDEX IF NOT EXISTS records_by_entity ON records (entity, happened_at)";
+/// The triggers that stage a record's entry of `records_by_time` during a bulk load, in place
+/// of the schema's (migration 23), for every write to `records` whatever makes it.
+const STAGING_TRIGGERS: &str = r#"
+    CREATE TRIGGER records_timed_staged AFTER INSERT ON records
+    BEGIN
+        INSERT OR REPLACE INTO records_by_time_staged (id, entity, happened_at)
+        VALUES (unhex(NEW.id, '-'), NEW.entity, NEW.happened_at);
+    END;
+    CREATE TRIGGER records_retimed_staged AFTER UPDATE OF id, entity, happened_at ON records
+    WHEN OLD.id IS NOT NEW.id OR OLD.entity IS NOT NEW.entity
+      OR OLD.happened_at IS NOT NEW.happened_at
+    BEGIN
+        DELETE FROM records_by_time_staged WHERE id = unhex(OLD.id, '-');
+        INSERT OR REPLACE INTO records_by_time_staged (id, entity, happened_at)
+        VALUES (unhex(NEW.id, '-'), NEW.entity, NEW.happened_at);
+    END;
+    CREATE TRIGGER records_untimed_staged AFTER DELETE ON records
+    BEGIN
+        DELETE FROM records_by_time_staged WHERE id = unhex(OLD.id, '-');
+    END;
+"#;
+
+/// Drops the schema's triggers of `records_by_time`.
+const DROP_TRIGGERS: &str = "
+    DROP TRIGGER IF EXISTS records_timed;
+    DROP TRIGGER IF EXISTS records_retimed;
+    DROP TRIGGER IF EXISTS records_untimed;
+";
+
+/// Drops the staging triggers.
+const DROP_STAGING_TRIGGERS: &str = "
+    DROP TRIGGER IF EXISTS records_timed_staged;
+    DROP TRIGGER IF EXISTS records_retimed_staged;
+    DROP TRIGGER IF EXISTS records_untimed_staged;
+";
 
 /// The page cache while the index is built and the links merged (KiB, negated as SQLite
 /// takes it).
 const SORT_CACHE: i64 = -1024;
 
-/// The most staged links one merge pass sorts: about 80 bytes each in the sorter, so a pass
-/// holds about 32 MB, under what the index build's sort takes at a million records.
-const MERGE_PASS: usize = 400_000;
+/// The most staged entries one pass of their move sorts: about 60 bytes each in the sorter
+/// (kind, time and the id's 16 bytes), so a pass holds about 30 MB.
+const ENTRY_PASS: usize = 500_000;
 
-/// How many young person ids the sample that splits the merge into passes keeps: from this
-/// up to twice this once that many links are staged.
+/// The most staged links one merge pass sorts: about 80 bytes each in the sorter, so a pass
+/// holds about 40 MB.
+const MERGE_PASS: usize = 500_000;
+
+/// How many keys the sample that splits a sort into passes keeps: from this up to twice this
+/// once that many rows are staged.
 const SAMPLE: usize = 4_096;
 
 /// Starts a bulk load if the store holds no records (nothing a query needs quickly yet):
-/// drops the index and says whether it did. A store already holding records is left as it is.
+/// swaps the triggers of `records_by_time` for the staging ones and says whether it did. A
+/// store already holding records is left as it is.
 pub(crate) fn begin(conn: &Connection) -> Result<bool> {
     let empty: bool = conn.query_row(
         "SELECT NOT EXISTS (SELECT 1 FROM records) AND NOT EXISTS (SELECT 1 FROM unreadable)",
@@ -37,7 +78,12 @@ pub(crate) fn begin(conn: &Connection) -> Result<bool> {
         |r| r.get(0),
     )?;
     if empty {
-        conn.execute_batch("DROP INDEX IF EXISTS records_by_entity")?;
+        all_or_nothing(conn, || {
+            Ok(conn.execute_batch(&format!(
+                "DELETE FROM records_by_time;
+                 {DROP_TRIGGERS}{DROP_STAGING_TRIGGERS}{STAGING_TRIGGERS}"
+            ))?)
+        })?;
     }
     Ok(empty)
 }
@@ -70,12 +116,12 @@ impl Links {
     }
 }
 
-/// Whether a bulk load is under way (its index is missing).
-fn loading(conn: &Connection) -> Result<bool> {
+/// Whether a bulk load is under way (its staging triggers are in place).
+pub(crate) fn loading(conn: &Connection) -> Result<bool> {
     Ok(conn
         .prepare_cached(
-            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master
-                                WHERE type = 'index' AND name = 'records_by_entity')",
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master
+                            WHERE type = 'trigger' AND name = 'records_timed_staged')",
         )?
         .query_row([], |r| r.get(0))?)
 }
@@ -101,64 +147,114 @@ pub(crate) fn unstage_links(conn: &Connection, record_id: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// Finishes a bulk load: builds the index if it is missing and merges the staged links — at
-/// the end of a bulk load (whether the pull finished or failed), and on every open (a crash
-/// during a load). A no-op when there is nothing to do.
+/// Finishes a bulk load: moves the staged entries of `records_by_time` and puts the schema's
+/// triggers back if a load is under way, and merges the staged links — at the end of a bulk
+/// load (whether the pull finished or failed), and on every open (a crash during a load). A
+/// no-op when there is nothing to do.
 ///
 /// Each sort runs in memory (temporary storage stays in memory: SQLCipher does not encrypt the
-/// sorter's temporary files): the index's about 60 bytes a record for the seconds it runs
-/// (`BENCHMARKS.md`), the links' at most [`MERGE_PASS`] at a time; the page cache is let go of
-/// meanwhile and set back after.
+/// sorter's temporary files), so each is done in passes over ranges of its keys: at most
+/// [`ENTRY_PASS`] entries, then [`MERGE_PASS`] links, at a time, each pass appending after
+/// the last; the page cache is let go of meanwhile and set back after.
 pub(crate) fn finish(conn: &Connection) -> Result<()> {
-    finish_in_passes_of(conn, MERGE_PASS)
+    finish_in_passes_of(conn, ENTRY_PASS, MERGE_PASS)
 }
 
-fn finish_in_passes_of(conn: &Connection, pass: usize) -> Result<()> {
+fn finish_in_passes_of(conn: &Connection, entry_pass: usize, link_pass: usize) -> Result<()> {
     let staged: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM record_people_staged)",
         [],
         |r| r.get(0),
     )?;
-    let missing = loading(conn)?;
-    if !staged && !missing {
+    let loading = loading(conn)?;
+    if !staged && !loading {
         return Ok(());
     }
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
     conn.execute_batch(&format!("PRAGMA cache_size = {SORT_CACHE};"))?;
-    // The index first: built after the merge, its sort peaked at 124 MB for a million
-    // records against 96 MB before it (`BENCHMARKS.md`).
-    let built = if missing {
-        conn.execute_batch(RECORDS_BY_ENTITY).map_err(Into::into)
+    let moved = if loading {
+        move_entries(conn, entry_pass)
     } else {
         Ok(())
     };
-    let done = built.and_then(|()| merge_links(conn, pass));
+    let done = moved.and_then(|()| merge_links(conn, link_pass));
     conn.execute_batch(&format!("PRAGMA cache_size = {cache};"))?;
     done
 }
 
+/// Moves the staged entries into `records_by_time` in its order, in passes over ranges of
+/// (kind, time) of at most about `pass` entries each, and puts the schema's triggers back.
+fn move_entries(conn: &Connection, pass: usize) -> Result<()> {
+    all_or_nothing(conn, || {
+        let (count, keys) = sample(
+            conn,
+            "SELECT entity, happened_at FROM records_by_time_staged",
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        let mut insert = conn.prepare_cached(
+            "INSERT OR IGNORE INTO records_by_time (entity, happened_at, id)
+             SELECT entity, happened_at, id FROM records_by_time_staged
+             WHERE (?1 IS NULL OR (entity, happened_at) > (?1, ?2))
+               AND (?3 IS NULL OR (entity, happened_at) <= (?3, ?4))
+             ORDER BY 1, 2, 3",
+        )?;
+        let mut after: Option<(String, String)> = None;
+        for upto in bounds(count, keys, pass)
+            .into_iter()
+            .map(Some)
+            .chain(std::iter::once(None))
+        {
+            let (from_kind, from_time) = after.clone().unzip();
+            let (to_kind, to_time) = upto.clone().unzip();
+            insert.execute(params![from_kind, from_time, to_kind, to_time])?;
+            after = upto;
+        }
+        conn.execute_batch(&format!(
+            "{DROP_STAGING_TRIGGERS}{triggers}",
+            triggers = records_by_time_triggers!()
+        ))?;
+        // Every staged entry is now in `records_by_time`: freed without overwriting, as the
+        // links below.
+        conn.execute_batch("PRAGMA secure_delete = FAST;")?;
+        let cleared = conn.execute_batch("DELETE FROM records_by_time_staged;");
+        conn.execute_batch("PRAGMA secure_delete = ON;")?;
+        Ok(cleared?)
+    })
+}
+
+/// Runs `f` in a savepoint: its writes land whole or not at all, inside a transaction or not.
+fn all_or_nothing(conn: &Connection, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    conn.execute_batch("SAVEPOINT bulk_load;")?;
+    match f() {
+        Ok(()) => conn.execute_batch("RELEASE bulk_load;")?,
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO bulk_load; RELEASE bulk_load;")?;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 /// Moves the staged links into `record_people` in order of young person, in passes over
-/// ranges of young person ids of at most about `pass` links each (split at the quantiles of a
-/// sample), so each sort is bounded and each pass appends after the last.
+/// ranges of young person ids of at most about `pass` links each, so each sort is bounded and
+/// each pass appends after the last.
 fn merge_links(conn: &Connection, pass: usize) -> Result<()> {
-    let (count, mut sample) = sample_people(conn)?;
+    let (count, people) = sample_people(conn)?;
     if count == 0 {
         return Ok(());
     }
-    sample.sort_unstable();
-    let passes = count.div_ceil(pass.max(1));
-    let mut bounds: Vec<&String> = (1..passes)
-        .filter_map(|i| sample.get(i * sample.len() / passes))
-        .collect();
-    bounds.dedup();
     let mut merge = conn.prepare_cached(
         "INSERT OR IGNORE INTO record_people (young_person_id, record_id)
          SELECT young_person_id, record_id FROM record_people_staged
          WHERE (?1 IS NULL OR young_person_id > ?1) AND (?2 IS NULL OR young_person_id <= ?2)
          ORDER BY 1, 2",
     )?;
-    let mut after: Option<&String> = None;
-    for upto in bounds.into_iter().map(Some).chain(std::iter::once(None)) {
+    let mut after: Option<String> = None;
+    for upto in bounds(count, people, pass)
+        .into_iter()
+        .map(Some)
+        .chain(std::iter::once(None))
+    {
         merge.execute(params![after, upto])?;
         after = upto;
     }
@@ -172,17 +268,30 @@ fn merge_links(conn: &Connection, pass: usize) -> Result<()> {
     Ok(())
 }
 
-/// How many links are staged, and an evenly spaced sample of their young person ids (every
-/// k-th in the table's order, which is the records' and says nothing of the people's; k
-/// doubles whenever the sample grows past twice [`SAMPLE`]).
+/// How many links are staged, and a sample of their young person ids ([`sample`]).
 fn sample_people(conn: &Connection) -> Result<(usize, Vec<String>)> {
-    let mut stmt = conn.prepare("SELECT young_person_id FROM record_people_staged")?;
+    sample(
+        conn,
+        "SELECT young_person_id FROM record_people_staged",
+        |r| r.get(0),
+    )
+}
+
+/// How many rows `sql` gives, and an evenly spaced sample of them (every k-th in the order
+/// the table holds them, which is the records' and says nothing of the key's; k doubles
+/// whenever the sample grows past twice [`SAMPLE`]).
+fn sample<T>(
+    conn: &Connection,
+    sql: &str,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<(usize, Vec<T>)> {
+    let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
     let (mut count, mut every) = (0usize, 1usize);
     let mut sample = Vec::new();
     while let Some(row) = rows.next()? {
         if count % every == 0 {
-            sample.push(row.get::<_, String>(0)?);
+            sample.push(read(row)?);
             if sample.len() >= 2 * SAMPLE {
                 sample = sample.into_iter().step_by(2).collect();
                 every *= 2;
@@ -191,6 +300,23 @@ fn sample_people(conn: &Connection) -> Result<(usize, Vec<String>)> {
         count += 1;
     }
     Ok((count, sample))
+}
+
+/// Where to split `count` rows into passes of at most about `pass` each: the sample's
+/// quantiles, in order, without repeats (a pass takes the keys after one bound up to and
+/// including the next; the last, everything after the last bound).
+fn bounds<T: Ord>(count: usize, mut sample: Vec<T>, pass: usize) -> Vec<T> {
+    sample.sort_unstable();
+    let passes = count.div_ceil(pass.max(1)).max(1);
+    let at: Vec<usize> = (1..passes).map(|i| i * sample.len() / passes).collect();
+    let mut bounds: Vec<T> = sample
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| at.binary_search(i).is_ok())
+        .map(|(_, key)| key)
+        .collect();
+    bounds.dedup();
+    bounds
 }
 
 #[cfg(test)]

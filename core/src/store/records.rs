@@ -479,6 +479,51 @@ impl Scope {
     }
 }
 
+/// SQL for the text of the UUID whose 16 bytes `$bytes` names (lower case, hyphenated).
+macro_rules! uuid_text {
+    ($bytes:literal) => {
+        concat!(
+            "lower(substr(hex(",
+            $bytes,
+            "), 1, 8) || '-' || substr(hex(",
+            $bytes,
+            "), 9, 4)",
+            " || '-' || substr(hex(",
+            $bytes,
+            "), 13, 4) || '-' || substr(hex(",
+            $bytes,
+            "), 17, 4) || '-' || substr(hex(",
+            $bytes,
+            "), 21))"
+        )
+    };
+}
+
+/// The live records of one entity (?1) from ?2 to before ?3 (?4 is NULL), most recent first:
+/// through the table of records by kind and time, in its order, each record joined by its id
+/// (held there as 16 bytes, written back as the UUID's text).
+pub(super) const LIST_BY_TIME: &str = concat!(
+    "SELECT r.id, r.data FROM records_by_time t CROSS JOIN records r ON r.id = ",
+    uuid_text!("t.id"),
+    " WHERE t.entity = ?1 AND t.happened_at >= ?2 AND t.happened_at < ?3
+        AND ?4 IS NULL AND r.deleted = 0
+      ORDER BY t.happened_at DESC, t.id DESC"
+);
+
+/// The same during a bulk load: with the entries it has staged.
+const LIST_BY_TIME_LOADING: &str = concat!(
+    "SELECT r.id, r.data FROM
+         (SELECT happened_at, id FROM records_by_time
+          WHERE entity = ?1 AND happened_at >= ?2 AND happened_at < ?3
+          UNION ALL
+          SELECT happened_at, id FROM records_by_time_staged
+          WHERE entity = ?1 AND happened_at >= ?2 AND happened_at < ?3) t
+     CROSS JOIN records r ON r.id = ",
+    uuid_text!("t.id"),
+    " WHERE ?4 IS NULL AND r.deleted = 0
+      ORDER BY t.happened_at DESC, t.id DESC"
+);
+
 /// The live records of one entity in `scope`, most recent first.
 pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>> {
     // Text times are fixed-width RFC 3339, so they compare like the instants they name.
@@ -488,13 +533,10 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
         .map(time_text)
         .unwrap_or_else(|| "9".to_string());
     let (sql, person) = match scope.person {
-        None => (
-            "SELECT id, data FROM records
-             WHERE entity = ?1 AND deleted = 0 AND happened_at >= ?2 AND happened_at < ?3
-               AND ?4 IS NULL
-             ORDER BY happened_at DESC, id DESC",
-            None,
-        ),
+        // Through the table of records by kind and time (the records join it, newest first).
+        None if !super::bulk_load::loading(conn)? => (LIST_BY_TIME, None),
+        // During a bulk load, with the entries it has staged.
+        None => (LIST_BY_TIME_LOADING, None),
         // The person's links, with any a bulk load under way has staged and the records
         // created here whose outbox entry still stands for their links and whose row names
         // the person; the links drive the join (CROSS JOIN keeps them the outer loop).

@@ -5,6 +5,37 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+/// The triggers that keep `records_by_time` as `records` changes (migration 23, and again
+/// when a bulk load ends): one entry a record, deleted records' too, as the index had. A
+/// record whose id is not a UUID has no entry to write (`unhex` gives NULL, which REPLACE
+/// cannot fill), so its write fails whole.
+macro_rules! records_by_time_triggers {
+    () => {
+        r#"
+    CREATE TRIGGER records_timed AFTER INSERT ON records
+    BEGIN
+        INSERT OR REPLACE INTO records_by_time (entity, happened_at, id)
+        VALUES (NEW.entity, NEW.happened_at, unhex(NEW.id, '-'));
+    END;
+    CREATE TRIGGER records_retimed AFTER UPDATE OF id, entity, happened_at ON records
+    WHEN OLD.id IS NOT NEW.id OR OLD.entity IS NOT NEW.entity
+      OR OLD.happened_at IS NOT NEW.happened_at
+    BEGIN
+        DELETE FROM records_by_time
+        WHERE entity = OLD.entity AND happened_at = OLD.happened_at AND id = unhex(OLD.id, '-');
+        INSERT OR REPLACE INTO records_by_time (entity, happened_at, id)
+        VALUES (NEW.entity, NEW.happened_at, unhex(NEW.id, '-'));
+    END;
+    CREATE TRIGGER records_untimed AFTER DELETE ON records
+    BEGIN
+        DELETE FROM records_by_time
+        WHERE entity = OLD.entity AND happened_at = OLD.happened_at AND id = unhex(OLD.id, '-');
+    END;
+    "#
+    };
+}
+pub(crate) use records_by_time_triggers;
+
 /// The migrations, in order; migration `i` takes the store from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: device identity and clock, session, reference data, records, outbox and audit trail.
@@ -381,6 +412,33 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         WHERE id = OLD.record_id AND pending_creation IS NOT NULL;
     END;
     "#,
+    // 23: records by kind and time (issue 13) as a table kept by triggers, not an index. The
+    //     index, built by CREATE INDEX at the end of a bulk first sync, had every leaf packed
+    //     full, so a later pull of ten records into a million split a leaf for each (59 pages
+    //     written, `bench/index_fill.py`); this table is filled at the end of a load by one
+    //     ordered insert, which leaves room in its leaves. During a bulk load other triggers
+    //     stage the entries, keyed by record (`store::bulk_load`). A record's id is held as
+    //     its 16 bytes (a record's id is a UUID; one that is not fails its write): the end of
+    //     a load sorts every entry in memory.
+    concat!(
+        r#"
+    DROP INDEX IF EXISTS records_by_entity;
+    CREATE TABLE records_by_time (
+        entity      TEXT NOT NULL,
+        happened_at TEXT NOT NULL,
+        id          BLOB NOT NULL,
+        PRIMARY KEY (entity, happened_at, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE records_by_time_staged (
+        id          BLOB PRIMARY KEY,
+        entity      TEXT NOT NULL,
+        happened_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO records_by_time (entity, happened_at, id)
+        SELECT entity, happened_at, unhex(id, '-') FROM records ORDER BY 1, 2, 3;
+    "#,
+        records_by_time_triggers!()
+    ),
 ];
 
 /// The schema version this build creates.
@@ -429,19 +487,25 @@ mod tests {
             .unwrap()
     }
 
-    /// Rows as version 1 stored them: a young person, a visit about them and an action.
+    /// The id of one of [`V1_ROWS`], by the last two digits given there.
+    fn v1_id(tail: &str) -> String {
+        format!("00000000-0000-7000-8000-0000000000{tail}")
+    }
+
+    /// Rows as version 1 stored them: a young person (…a1), a visit about them (…b1), an
+    /// action (…c1) and a deleted visit (…b2).
     const V1_ROWS: &str = r#"
         INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
-        VALUES ('yp1', 'young_person', 't', 'OFFICIAL', '2026-01-01', 0,
+        VALUES ('00000000-0000-7000-8000-0000000000a1', 'young_person', 't', 'OFFICIAL', '2026-01-01', 0,
             '{"first_name":"A"}', '{}');
         INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
-        VALUES ('v1', 'visit', 't', 'OFFICIAL', '2026-01-02', 0,
-            '{"young_person_ids":["yp1"]}', '{}');
+        VALUES ('00000000-0000-7000-8000-0000000000b1', 'visit', 't', 'OFFICIAL', '2026-01-02', 0,
+            '{"young_person_ids":["00000000-0000-7000-8000-0000000000a1"]}', '{}');
         INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
-        VALUES ('a1', 'action', 't', 'OFFICIAL', '2026-01-03', 0,
-            '{"young_person_id":"yp1"}', '{}');
+        VALUES ('00000000-0000-7000-8000-0000000000c1', 'action', 't', 'OFFICIAL', '2026-01-03', 0,
+            '{"young_person_id":"00000000-0000-7000-8000-0000000000a1"}', '{}');
         INSERT INTO records (id, entity, team_id, marking, happened_at, deleted, data, versions)
-        VALUES ('v2', 'visit', 't', 'OFFICIAL', '2026-01-04', 1, '{}', '{}');
+        VALUES ('00000000-0000-7000-8000-0000000000b2', 'visit', 't', 'OFFICIAL', '2026-01-04', 1, '{}', '{}');
     "#;
 
     #[test]
@@ -487,6 +551,19 @@ mod tests {
                 fresh,
                 "schema after upgrading from version {start}"
             );
+            if start >= 1 {
+                let timed: (i64, i64) = conn
+                    .query_row(
+                        "SELECT (SELECT count(*) FROM records_by_time),
+                                (SELECT count(*) FROM records_by_time t JOIN records r
+                                 ON t.id = unhex(r.id, '-') AND r.entity = t.entity
+                                    AND r.happened_at = t.happened_at)",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .unwrap();
+                assert_eq!(timed, (4, 4), "version 23 fills the table: from {start}");
+            }
             if start == 1 {
                 let mut stmt = conn
                     .prepare("SELECT young_person_id, record_id FROM record_people ORDER BY 2")
@@ -496,8 +573,7 @@ mod tests {
                     .unwrap()
                     .map(Result::unwrap)
                     .collect();
-                let expected =
-                    [("yp1", "a1"), ("yp1", "v1")].map(|(a, b)| (a.to_string(), b.to_string()));
+                let expected = [(v1_id("a1"), v1_id("b1")), (v1_id("a1"), v1_id("c1"))];
                 assert_eq!(links, expected, "version 2 backfills live records' links");
             }
         }
@@ -571,10 +647,10 @@ mod tests {
             let rows = stmt.query_map([id], |r| r.get(0)).unwrap();
             rows.map(Result::unwrap).collect()
         };
-        assert_eq!(names("v1"), ["yp1"]);
-        assert_eq!(names("a1"), ["yp1"]);
-        assert!(names("yp1").is_empty());
-        assert!(names("v2").is_empty());
+        assert_eq!(names(&v1_id("b1")), [v1_id("a1")]);
+        assert_eq!(names(&v1_id("c1")), [v1_id("a1")]);
+        assert!(names(&v1_id("a1")).is_empty());
+        assert!(names(&v1_id("b2")).is_empty());
     }
 
     #[test]
