@@ -13,16 +13,19 @@
 use rusqlite::{params, Connection};
 use uuid::Uuid;
 
-use super::schema::records_by_time_triggers;
+use super::schema::{micros, records_by_time_triggers};
 use crate::error::Result;
 
 /// The triggers that stage a record's entry of `records_by_time` during a bulk load, in place
 /// of the schema's (migration 23), for every write to `records` whatever makes it.
-const STAGING_TRIGGERS: &str = r#"
+const STAGING_TRIGGERS: &str = concat!(
+    r#"
     CREATE TRIGGER records_timed_staged AFTER INSERT ON records
     BEGIN
         INSERT OR REPLACE INTO records_by_time_staged (id, entity, happened_at)
-        VALUES (unhex(NEW.id, '-'), NEW.entity, NEW.happened_at);
+        VALUES (unhex(NEW.id, '-'), NEW.entity, "#,
+    micros!("NEW.happened_at"),
+    r#");
     END;
     CREATE TRIGGER records_retimed_staged AFTER UPDATE OF id, entity, happened_at ON records
     WHEN OLD.id IS NOT NEW.id OR OLD.entity IS NOT NEW.entity
@@ -30,13 +33,16 @@ const STAGING_TRIGGERS: &str = r#"
     BEGIN
         DELETE FROM records_by_time_staged WHERE id = unhex(OLD.id, '-');
         INSERT OR REPLACE INTO records_by_time_staged (id, entity, happened_at)
-        VALUES (unhex(NEW.id, '-'), NEW.entity, NEW.happened_at);
+        VALUES (unhex(NEW.id, '-'), NEW.entity, "#,
+    micros!("NEW.happened_at"),
+    r#");
     END;
     CREATE TRIGGER records_untimed_staged AFTER DELETE ON records
     BEGIN
         DELETE FROM records_by_time_staged WHERE id = unhex(OLD.id, '-');
     END;
-"#;
+"#
+);
 
 /// Drops the schema's triggers of `records_by_time`.
 const DROP_TRIGGERS: &str = "
@@ -56,8 +62,8 @@ const DROP_STAGING_TRIGGERS: &str = "
 /// takes it).
 const SORT_CACHE: i64 = -1024;
 
-/// The most staged entries one pass of their move sorts: about 60 bytes each in the sorter
-/// (kind, time and the id's 16 bytes), so a pass holds about 30 MB.
+/// The most staged entries one pass of their move sorts: about 40 bytes each in the sorter
+/// (kind, time and the id's 16 bytes), so a pass holds about 20 MB.
 const ENTRY_PASS: usize = 500_000;
 
 /// The most staged links one merge pass sorts: about 80 bytes each in the sorter, so a pass
@@ -189,7 +195,7 @@ fn move_entries(conn: &Connection, pass: usize) -> Result<()> {
         let (count, keys) = sample(
             conn,
             "SELECT entity, happened_at FROM records_by_time_staged",
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
         )?;
         let mut insert = conn.prepare_cached(
             "INSERT OR IGNORE INTO records_by_time (entity, happened_at, id)
@@ -198,7 +204,7 @@ fn move_entries(conn: &Connection, pass: usize) -> Result<()> {
                AND (?3 IS NULL OR (entity, happened_at) <= (?3, ?4))
              ORDER BY 1, 2, 3",
         )?;
-        let mut after: Option<(String, String)> = None;
+        let mut after: Option<(String, i64)> = None;
         for upto in bounds(count, keys, pass)
             .into_iter()
             .map(Some)

@@ -7,6 +7,8 @@
 //! meanwhile, and removed with their record.
 
 use super::*;
+use crate::store::audit::time_text;
+use crate::store::schema::micros;
 use crate::store::{schema, StoreKey};
 use crate::test_support::{device, visit, young_person};
 
@@ -45,8 +47,8 @@ fn insert(conn: &Connection, n: u64, when: &str) -> rusqlite::Result<usize> {
     )
 }
 
-/// Every entry of `records_by_time`, as (entity, time, id in hex), in order.
-fn entries(conn: &Connection) -> Vec<(String, String, String)> {
+/// Every entry of `records_by_time`, as (entity, microseconds, id in hex), in order.
+fn entries(conn: &Connection) -> Vec<(String, i64, String)> {
     rows3(
         conn,
         "SELECT entity, happened_at, lower(hex(id)) FROM records_by_time ORDER BY 1, 2, 3",
@@ -54,7 +56,7 @@ fn entries(conn: &Connection) -> Vec<(String, String, String)> {
 }
 
 /// Every entry staged, likewise.
-fn staged(conn: &Connection) -> Vec<(String, String, String)> {
+fn staged(conn: &Connection) -> Vec<(String, i64, String)> {
     rows3(
         conn,
         "SELECT entity, happened_at, lower(hex(id)) FROM records_by_time_staged
@@ -62,19 +64,33 @@ fn staged(conn: &Connection) -> Vec<(String, String, String)> {
     )
 }
 
-/// What `records_by_time` must hold: every record's (entity, time, id in hex), in order.
-fn projection(conn: &Connection) -> Vec<(String, String, String)> {
-    rows3(
+/// What `records_by_time` must hold: every record's (entity, microseconds, id in hex), in
+/// order (the times read by chrono, not by the triggers' SQL).
+fn projection(conn: &Connection) -> Vec<(String, i64, String)> {
+    let mut held: Vec<(String, i64, String)> = rows_of(
         conn,
-        "SELECT entity, happened_at, replace(id, '-', '') FROM records ORDER BY 1, 2, 3",
-    )
+        "SELECT entity, happened_at, replace(id, '-', '') FROM records",
+        |r| {
+            let at: String = r.get(1)?;
+            let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+            Ok((r.get(0)?, at.timestamp_micros(), r.get(2)?))
+        },
+    );
+    held.sort();
+    held
 }
 
-fn rows3(conn: &Connection, sql: &str) -> Vec<(String, String, String)> {
+fn rows3(conn: &Connection, sql: &str) -> Vec<(String, i64, String)> {
+    rows_of(conn, sql, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+}
+
+fn rows_of<T>(
+    conn: &Connection,
+    sql: &str,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Vec<T> {
     let mut stmt = conn.prepare(sql).unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap();
+    let rows = stmt.query_map([], read).unwrap();
     rows.map(Result::unwrap).collect()
 }
 
@@ -491,7 +507,7 @@ fn the_list_is_read_through_the_table_in_its_order() {
             ))
             .unwrap();
         let rows = stmt
-            .query_map(params!["visit", "", "9", None::<String>], |r| {
+            .query_map(params!["visit", i64::MIN, i64::MAX, None::<String>], |r| {
                 r.get::<_, String>(3)
             })
             .unwrap();
@@ -542,4 +558,24 @@ fn bounds_split_at_the_sample_s_quantiles_without_repeats() {
     assert_eq!(bounds(0, Vec::<i32>::new(), 0), Vec::<i32>::new());
     assert_eq!(bounds(100, (0..100).rev().collect(), 25), [25, 50, 75]);
     assert_eq!(bounds(100, vec![7; 100], 10), [7], "one key: one bound");
+}
+
+#[test]
+fn a_time_as_the_store_writes_it_is_read_as_its_microseconds() {
+    let conn = Connection::open_in_memory().unwrap();
+    let sql = concat!("SELECT ", micros!("?1"));
+    for at in [
+        "2026-12-04T17:03:52.123456Z",
+        "1970-01-01T00:00:00.000001Z",
+        "2099-02-28T23:59:59.999999Z",
+    ] {
+        let time = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+        assert_eq!(time_text(time.into()), at, "as the store writes it");
+        let read: i64 = conn.query_row(sql, [at], |r| r.get(0)).unwrap();
+        assert_eq!(read, time.timestamp_micros(), "{at}");
+    }
+    for not_a_time in ["", "yesterday", "2026-13-01T00:00:00.000000Z"] {
+        let read: Option<i64> = conn.query_row(sql, [not_a_time], |r| r.get(0)).unwrap();
+        assert_eq!(read, None, "{not_a_time:?}");
+    }
 }

@@ -499,7 +499,8 @@ macro_rules! uuid_text {
     };
 }
 
-/// The live records of one entity (?1) from ?2 to before ?3 (?4 is NULL), most recent first:
+/// The live records of one entity (?1) from ?2 to before ?3 (microseconds; ?4 is NULL), most
+/// recent first:
 /// through the table of records by kind and time, in its order, each record joined by its id
 /// (held there as 16 bytes, written back as the UUID's text).
 pub(super) const LIST_BY_TIME: &str = concat!(
@@ -526,17 +527,21 @@ const LIST_BY_TIME_LOADING: &str = concat!(
 
 /// The live records of one entity in `scope`, most recent first.
 pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>> {
-    // Text times are fixed-width RFC 3339, so they compare like the instants they name.
-    let since = scope.since.map(time_text).unwrap_or_default();
-    let until = scope
-        .until
-        .map(time_text)
-        .unwrap_or_else(|| "9".to_string());
-    let (sql, person) = match scope.person {
+    use rusqlite::types::Value as SqlValue;
+    // The table of records by kind and time holds microseconds; the records, text times,
+    // fixed-width RFC 3339, which compare like the instants they name.
+    let micros = |at: Option<DateTime<Utc>>, or: i64| {
+        SqlValue::Integer(at.map_or(or, |t| t.timestamp_micros()))
+    };
+    let text = |at: Option<DateTime<Utc>>, or: &str| {
+        SqlValue::Text(at.map_or_else(|| or.to_string(), time_text))
+    };
+    let by_time = (micros(scope.since, i64::MIN), micros(scope.until, i64::MAX));
+    let (sql, (since, until), person) = match scope.person {
         // Through the table of records by kind and time (the records join it, newest first).
-        None if !super::bulk_load::loading(conn)? => (LIST_BY_TIME, None),
+        None if !super::bulk_load::loading(conn)? => (LIST_BY_TIME, by_time, None),
         // During a bulk load, with the entries it has staged.
-        None => (LIST_BY_TIME_LOADING, None),
+        None => (LIST_BY_TIME_LOADING, by_time, None),
         // The person's links, with any a bulk load under way has staged and the records
         // created here whose outbox entry still stands for their links and whose row names
         // the person; the links drive the join (CROSS JOIN keeps them the outer loop).
@@ -554,6 +559,7 @@ pub(crate) fn list<T: Record>(conn: &Connection, scope: Scope) -> Result<Vec<T>>
              WHERE r.entity = ?1 AND r.deleted = 0 AND r.happened_at >= ?2
                AND r.happened_at < ?3
              ORDER BY r.happened_at DESC, r.id DESC",
+            (text(scope.since, ""), text(scope.until, "9")),
             Some(person.to_string()),
         ),
     };
