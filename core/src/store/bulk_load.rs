@@ -6,9 +6,9 @@
 //! chronology links to a staging table in the order the records arrive (written straight into
 //! `record_people`, keyed by young person, a page of a thousand records rewrote a leaf for
 //! nearly every link). When the pull ends — or, if the app died during the load, when the
-//! store is next opened — the entries are moved in one ordered insert (which, unlike
-//! `CREATE INDEX`, leaves room in each leaf for the records later pulls add) and the links are
-//! merged in order of young person, each by a sort.
+//! store is next opened — the entries are moved by ordered inserts (which, unlike
+//! `CREATE INDEX`, leave room in each leaf for the records later pulls add) and the links are
+//! merged in order of young person, each in sorts of bounded size.
 
 use rusqlite::{params, Connection};
 use uuid::Uuid;
@@ -58,16 +58,17 @@ const DROP_STAGING_TRIGGERS: &str = "
     DROP TRIGGER IF EXISTS records_untimed_staged;
 ";
 
-/// The page cache while the index is built and the links merged (KiB, negated as SQLite
+/// The page cache while the entries are moved and the links merged (KiB, negated as SQLite
 /// takes it).
 const SORT_CACHE: i64 = -1024;
 
-/// The most staged entries one pass of their move sorts: about 40 bytes each in the sorter
-/// (kind, time and the id's 16 bytes), so a pass holds about 20 MB.
+/// The most staged entries one pass of their move sorts (kind, time and the id's 16 bytes:
+/// with the time as text and passes of this size a 1M load peaked at 61 MB, against 98 MB in
+/// one sort, `BENCHMARKS.md`).
 const ENTRY_PASS: usize = 500_000;
 
-/// The most staged links one merge pass sorts: about 80 bytes each in the sorter, so a pass
-/// holds about 40 MB.
+/// The most staged links one merge pass sorts: about 80 bytes each in the sorter (at 1M the
+/// peak with both at 500k was 76 MB).
 const MERGE_PASS: usize = 500_000;
 
 /// How many keys the sample that splits a sort into passes keeps: from this up to twice this

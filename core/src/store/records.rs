@@ -500,9 +500,8 @@ macro_rules! uuid_text {
 }
 
 /// The live records of one entity (?1) from ?2 to before ?3 (microseconds; ?4 is NULL), most
-/// recent first:
-/// through the table of records by kind and time, in its order, each record joined by its id
-/// (held there as 16 bytes, written back as the UUID's text).
+/// recent first: through the table of records by kind and time, in its order, each record
+/// joined by its id (held there as 16 bytes, written back as the UUID's text).
 pub(super) const LIST_BY_TIME: &str = concat!(
     "SELECT r.id, r.data FROM records_by_time t CROSS JOIN records r ON r.id = ",
     uuid_text!("t.id"),
