@@ -58,10 +58,22 @@ pub(crate) fn lapsed_since(
 
 /// The device's lapse, if its lease has lapsed at `now` (never for a device not enrolled).
 pub(crate) fn lapse(conn: &Connection, now: DateTime<Utc>) -> Result<Option<Lapse>> {
+    let device = store::DeviceState::load(conn)?;
+    let officer = || Ok(store::session_officer(conn)?.ok_or(Error::NotEnrolled)?.id);
+    lapse_of(conn, now, &device, officer)
+}
+
+/// [`lapse`] for a write that has already read the device row and the session's officer
+/// (`officer` is asked only if the lease has lapsed).
+pub(crate) fn lapse_of(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    device: &store::DeviceState,
+    officer: impl FnOnce() -> Result<Uuid>,
+) -> Result<Option<Lapse>> {
     let Some(enrolled) = store::enrolled(conn)? else {
         return Ok(None);
     };
-    let device = store::DeviceState::load(conn)?;
     let clock = DateTime::<Utc>::from_timestamp_millis(
         i64::try_from(device.clock.last().millis).unwrap_or(i64::MAX),
     )
@@ -73,10 +85,9 @@ pub(crate) fn lapse(conn: &Connection, now: DateTime<Utc>) -> Result<Option<Laps
     ) else {
         return Ok(None);
     };
-    let officer = store::session_officer(conn)?.ok_or(Error::NotEnrolled)?;
     Ok(Some(Lapse {
         since,
-        officer: officer.id,
+        officer: officer()?,
     }))
 }
 

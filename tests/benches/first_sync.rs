@@ -5,10 +5,12 @@
 //! as uncompressed JSON. In the same run, the same records are pulled by a fresh PouchDB client
 //! from a CouchDB-protocol server (`bench/pouchdb`, express-pouchdb, both on disk) and the
 //! ratios are printed. Then the device, holding every record, is opened five times and synced
-//! eleven times each, each sync bringing ten new visits: the median of the syncs after each
-//! opening's first is the cost of an ordinary sync at that size, the first after opening (with
-//! SQLite's page cache empty; the system's file cache stays warm) is reported apart (compare `--records 1000` with `--records 1000000`;
-//! `FIRST_SYNC_EACH=1` prints every one).
+//! eleven times each, each sync bringing ten new visits, in turn with a device of another team
+//! on the same server holding 1,000 records drawn alike (synced the same way, so whatever the
+//! machine does meanwhile falls on both): the median of the syncs after each opening's first is
+//! the cost of an ordinary sync at that size, and its ratio to the small device's is the
+//! scaling figure; the first after opening (with SQLite's page cache empty; the system's file
+//! cache stays warm) is reported apart (`FIRST_SYNC_EACH=1` prints every one).
 //!
 //! `cargo bench -p pocketbook-tests --bench first_sync [-- --records 100000 --no-peer]`
 //! Each visit names a young person of its own (ids in time order, so every chronology link is
@@ -136,6 +138,7 @@ async fn main() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let server_url = url.clone();
     tokio::spawn(pocketbook_sync_server::serve(
         listener,
         store.clone(),
@@ -205,42 +208,53 @@ async fn main() {
     assert_eq!(ours["records"], json!(records), "every record arrived");
 
     // The device now holds every record: time a sync that brings ten new ones, as an officer's
-    // phone does all day long, whatever it already holds. The first sync after the store is
+    // phone does all day long, whatever it already holds, against a device of the same server
+    // holding `SMALL` records of another team (drawn alike), the two synced in turn so that
+    // whatever the machine does meanwhile falls on both alike. The first sync after a store is
     // opened also reads the upper pages of its indexes into the page cache; the ones after it
     // are the ordinary syncs of an app left open. Both are timed, over several openings.
-    let (mut firsts, mut ordinary) = (Vec::new(), Vec::new());
+    let mut small = Small::enrol(&store, &dir, &server_url, young_people, records).await;
+    // The system is still writing back what the first syncs (and the seeding) wrote, a gigabyte
+    // and more at 1M: that lands first, so the syncs timed below do not share the disk with it
+    // (a phone's first sync is long written back by its next one).
+    let flushed = Command::new("sync").status().is_ok_and(|s| s.success());
+    assert!(flushed, "sync(1) flushes the system's dirty pages");
+    let mut large = Timings::default();
+    let mut small_times = Timings::default();
     let each = std::env::var("FIRST_SYNC_EACH").is_ok();
     for _ in 0..OPENINGS {
-        let book = Pocketbook::open(OpenConfig {
-            db_path: device_db.clone(),
-            key: pocketbook_tests::key(),
-            device_name: "first sync bench".into(),
-        })
-        .expect("reopen the device");
+        let book = reopen(&device_db);
+        let small_book = reopen(&small.db);
         for round in 0..=ROUNDS_PER_OPENING {
-            let ten: Vec<_> = (0..10).map(|_| maker.next_visit()).collect();
-            writer.push(&store, ten).await;
-            let started = Instant::now();
-            let report = book.sync().await.expect("sync ten");
-            let took = started.elapsed().as_secs_f64();
-            assert_eq!(report.pulled, 10, "ten new records arrive");
+            let took = sync_ten(&store, &writer, &mut maker, &book).await;
+            let took_small = sync_ten(&store, &small.writer, &mut small.maker, &small_book).await;
             if each {
-                eprintln!("round {round}: {:.2} ms", took * 1e3);
+                eprintln!(
+                    "round {round}: {:.2} ms ({SMALL} records: {:.2} ms)",
+                    took * 1e3,
+                    took_small * 1e3
+                );
             }
-            if round == 0 {
-                &mut firsts
-            } else {
-                &mut ordinary
-            }
-            .push(took);
+            large.push(round, took);
+            small_times.push(round, took_small);
         }
     }
+    let (ordinary, first) = large.medians();
+    let (small_ordinary, small_first) = small_times.medians();
     println!(
         "pocketbook: a sync bringing 10 new changes to a device holding {records} records: median {:.2} ms, p90 {:.2} ms (of {} with the store open); the first after opening the store: median {:.2} ms (of {OPENINGS})",
-        quantile(&mut ordinary, 0.5) * 1e3,
-        quantile(&mut ordinary, 0.9) * 1e3,
-        ordinary.len(),
-        quantile(&mut firsts, 0.5) * 1e3,
+        ordinary * 1e3,
+        quantile(&mut large.ordinary, 0.9) * 1e3,
+        large.ordinary.len(),
+        first * 1e3,
+    );
+    println!(
+        "pocketbook: the same, in turn with it, to a device holding {SMALL} records: median {:.2} ms, p90 {:.2} ms; the first after opening: median {:.2} ms; ratio {records} / {SMALL}: x{:.2} (the first after opening: x{:.2})",
+        small_ordinary * 1e3,
+        quantile(&mut small_times.ordinary, 0.9) * 1e3,
+        small_first * 1e3,
+        ordinary / small_ordinary,
+        first / small_first,
     );
 
     if !with_peer {
@@ -286,4 +300,117 @@ async fn main() {
         ratio("client_peak_rss_mb"),
         ratio("wire_bytes_per_record")
     );
+}
+
+/// Records held by the small device the large one is compared with.
+const SMALL: u64 = 1_000;
+
+/// A second team on the same server with [`SMALL`] visits, and a device of one of its officers
+/// that has pulled them.
+struct Small {
+    db: std::path::PathBuf,
+    writer: pocketbook_tests::store_fixture::Phone,
+    maker: VisitMaker,
+}
+
+impl Small {
+    /// Seeds the team (its young people in the same proportion to its visits as the large
+    /// team's) and pulls it onto a fresh device.
+    async fn enrol(
+        store: &SqliteStore,
+        dir: &tempfile::TempDir,
+        url: &str,
+        young_people: usize,
+        records: u64,
+    ) -> Small {
+        let team = store.add_team("Team B".into()).await.expect("team B").id;
+        let author = officer(store, Role::Officer, &[team]).await;
+        let reader = officer(store, Role::Officer, &[team]).await;
+        let writer = phone(store, &author).await;
+        let pool = if young_people == 0 {
+            0
+        } else {
+            usize::try_from((young_people as u64 * SMALL).div_ceil(records.max(1)))
+                .unwrap_or(1)
+                .max(1)
+        };
+        let mut maker = VisitMaker::new(
+            visit_template(),
+            7,
+            author.id,
+            team,
+            writer.device.device_id,
+        )
+        .young_people(pool);
+        let batch: Vec<_> = (0..SMALL).map(|_| maker.next_visit()).collect();
+        writer.push(store, batch).await;
+        let code = new_code();
+        store
+            .add_code(reader.id, code_hash(&code), 3600)
+            .await
+            .expect("code");
+        let db = dir.path().join("small.db");
+        let book = reopen(&db);
+        book.enroll(url, &code)
+            .await
+            .expect("enrol the small device");
+        let report = book.sync().await.expect("first sync of the small device");
+        assert_eq!(
+            report.pulled, SMALL,
+            "the small device holds its team's visits"
+        );
+        Small { db, writer, maker }
+    }
+}
+
+/// Opens a device's store again.
+fn reopen(db: &std::path::Path) -> Pocketbook {
+    Pocketbook::open(OpenConfig {
+        db_path: db.to_path_buf(),
+        key: pocketbook_tests::key(),
+        device_name: "first sync bench".into(),
+    })
+    .expect("open the device")
+}
+
+/// Pushes ten new visits from `writer` and times the sync of `book` that brings them.
+async fn sync_ten(
+    store: &SqliteStore,
+    writer: &pocketbook_tests::store_fixture::Phone,
+    maker: &mut VisitMaker,
+    book: &Pocketbook,
+) -> f64 {
+    let ten: Vec<_> = (0..10).map(|_| maker.next_visit()).collect();
+    writer.push(store, ten).await;
+    let started = Instant::now();
+    let report = book.sync().await.expect("sync ten");
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(report.pulled, 10, "ten new records arrive");
+    took
+}
+
+/// One device's timed syncs: the first after each opening, and the others.
+#[derive(Default)]
+struct Timings {
+    firsts: Vec<f64>,
+    ordinary: Vec<f64>,
+}
+
+impl Timings {
+    fn push(&mut self, round: usize, took: f64) {
+        if round == 0 {
+            &mut self.firsts
+        } else {
+            &mut self.ordinary
+        }
+        .push(took);
+    }
+
+    /// The medians of the ordinary syncs and of the firsts.
+    fn medians(&mut self) -> (f64, f64) {
+        (
+            quantile(&mut self.ordinary, 0.5),
+            quantile(&mut self.firsts, 0.5),
+        )
+    }
 }

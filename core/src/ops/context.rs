@@ -32,11 +32,13 @@ impl<'a> WriteContext<'a> {
     fn begin(tx: &'a Transaction<'a>, sources: &'a dyn Sources) -> Result<Self> {
         let officer = store::session_officer(tx)?.ok_or(Error::NotEnrolled)?;
         let now = sources.now();
+        let device = DeviceState::load(tx)?;
+        let lapse = lease::lapse_of(tx, now, &device, || Ok(officer.id))?;
         Ok(WriteContext {
             tx,
             officer,
-            device: DeviceState::load(tx)?,
-            lapse: lease::lapse(tx, now)?,
+            device,
+            lapse,
             now,
             sources,
             changed: false,
