@@ -19,7 +19,9 @@
 //! For profiling, `FIRST_SYNC_HOLD=1` seeds, serves and prints the client's environment line
 //! instead of running it (run the client by hand, e.g. under `perf record`; it prints one line
 //! for each of [`HELD_CODES`] enrolment codes, each good for one fresh device), and
-//! `FIRST_SYNC_SERVER_ONLY=1` also times the server's side alone (pages pulled in process).
+//! `FIRST_SYNC_SERVER_ONLY=1` also times an in-process pull of every page (no HTTP, no device;
+//! its replica keeps every record in memory, so at 1M its own work grows with them: not a
+//! measure of the server alone).
 //! Targets on a 2-core machine: ≥ 35k records/s, ≤ 100 MB, ≤ 130 bytes per record; against
 //! PouchDB at least 10× the records/s with half the memory.
 
@@ -34,7 +36,9 @@ use pocketbook_core::{OpenConfig, Pocketbook};
 use pocketbook_protocol::Role;
 use pocketbook_sync_server::auth::{code_hash, new_code};
 use pocketbook_sync_server::store::{SqliteStore, Store};
-use pocketbook_tests::bench_data::{bench_arg, peak_rss_mb, quantile, visit_template, VisitMaker};
+use pocketbook_tests::bench_data::{
+    bench_arg, flush_writeback, peak_rss_mb, quantile, visit_template, VisitMaker,
+};
 use pocketbook_tests::store_fixture::{officer, phone};
 use serde_json::{json, Value};
 
@@ -55,12 +59,7 @@ async fn client(spec: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = std::env::var(CLIENT_DB_ENV)
         .map_or_else(|_| dir.path().join("device.db"), std::path::PathBuf::from);
-    let book = Pocketbook::open(OpenConfig {
-        db_path,
-        key: pocketbook_tests::key(),
-        device_name: "first sync bench".into(),
-    })
-    .expect("open store");
+    let book = reopen(&db_path);
     book.enroll(url, code).await.expect("enrol");
     let rss_before = peak_rss_mb("self").unwrap_or(f64::NAN);
     let started = Instant::now();
@@ -217,8 +216,7 @@ async fn main() {
     // The system is still writing back what the first syncs (and the seeding) wrote, a gigabyte
     // and more at 1M: that lands first, so the syncs timed below do not share the disk with it
     // (a phone's first sync is long written back by its next one).
-    let flushed = Command::new("sync").status().is_ok_and(|s| s.success());
-    assert!(flushed, "sync(1) flushes the system's dirty pages");
+    flush_writeback();
     let mut large = Timings::default();
     let mut small_times = Timings::default();
     let each = std::env::var("FIRST_SYNC_EACH").is_ok();
@@ -363,7 +361,7 @@ impl Small {
     }
 }
 
-/// Opens a device's store again.
+/// Opens a device's store (made on the first open).
 fn reopen(db: &std::path::Path) -> Pocketbook {
     Pocketbook::open(OpenConfig {
         db_path: db.to_path_buf(),

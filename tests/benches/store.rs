@@ -134,10 +134,7 @@ fn main() {
     }
     // Whatever the system is still writing back (a build just before, say) lands first, so the
     // checkpoints timed below do not share the disk with it.
-    let flushed = std::process::Command::new("sync")
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(flushed, "sync(1) flushes the system's dirty pages");
+    pocketbook_tests::bench_data::flush_writeback();
     let writes = arg("--writes", 3_000);
     let records = arg("--records", 100_000);
     let dir = tempfile::tempdir().expect("temp dir");

@@ -320,6 +320,18 @@ pub fn quantile(samples: &mut [f64], q: f64) -> f64 {
     samples[i.min(samples.len() - 1)]
 }
 
+/// Waits for the system to write back every dirty page (`sync(1)`), so that what a build or a
+/// seeding left to write does not land on the writes a benchmark times next.
+///
+/// # Panics
+/// If `sync` cannot be run: a benchmark timed beside a writeback would mislead.
+pub fn flush_writeback() {
+    let flushed = std::process::Command::new("sync")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(flushed, "sync(1) flushes the system's dirty pages");
+}
+
 /// A process's peak resident set (VmHWM) in MB, from `/proc/<pid>/status` (`self` for this one).
 pub fn peak_rss_mb(pid: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
