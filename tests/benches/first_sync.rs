@@ -12,6 +12,13 @@
 //! scaling figure; the first after opening (with SQLite's page cache empty; the system's file
 //! cache stays warm) is reported apart (`FIRST_SYNC_EACH=1` prints every one).
 //!
+//! `--against N` (for the 1M runs, N = 100000) also seeds a third team with N visits drawn
+//! alike and then times fresh devices' first syncs of the two teams in turn, [`SCALING_ROUNDS`]
+//! of each (ordered small, large, large, small, …, each on a flushed disk), so that the
+//! per-record time at the large size is judged against the small one's in the same run and on
+//! the same server, as medians: single first syncs a minute apart varied by a quarter and more
+//! on this machine (the same code gave a 1M first sync at ×1.05 and ×1.32 the 100k time).
+//!
 //! `cargo bench -p pocketbook-tests --bench first_sync [-- --records 100000 --no-peer]`
 //! Each visit names a young person of its own (ids in time order, so every chronology link is
 //! appended); `--young-people N` draws them from N instead, as a force's records are, so the
@@ -46,6 +53,8 @@ const CLIENT_ENV: &str = "POCKETBOOK_FIRST_SYNC_CLIENT";
 /// Where the client keeps its store (so the bench can sync it again afterwards); a temporary
 /// directory of its own when unset.
 const CLIENT_DB_ENV: &str = "POCKETBOOK_FIRST_SYNC_DB";
+/// Set for a client that only times its first sync, without reading every record back.
+const NO_READ_BACK_ENV: &str = "POCKETBOOK_FIRST_SYNC_NO_READ_BACK";
 /// Enrolment codes `FIRST_SYNC_HOLD=1` prints: one client run each, against the same server.
 const HELD_CODES: usize = 12;
 /// Times the device's store is opened, once it holds everything, for syncs of ten new changes.
@@ -66,11 +75,17 @@ async fn client(spec: &str) {
     let report = book.sync().await.expect("sync");
     let seconds = started.elapsed().as_secs_f64();
     let peak = peak_rss_mb("self");
-    // Every record pulled must read back as a visit (after the memory reading).
-    let held = book
-        .visits(&Default::default())
-        .map(|v| v.len())
-        .unwrap_or(0);
+    // Every record pulled must read back as a visit (after the memory reading), unless the
+    // run only times first syncs (reading a million back takes as long as pulling them).
+    let held = if std::env::var_os(NO_READ_BACK_ENV).is_some() {
+        None
+    } else {
+        Some(
+            book.visits(&Default::default())
+                .map(|v| v.len())
+                .unwrap_or(0),
+        )
+    };
     println!(
         "{}",
         json!({
@@ -97,6 +112,7 @@ async fn main() {
     let with_peer = !std::env::args().any(|a| a == "--no-peer");
     let young_people: usize =
         bench_arg("--young-people").map_or(0, |v| v.parse().expect("--young-people"));
+    let against: Option<u64> = bench_arg("--against").map(|v| v.parse().expect("--against"));
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("server.db")).expect("server store");
     let team = store.add_team("Team A".into()).await.expect("team").id;
@@ -175,26 +191,8 @@ async fn main() {
         return;
     }
     eprintln!("pulling with a fresh device");
-    let exe = std::env::current_exe().expect("this binary");
     let device_db = dir.path().join("device.db");
-    let client_db = device_db.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(exe)
-            .env(CLIENT_ENV, format!("{url} {code}"))
-            .env(CLIENT_DB_ENV, &client_db)
-            .output()
-            .expect("run client")
-    })
-    .await
-    .expect("client task");
-    let ours: Value = serde_json::from_slice(
-        output
-            .stdout
-            .split(|b| *b == b'\n')
-            .find(|l| l.starts_with(b"{"))
-            .unwrap_or_else(|| panic!("client said: {}", String::from_utf8_lossy(&output.stderr))),
-    )
-    .expect("client JSON");
+    let ours = run_client(&url, &code, Some(&device_db), true).await;
     let json_per_record = json_bytes as f64 / records as f64;
     println!("{ours}");
     println!(
@@ -205,6 +203,14 @@ async fn main() {
         json_per_record
     );
     assert_eq!(ours["records"], json!(records), "every record arrived");
+    assert_eq!(
+        ours["records_held"],
+        json!(records),
+        "every record reads back"
+    );
+    if let Some(against) = against {
+        scaling(&store, &server_url, team, records, against, young_people).await;
+    }
 
     // The device now holds every record: time a sync that brings ten new ones, as an officer's
     // phone does all day long, whatever it already holds, against a device of the same server
@@ -325,13 +331,6 @@ impl Small {
         let author = officer(store, Role::Officer, &[team]).await;
         let reader = officer(store, Role::Officer, &[team]).await;
         let writer = phone(store, &author).await;
-        let pool = if young_people == 0 {
-            0
-        } else {
-            usize::try_from((young_people as u64 * SMALL).div_ceil(records.max(1)))
-                .unwrap_or(1)
-                .max(1)
-        };
         let mut maker = VisitMaker::new(
             visit_template(),
             7,
@@ -339,9 +338,8 @@ impl Small {
             team,
             writer.device.device_id,
         )
-        .young_people(pool);
-        let batch: Vec<_> = (0..SMALL).map(|_| maker.next_visit()).collect();
-        writer.push(store, batch).await;
+        .young_people(pool_for(young_people, records, SMALL));
+        push_visits(store, &writer, &mut maker, SMALL).await;
         let code = new_code();
         store
             .add_code(reader.id, code_hash(&code), 3600)
@@ -359,6 +357,134 @@ impl Small {
         );
         Small { db, writer, maker }
     }
+}
+
+/// The young people a team of `n` visits draws from, in the same proportion to its visits as
+/// `young_people` to `records` (0: a young person each).
+fn pool_for(young_people: usize, records: u64, n: u64) -> usize {
+    if young_people == 0 {
+        return 0;
+    }
+    usize::try_from((young_people as u64 * n).div_ceil(records.max(1)))
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Pushes `n` visits from `writer`, a thousand at a time.
+async fn push_visits(
+    store: &SqliteStore,
+    writer: &pocketbook_tests::store_fixture::Phone,
+    maker: &mut VisitMaker,
+    n: u64,
+) {
+    let mut pushed = 0;
+    while pushed < n {
+        let batch: Vec<_> = (0..(n - pushed).min(1_000))
+            .map(|_| maker.next_visit())
+            .collect();
+        pushed += batch.len() as u64;
+        writer.push(store, batch).await;
+    }
+}
+
+/// Runs this binary as a fresh device's client (a process of its own, so its peak RSS is its
+/// own): it enrols with `code` at `url`, times its first sync and says so in one JSON line,
+/// returned. Its store is at `db` (kept) or in a temporary directory of its own (removed);
+/// `read_back` reads every record back after the sync.
+async fn run_client(url: &str, code: &str, db: Option<&std::path::Path>, read_back: bool) -> Value {
+    let exe = std::env::current_exe().expect("this binary");
+    let mut command = Command::new(exe);
+    command.env(CLIENT_ENV, format!("{url} {code}"));
+    if let Some(db) = db {
+        command.env(CLIENT_DB_ENV, db);
+    }
+    if !read_back {
+        command.env(NO_READ_BACK_ENV, "1");
+    }
+    let output = tokio::task::spawn_blocking(move || command.output().expect("run client"))
+        .await
+        .expect("client task");
+    serde_json::from_slice(
+        output
+            .stdout
+            .split(|b| *b == b'\n')
+            .find(|l| l.starts_with(b"{"))
+            .unwrap_or_else(|| panic!("client said: {}", String::from_utf8_lossy(&output.stderr))),
+    )
+    .expect("client JSON")
+}
+
+/// Fresh-device first syncs timed at each size in turn ([`SCALING_ROUNDS`] of each).
+const SCALING_ROUNDS: usize = 5;
+
+/// Seeds a team of `against` visits drawn alike beside the large team (of `records`), then
+/// times fresh devices' first syncs of the two in turn, each after the disk is flushed, and
+/// prints each one's records/s, the medians and the ratio of per-record times.
+async fn scaling(
+    store: &SqliteStore,
+    url: &str,
+    large_team: uuid::Uuid,
+    records: u64,
+    against: u64,
+    young_people: usize,
+) {
+    eprintln!("seeding {against} visits of a third team");
+    let small_team = store.add_team("Team C".into()).await.expect("team C").id;
+    let author = officer(store, Role::Officer, &[small_team]).await;
+    let writer = phone(store, &author).await;
+    let mut maker = VisitMaker::new(
+        visit_template(),
+        11,
+        author.id,
+        small_team,
+        writer.device.device_id,
+    )
+    .young_people(pool_for(young_people, records, against));
+    push_visits(store, &writer, &mut maker, against).await;
+
+    // Per-record seconds at the small size and at the large one, and the peak RSS of all.
+    let (mut small, mut large) = (Vec::new(), Vec::new());
+    let mut peak_rss = 0f64;
+    for round in 0..SCALING_ROUNDS {
+        let mut order = [(small_team, against), (large_team, records)];
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for (team, n) in order {
+            let reader = officer(store, Role::Officer, &[team]).await;
+            let code = new_code();
+            store
+                .add_code(reader.id, code_hash(&code), 3600)
+                .await
+                .expect("code");
+            flush_writeback();
+            let got = run_client(url, &code, None, false).await;
+            assert_eq!(got["records"], json!(n), "every record arrived");
+            let seconds = got["seconds"].as_f64().unwrap_or(f64::NAN);
+            peak_rss = peak_rss.max(got["client_peak_rss_mb"].as_f64().unwrap_or(f64::NAN));
+            eprintln!(
+                "first sync of {n} records: {:.0} records/s",
+                n as f64 / seconds
+            );
+            if n == records { &mut large } else { &mut small }.push(seconds / n as f64);
+        }
+    }
+    let rates = |per_record: &[f64]| {
+        per_record
+            .iter()
+            .map(|s| format!("{:.0}", 1.0 / s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (small_each, large_each) = (rates(&small), rates(&large));
+    let small_median = quantile(&mut small, 0.5);
+    let large_median = quantile(&mut large, 0.5);
+    println!(
+        "pocketbook: fresh devices' first syncs in turn, {SCALING_ROUNDS} of each: {records} records at {:.0} records/s (median of {large_each}), {against} records at {:.0} records/s (median of {small_each}); peak RSS {peak_rss:.1} MB; per-record time {records} / {against}: x{:.2}",
+        1.0 / large_median,
+        1.0 / small_median,
+        large_median / small_median,
+    );
 }
 
 /// Opens a device's store (made on the first open).
