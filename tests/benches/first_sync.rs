@@ -160,11 +160,7 @@ async fn main() {
         Default::default(),
         std::future::pending(),
     ));
-    let code = new_code();
-    store
-        .add_code(reader.id, code_hash(&code), 3600)
-        .await
-        .expect("code");
+    let code = code_for(&store, &reader).await;
     if std::env::var("FIRST_SYNC_SERVER_ONLY").is_ok() {
         let t = Instant::now();
         let mut replica = pocketbook_tests::store_fixture::Replica::default();
@@ -180,11 +176,7 @@ async fn main() {
         // For profiling: run the client by hand with one of these specs, e.g. under perf.
         println!("{CLIENT_ENV}='{url} {code}'");
         for _ in 1..HELD_CODES {
-            let code = new_code();
-            store
-                .add_code(reader.id, code_hash(&code), 3600)
-                .await
-                .expect("code");
+            let code = code_for(&store, &reader).await;
             println!("{CLIENT_ENV}='{url} {code}'");
         }
         tokio::time::sleep(std::time::Duration::from_secs(900)).await;
@@ -327,24 +319,9 @@ impl Small {
         young_people: usize,
         records: u64,
     ) -> Small {
-        let team = store.add_team("Team B".into()).await.expect("team B").id;
-        let author = officer(store, Role::Officer, &[team]).await;
-        let reader = officer(store, Role::Officer, &[team]).await;
-        let writer = phone(store, &author).await;
-        let mut maker = VisitMaker::new(
-            visit_template(),
-            7,
-            author.id,
-            team,
-            writer.device.device_id,
-        )
-        .young_people(pool_for(young_people, records, SMALL));
-        push_visits(store, &writer, &mut maker, SMALL).await;
-        let code = new_code();
-        store
-            .add_code(reader.id, code_hash(&code), 3600)
-            .await
-            .expect("code");
+        let team = SeededTeam::seed(store, "Team B", 7, SMALL, young_people, records).await;
+        let reader = officer(store, Role::Officer, &[team.id]).await;
+        let code = code_for(store, &reader).await;
         let db = dir.path().join("small.db");
         let book = reopen(&db);
         book.enroll(url, &code)
@@ -355,36 +332,72 @@ impl Small {
             report.pulled, SMALL,
             "the small device holds its team's visits"
         );
-        Small { db, writer, maker }
+        Small {
+            db,
+            writer: team.writer,
+            maker: team.maker,
+        }
     }
 }
 
-/// The young people a team of `n` visits draws from, in the same proportion to its visits as
-/// `young_people` to `records` (0: a young person each).
-fn pool_for(young_people: usize, records: u64, n: u64) -> usize {
-    if young_people == 0 {
-        return 0;
-    }
-    usize::try_from((young_people as u64 * n).div_ceil(records.max(1)))
-        .unwrap_or(1)
-        .max(1)
+/// A team of the bench's server, seeded with visits, and what writes more of them.
+struct SeededTeam {
+    id: uuid::Uuid,
+    writer: pocketbook_tests::store_fixture::Phone,
+    maker: VisitMaker,
 }
 
-/// Pushes `n` visits from `writer`, a thousand at a time.
-async fn push_visits(
-    store: &SqliteStore,
-    writer: &pocketbook_tests::store_fixture::Phone,
-    maker: &mut VisitMaker,
-    n: u64,
-) {
-    let mut pushed = 0;
-    while pushed < n {
-        let batch: Vec<_> = (0..(n - pushed).min(1_000))
-            .map(|_| maker.next_visit())
-            .collect();
-        pushed += batch.len() as u64;
-        writer.push(store, batch).await;
+impl SeededTeam {
+    /// Adds team `name` and pushes `n` visits from an officer's phone, a thousand at a time,
+    /// drawn alike to the large team's (`records` visits of `young_people`, 0: a young person
+    /// each) with their young people in the same proportion to the visits; `seed` keeps teams'
+    /// visits apart.
+    async fn seed(
+        store: &SqliteStore,
+        name: &str,
+        seed: u64,
+        n: u64,
+        young_people: usize,
+        records: u64,
+    ) -> SeededTeam {
+        let id = store.add_team(name.into()).await.expect("team").id;
+        let author = officer(store, Role::Officer, &[id]).await;
+        let writer = phone(store, &author).await;
+        let pool = if young_people == 0 {
+            0
+        } else {
+            usize::try_from((young_people as u64 * n).div_ceil(records.max(1)))
+                .unwrap_or(1)
+                .max(1)
+        };
+        let mut maker = VisitMaker::new(
+            visit_template(),
+            seed,
+            author.id,
+            id,
+            writer.device.device_id,
+        )
+        .young_people(pool);
+        let mut pushed = 0;
+        while pushed < n {
+            let batch: Vec<_> = (0..(n - pushed).min(1_000))
+                .map(|_| maker.next_visit())
+                .collect();
+            pushed += batch.len() as u64;
+            writer.push(store, batch).await;
+        }
+        SeededTeam { id, writer, maker }
     }
+}
+
+/// A fresh enrolment code for one new device of `officer`.
+async fn code_for(store: &SqliteStore, officer: &pocketbook_protocol::Officer) -> String {
+    let code = new_code();
+    store
+        .add_code(officer.id, code_hash(&code), 3600)
+        .await
+        .expect("code");
+    code
 }
 
 /// Runs this binary as a fresh device's client (a process of its own, so its peak RSS is its
@@ -429,18 +442,9 @@ async fn scaling(
     young_people: usize,
 ) {
     eprintln!("seeding {against} visits of a third team");
-    let small_team = store.add_team("Team C".into()).await.expect("team C").id;
-    let author = officer(store, Role::Officer, &[small_team]).await;
-    let writer = phone(store, &author).await;
-    let mut maker = VisitMaker::new(
-        visit_template(),
-        11,
-        author.id,
-        small_team,
-        writer.device.device_id,
-    )
-    .young_people(pool_for(young_people, records, against));
-    push_visits(store, &writer, &mut maker, against).await;
+    let small_team = SeededTeam::seed(store, "Team C", 11, against, young_people, records)
+        .await
+        .id;
 
     // Per-record seconds at the small size and at the large one, and the peak RSS of all.
     let (mut small, mut large) = (Vec::new(), Vec::new());
@@ -452,11 +456,7 @@ async fn scaling(
         }
         for (team, n, is_large) in order {
             let reader = officer(store, Role::Officer, &[team]).await;
-            let code = new_code();
-            store
-                .add_code(reader.id, code_hash(&code), 3600)
-                .await
-                .expect("code");
+            let code = code_for(store, &reader).await;
             flush_writeback();
             let got = run_client(url, &code, None, false).await;
             assert_eq!(got["records"], json!(n), "every record arrived");
